@@ -1,0 +1,14 @@
+import { ConflictError, NotFoundError } from '../common/domain-error';
+import type { AgentStatus } from './agent-status.enum';
+
+export class AgentNotFoundError extends NotFoundError {
+  constructor(id: string) {
+    super('AGENT.NOT_FOUND', `Agent ${id} not found`);
+  }
+}
+
+export class AgentStatusTransitionError extends ConflictError {
+  constructor(from: AgentStatus, to: AgentStatus) {
+    super('AGENT.INVALID_TRANSITION', `Agent is ${from}; it cannot become ${to}`);
+  }
+}

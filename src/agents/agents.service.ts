@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { findPage, Page } from '../common/pagination';
+import { AgentEvents } from './agent-events';
+import { AgentStatus } from './agent-status.enum';
+import { AgentEntity } from './agent.entity';
+import { AgentNotFoundError, AgentStatusTransitionError } from './agent.errors';
+import { AgentResponseDto } from './dto/agent-response.dto';
+import type { CreateAgentDto } from './dto/create-agent.dto';
+import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
+import type { UpdateAgentDto } from './dto/update-agent.dto';
+
+// Which status may follow which. A stopped agent can be resumed; it cannot be paused.
+const ALLOWED_TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
+  [AgentStatus.Active]: [AgentStatus.Paused, AgentStatus.Stopped],
+  [AgentStatus.Paused]: [AgentStatus.Active, AgentStatus.Stopped],
+  [AgentStatus.Stopped]: [AgentStatus.Active],
+};
+
+@Injectable()
+export class AgentsService {
+  constructor(
+    @InjectRepository(AgentEntity) private readonly agents: Repository<AgentEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: AgentEvents,
+  ) {}
+
+  async create(dto: CreateAgentDto): Promise<AgentResponseDto> {
+    const agent = await this.agents.save(this.agents.create({ name: dto.name }));
+    return AgentResponseDto.from(agent);
+  }
+
+  async list(query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
+    const qb = this.agents.createQueryBuilder('agent');
+    if (query.status) qb.where('agent.status = :status', { status: query.status });
+    const { rows, nextCursor } = await findPage(qb, query);
+    return { items: rows.map((a) => AgentResponseDto.from(a)), next_cursor: nextCursor };
+  }
+
+  async get(id: string): Promise<AgentResponseDto> {
+    return AgentResponseDto.from(await this.findOrFail(this.agents.manager, id));
+  }
+
+  /** The agent entity, for other modules' services; throws AgentNotFoundError. */
+  async findOrFail(manager: EntityManager, id: string, lock = false): Promise<AgentEntity> {
+    const agent = await manager.findOne(AgentEntity, {
+      where: { id },
+      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    if (!agent) throw new AgentNotFoundError(id);
+    return agent;
+  }
+
+  async update(id: string, dto: UpdateAgentDto): Promise<AgentResponseDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const agent = await this.findOrFail(manager, id, true);
+      if (dto.name !== undefined) agent.name = dto.name;
+      if (dto.status !== undefined) await this.transition(manager, agent, dto.status);
+      return AgentResponseDto.from(await manager.save(agent));
+    });
+  }
+
+  /** pause / resume / stop: the same rules as a PATCH of `status`. */
+  async changeStatus(id: string, status: AgentStatus): Promise<AgentResponseDto> {
+    return this.update(id, { status });
+  }
+
+  async remove(id: string): Promise<void> {
+    const result = await this.agents.delete({ id });
+    if (!result.affected) throw new AgentNotFoundError(id);
+  }
+
+  private async transition(manager: EntityManager, agent: AgentEntity, next: AgentStatus): Promise<void> {
+    const previous = agent.status;
+    if (previous === next) return;
+    if (!ALLOWED_TRANSITIONS[previous].includes(next)) throw new AgentStatusTransitionError(previous, next);
+    agent.status = next;
+    await this.events.statusChanged({ agent, previous, manager });
+  }
+}

@@ -1,0 +1,137 @@
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { Logger as NestLogger } from '@nestjs/common';
+import { AppModule } from './app.module';
+import { toErrorResponse } from './common/all-exceptions.filter';
+import { REQUEST_ID_HEADER, requestIdFor } from './common/request-id';
+import { createValidationPipe } from './common/validation';
+import { resolveApiKey } from './config/api-key';
+import { AppConfig, loadConfig } from './config/app-config';
+import { EmbeddedPostgresServer } from './database/embedded-postgres.server';
+import { buildOpenApiDocument } from './openapi/openapi';
+import { packageInfo } from './config/package-info';
+
+export interface AosServerOptions {
+  /** Defaults to process.env; tests pass their own. */
+  env?: NodeJS.ProcessEnv;
+  /** Where the generated development key is announced; defaults to stderr. */
+  print?: (line: string) => void;
+}
+
+export interface AosServer {
+  readonly app: NestFastifyApplication;
+  readonly config: AppConfig;
+  readonly embedded: EmbeddedPostgresServer | null;
+  /** Starts accepting connections on HOST:PORT; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops the app (HTTP, pools), then the embedded database if we started it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the whole service: config, database (embedded when DATABASE_URL is unset), Nest app on
+ * Fastify with every cross-cutting concern. `main.ts` and the end-to-end tests both call this,
+ * so the tests exercise exactly what runs in production.
+ */
+export async function createAosServer(options: AosServerOptions = {}): Promise<AosServer> {
+  const parsed = loadConfig(options.env ?? process.env);
+  const config: AppConfig = { ...parsed, ...(await resolveApiKey(parsed, options.print)) };
+
+  let embedded: EmbeddedPostgresServer | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === undefined) {
+    const log = new NestLogger('EmbeddedPostgres');
+    embedded = new EmbeddedPostgresServer({
+      dataDir: config.dataDir,
+      port: config.embeddedPostgresPort,
+      log: (m) => log.debug(m),
+    });
+    databaseUrl = await embedded.start();
+  }
+
+  try {
+    const adapter = new FastifyAdapter({
+      bodyLimit: config.bodyLimitBytes,
+      genReqId: requestIdFor,
+      requestIdHeader: false,
+      // Behind a load balancer the client address comes from X-Forwarded-For.
+      trustProxy: true,
+      routerOptions: { maxParamLength: 200 },
+    });
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot({ config, databaseUrl, embedded }),
+      adapter,
+      { bufferLogs: true, abortOnError: false },
+    );
+    await configureApp(app, config);
+    await app.init();
+    return {
+      app,
+      config,
+      embedded,
+      async listen() {
+        await app.listen({ host: config.host, port: config.port });
+        return app.getUrl();
+      },
+      async close() {
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.flushLogs();
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  // Errors Fastify raises before Nest sees the request (malformed JSON, body too large).
+  const errorLogger = new NestLogger('Http');
+  fastify.setErrorHandler((error, request, reply) => {
+    const { status, body } = toErrorResponse(error, errorLogger, request.id);
+    void reply.status(status).send(body);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // Swagger UI at /docs uses inline styles and a data: favicon.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+        // Plain-HTTP deployments (behind a TLS proxy or on localhost) must still load /docs assets.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  if (config.corsOrigins !== false) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      exposedHeaders: ['X-Request-ID', 'Location', 'Retry-After'],
+      allowedHeaders: ['Content-Type', 'X-AOS-Key', 'X-Request-ID', 'Idempotency-Key'],
+      methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    });
+  }
+  app.useGlobalPipes(createValidationPipe());
+
+  const document = buildOpenApiDocument(app, packageInfo().version);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+    customSiteTitle: 'AOS API',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

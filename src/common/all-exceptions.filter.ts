@@ -1,0 +1,76 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
+import { DomainError } from './domain-error';
+
+export interface ErrorBody {
+  detail: string;
+  [extra: string]: unknown;
+}
+
+// Fastify's own errors (raised before a Nest handler runs) and what the contract answers for them.
+const FASTIFY_ERRORS: Record<string, { status: number; detail: (e: Error) => string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: (e) => `Malformed JSON body: ${e.message}` },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    detail: () => "Body cannot be empty when content-type is set to 'application/json'",
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: () => 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: (e) => e.message },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: (e) => e.message },
+};
+
+/**
+ * Turns any error into the contract's `{"detail": ...}` body and status. Unknown errors are
+ * logged with the request id and answered with a generic 500 that reveals nothing.
+ */
+export function toErrorResponse(error: unknown, logger: Logger, requestId?: string): { status: number; body: ErrorBody } {
+  if (error instanceof DomainError) {
+    return { status: error.status, body: { detail: error.message } };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    if (typeof response === 'object' && response !== null && typeof (response as ErrorBody).detail === 'string') {
+      return { status, body: response as ErrorBody };
+    }
+    return { status, body: { detail: messageOf(response, error.message) } };
+  }
+  if (error instanceof QueryFailedError) {
+    const code = (error.driverError as { code?: string } | undefined)?.code;
+    if (code === '23505') return { status: HttpStatus.CONFLICT, body: { detail: 'Resource already exists' } };
+    if (code === '23503') return { status: HttpStatus.CONFLICT, body: { detail: 'Referenced resource does not exist' } };
+  }
+  if (error instanceof Error) {
+    const code = (error as Error & { code?: string }).code;
+    const known = code ? FASTIFY_ERRORS[code] : undefined;
+    if (known) return { status: known.status, body: { detail: known.detail(error) } };
+    const statusCode = (error as Error & { statusCode?: number }).statusCode;
+    if (statusCode && statusCode >= 400 && statusCode < 500) {
+      return { status: statusCode, body: { detail: error.message } };
+    }
+  }
+  logger.error({ err: error, reqId: requestId }, 'Unhandled error');
+  return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { detail: 'Internal server error' } };
+}
+
+function messageOf(response: string | object, fallback: string): string {
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  if (typeof message === 'string') return message;
+  return fallback;
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const { status, body } = toErrorResponse(exception, this.logger, request?.id);
+    void reply.status(status).send(body);
+  }
+}

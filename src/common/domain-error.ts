@@ -1,0 +1,41 @@
+import { HttpStatus } from '@nestjs/common';
+
+/**
+ * A rule of the domain was broken. Services throw subclasses; the global exception filter maps
+ * them to `{"detail": message}` with their status, so services never speak HTTP.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly status: HttpStatus;
+  /** Stable machine-readable code, e.g. `AGENT.NOT_FOUND`. */
+  abstract readonly code: string;
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = HttpStatus.NOT_FOUND;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly status = HttpStatus.CONFLICT;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class BadRequestError extends DomainError {
+  readonly status = HttpStatus.BAD_REQUEST;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

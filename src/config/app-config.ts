@@ -1,0 +1,246 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { isIP } from 'node:net';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+/** Thrown when the environment cannot produce a valid configuration; its message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const toInt = ({ value }: { value: unknown }) => {
+  const v = emptyToUndefined({ value });
+  return typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+};
+const toBool = ({ value }: { value: unknown }) => {
+  const v = emptyToUndefined({ value });
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  return v;
+};
+
+/** The raw environment, one property per variable; validated once at start. */
+class EnvironmentVariables {
+  @IsOptional()
+  @IsIn(NODE_ENVS)
+  @Transform(emptyToUndefined)
+  NODE_ENV?: NodeEnv;
+
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true },
+    { message: 'must be a postgres:// or postgresql:// URL' },
+  )
+  @Transform(emptyToUndefined)
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_API_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  HOST?: string;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer port number' })
+  @Min(0)
+  @Max(65535)
+  @Transform(toInt)
+  PORT?: number;
+
+  @IsOptional()
+  @IsIn(LOG_LEVELS)
+  @Transform(emptyToUndefined)
+  LOG_LEVEL?: LogLevel;
+
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  @Transform(toBool)
+  LOG_PRETTY?: boolean;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_CORS_ORIGINS?: string;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of bytes' })
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  @Transform(toInt)
+  AOS_BODY_LIMIT?: number;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_DATA_DIR?: string;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer port number (0 picks a free port)' })
+  @Min(0)
+  @Max(65535)
+  @Transform(toInt)
+  AOS_EMBEDDED_PG_PORT?: number;
+
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  @Transform(toBool)
+  AOS_MIGRATIONS_RUN?: boolean;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(200)
+  @Transform(toInt)
+  AOS_DB_POOL_SIZE?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer number of requests per minute (0 turns the limit off)' })
+  @Min(0)
+  @Transform(toInt)
+  AOS_RATE_LIMIT_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Matches(/^[0-9a-f]{7,40}$/i, { message: 'must be a git commit hash' })
+  @Transform(emptyToUndefined)
+  AOS_GIT_COMMIT?: string;
+}
+
+export interface AppConfig {
+  readonly nodeEnv: NodeEnv;
+  readonly isProduction: boolean;
+  /** Unset means: start the embedded PostgreSQL in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly apiKey: string;
+  /** How the key was obtained; `generated` only happens outside production. */
+  readonly apiKeySource: 'environment' | 'generated' | 'data-dir';
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+  /** `true` allows any origin, `false` turns CORS off, a list allows exactly those origins. */
+  readonly corsOrigins: true | false | string[];
+  readonly bodyLimitBytes: number;
+  readonly dataDir: string;
+  readonly embeddedPostgresPort: number;
+  readonly migrationsRun: boolean;
+  readonly dbPoolSize: number;
+  readonly rateLimitPerMinute: number;
+  readonly gitCommit: string | undefined;
+}
+
+const MIN_PRODUCTION_KEY_LENGTH = 32;
+const KNOWN_WEAK_KEYS = new Set(['changeme', 'change-me', 'secret', 'password', 'dev-key', 'test', 'aos', 'nova']);
+
+/** Why a key is too weak for production, or undefined when it is acceptable. */
+export function weakApiKeyReason(key: string): string | undefined {
+  if (KNOWN_WEAK_KEYS.has(key.toLowerCase())) return 'is a well-known default';
+  if (key.length < MIN_PRODUCTION_KEY_LENGTH) return `is shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters`;
+  if (new Set(key).size < 10) return 'uses fewer than 10 distinct characters';
+  return undefined;
+}
+
+function describe(errors: ValidationError[]): string {
+  return errors
+    .map((e) => {
+      const messages = Object.values(e.constraints ?? {}).map((m) => m.replace(new RegExp(`^${e.property} `), ''));
+      return `${e.property} ${messages.join('; ')} (got ${JSON.stringify(e.value)})`;
+    })
+    .join(', ');
+}
+
+function parseCorsOrigins(raw: string | undefined, isProduction: boolean): AppConfig['corsOrigins'] {
+  if (raw === undefined) return !isProduction;
+  const value = raw.trim();
+  if (value === '*') {
+    if (isProduction) {
+      throw new ConfigError('AOS_CORS_ORIGINS must list explicit origins in production, not "*"');
+    }
+    return true;
+  }
+  if (value.toLowerCase() === 'none') return false;
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`AOS_CORS_ORIGINS has an invalid origin ${JSON.stringify(origin)}`);
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError(`AOS_CORS_ORIGINS entry ${JSON.stringify(origin)} must be a bare origin like https://app.example.com`);
+    }
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+/**
+ * Parses and validates the environment once. Throws `ConfigError` whose message names the
+ * offending variable; `main.ts` prints it as a single line and exits.
+ * The API key may still be missing here outside production: `resolveApiKey` fills it in.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig, 'apiKey' | 'apiKeySource'> & {
+  apiKey: string | undefined;
+} {
+  const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
+  const errors = validateSync(vars, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    throw new ConfigError(`Invalid environment: ${describe(errors)}`);
+  }
+  const nodeEnv = vars.NODE_ENV ?? 'development';
+  const isProduction = nodeEnv === 'production';
+  const apiKey = vars.AOS_API_KEY;
+  if (isProduction) {
+    if (apiKey === undefined) throw new ConfigError('AOS_API_KEY is required in production');
+    const weak = weakApiKeyReason(apiKey);
+    if (weak) throw new ConfigError(`AOS_API_KEY ${weak}; production needs a strong random key`);
+  }
+  const host = vars.HOST ?? '0.0.0.0';
+  if (isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) {
+    throw new ConfigError(`HOST must be an IP address or host name (got ${JSON.stringify(host)})`);
+  }
+  return {
+    nodeEnv,
+    isProduction,
+    databaseUrl: vars.DATABASE_URL,
+    apiKey,
+    host,
+    port: vars.PORT ?? 8000,
+    logLevel: vars.LOG_LEVEL ?? 'info',
+    logPretty: vars.LOG_PRETTY ?? false,
+    corsOrigins: parseCorsOrigins(vars.AOS_CORS_ORIGINS, isProduction),
+    bodyLimitBytes: vars.AOS_BODY_LIMIT ?? 1024 * 1024,
+    dataDir: vars.AOS_DATA_DIR ?? '.aos-data',
+    embeddedPostgresPort: vars.AOS_EMBEDDED_PG_PORT ?? 0,
+    migrationsRun: vars.AOS_MIGRATIONS_RUN ?? true,
+    dbPoolSize: vars.AOS_DB_POOL_SIZE ?? 10,
+    rateLimitPerMinute: vars.AOS_RATE_LIMIT_PER_MINUTE ?? 0,
+    gitCommit: vars.AOS_GIT_COMMIT,
+  };
+}

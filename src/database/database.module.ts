@@ -1,0 +1,32 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '../config/app-config';
+import { EMBEDDED_POSTGRES } from '../health/embedded-postgres.token';
+import { buildDataSourceOptions } from './data-source-options';
+import type { EmbeddedPostgresServer } from './embedded-postgres.server';
+
+export interface DatabaseModuleOptions {
+  config: AppConfig;
+  /** The server the bootstrap connected to: DATABASE_URL, or the embedded one it started. */
+  url: string;
+  embedded: EmbeddedPostgresServer | null;
+}
+
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot({ config, url, embedded }: DatabaseModuleOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRoot({
+          ...buildDataSourceOptions({ url, poolSize: config.dbPoolSize, migrationsRun: config.migrationsRun }),
+          // Fail fast at start instead of retrying for minutes; orchestration restarts us.
+          retryAttempts: 0,
+        }),
+      ],
+      providers: [{ provide: EMBEDDED_POSTGRES, useValue: embedded }],
+      exports: [EMBEDDED_POSTGRES],
+    };
+  }
+}

@@ -1,0 +1,41 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { AgentEntity } from '../agents/agent.entity';
+import { MemoryType } from './memory-type.enum';
+
+@Entity('memories')
+@Index('memories_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
+export class MemoryEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'agent_id', type: 'uuid' })
+  agentId!: string;
+
+  @ManyToOne(() => AgentEntity, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'agent_id', foreignKeyConstraintName: 'memories_agent_id_fkey' })
+  agent?: AgentEntity;
+
+  @Column({ name: 'memory_type', type: 'enum', enum: MemoryType, enumName: 'memory_type' })
+  memoryType!: MemoryType;
+
+  @Column({ type: 'text' })
+  text!: string;
+
+  @Column({ type: 'jsonb', nullable: true })
+  meta!: Record<string, unknown> | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  // Full-text recall: PostgreSQL keeps this in step with `text`; the GIN index is in the migration.
+  @Index('memories_search_idx', { synchronize: false })
+  @Column({
+    type: 'tsvector',
+    select: false,
+    insert: false,
+    update: false,
+    generatedType: 'STORED',
+    asExpression: `to_tsvector('english', "text")`,
+  })
+  search?: string;
+}
