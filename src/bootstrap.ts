@@ -97,12 +97,8 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
-  // Errors Fastify raises before Nest sees the request (malformed JSON, body too large).
-  const errorLogger = new NestLogger('Http');
-  fastify.setErrorHandler((error, request, reply) => {
-    const { status, body } = toErrorResponse(error, errorLogger, request.id);
-    void reply.status(status).send(body);
-  });
+  // JSON is the only body this API speaks: anything else is 415, not a string that fails validation.
+  fastify.removeContentTypeParser(['text/plain']);
 
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -49,6 +49,8 @@ export class EmbeddedPostgresServer {
   async start(): Promise<string> {
     if (this.server) return this.url();
     await mkdir(resolve(this.options.dataDir), { recursive: true, mode: 0o700 });
+    // As root, postgres runs as the `postgres` user, which must be able to reach <dataDir>/pg.
+    if (runningAsRoot()) await chmod(resolve(this.options.dataDir), 0o711);
     const fresh = !existsSync(resolve(this.clusterDir, 'PG_VERSION'));
     this.password = await this.loadOrCreatePassword(fresh);
     this.port = this.options.port || (await findFreePort());
@@ -61,8 +63,10 @@ export class EmbeddedPostgresServer {
       authMethod: 'scram-sha-256',
       persistent: true,
       // PostgreSQL refuses to run as root; when we are root it runs as a `postgres` system user.
-      createPostgresUser: process.getuid?.() === 0,
-      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      createPostgresUser: runningAsRoot(),
+      // The library passes --lc-messages=en_US.UTF-8, which minimal systems (Debian, containers) lack;
+      // a later --lc-messages wins, and C messages are the English ones it waits for.
+      initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
       postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       onLog: (m) => log(String(m).trim()),
       onError: (m) => log(String(m instanceof Error ? m.message : m).trim()),
@@ -122,6 +126,10 @@ export class EmbeddedPostgresServer {
     process.kill(pid, 'SIGINT');
     for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
   }
+}
+
+function runningAsRoot(): boolean {
+  return process.getuid?.() === 0;
 }
 
 function isAlive(pid: number): boolean {

@@ -1,0 +1,74 @@
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('error contract', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ AOS_BODY_LIMIT: '2048' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers malformed JSON with 400 and a detail', async () => {
+    const res = await t.request({
+      method: 'POST',
+      url: '/agents',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ detail: expect.stringMatching(/JSON/) });
+    expect(res.headers['x-request-id']).toBeTruthy();
+  });
+
+  it('answers a body over AOS_BODY_LIMIT with 413', async () => {
+    const res = await t.request({ method: 'POST', url: '/agents', payload: { name: 'x'.repeat(5000) } });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({ detail: 'Request body is too large' });
+  });
+
+  it('answers validation failures with 422, detail and field errors', async () => {
+    const res = await t.request({ method: 'POST', url: '/agents', payload: { name: '', extra: true } });
+    expect(res.statusCode).toBe(422);
+    const body = res.json();
+    expect(body.detail).toMatch(/^Validation failed/);
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'extra', message: 'property extra should not exist' },
+        { field: 'name', message: expect.stringMatching(/name must be longer/) },
+      ]),
+    );
+  });
+
+  it('refuses a non-object JSON body with 422 or 400, never 500', async () => {
+    const res = await t.request({ method: 'POST', url: '/agents', payload: '[1,2]', headers: { 'content-type': 'application/json' } });
+    expect([400, 422]).toContain(res.statusCode);
+    expect(res.json().detail).toEqual(expect.any(String));
+  });
+
+  it('answers a non-UUID id with 422 and an unknown id with 404', async () => {
+    const bad = await t.request({ method: 'GET', url: '/agents/not-a-uuid' });
+    expect(bad.statusCode).toBe(422);
+    expect(bad.json().errors).toEqual([{ field: 'id', message: 'id must be a UUID' }]);
+    const missing = await t.request({ method: 'GET', url: '/agents/8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ detail: 'Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found' });
+  });
+
+  it('answers an unknown route with 404 in the same shape', async () => {
+    const res = await t.request({ method: 'GET', url: '/no-such-route' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ detail: expect.any(String) });
+  });
+
+  it('answers an unsupported content type with 415', async () => {
+    const res = await t.request({
+      method: 'POST',
+      url: '/agents',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'name=x',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toEqual({ detail: expect.any(String) });
+  });
+});

@@ -1,0 +1,47 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { DataSource } from 'typeorm';
+import { AosServer, createAosServer } from '../../src/bootstrap';
+import { createTestDatabase, dropTestDatabase } from './test-database';
+
+export const TEST_API_KEY = 'test-key-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+export interface TestApp {
+  server: AosServer;
+  dataSource: DataSource;
+  /** HTTP through Fastify's inject, with the API key unless the request sets its own headers. */
+  request(options: InjectOptions & { auth?: boolean }): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** Boots the real app (same bootstrap as main.ts) on a fresh database of its own. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  let server: AosServer;
+  try {
+    server = await createAosServer({
+      env: {
+        NODE_ENV: 'test',
+        AOS_API_KEY: TEST_API_KEY,
+        DATABASE_URL: database.url,
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        ...env,
+      },
+    });
+  } catch (error) {
+    await dropTestDatabase(database.name);
+    throw error;
+  }
+  return {
+    server,
+    dataSource: server.app.get(DataSource),
+    request: ({ auth = true, headers, ...options }) =>
+      server.app.inject({
+        ...options,
+        headers: { ...(auth ? { 'x-aos-key': TEST_API_KEY } : {}), ...headers },
+      }),
+    async close() {
+      await server.close();
+      await dropTestDatabase(database.name);
+    },
+  };
+}
