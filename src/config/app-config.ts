@@ -209,7 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
   apiKey: string | undefined;
 } {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
-  const errors = validateSync(vars, { skipMissingProperties: false, whitelist: false });
+  const errors = validateSync(vars, { skipMissingProperties: false, whitelist: false, stopAtFirstError: true });
   if (errors.length > 0) {
     throw new ConfigError(`Invalid environment: ${describe(errors)}`);
   }

@@ -53,7 +53,8 @@ export class EmbeddedPostgresServer {
     if (runningAsRoot()) await chmod(resolve(this.options.dataDir), 0o711);
     const fresh = !existsSync(resolve(this.clusterDir, 'PG_VERSION'));
     this.password = await this.loadOrCreatePassword(fresh);
-    this.port = this.options.port || (await findFreePort());
+    // Keep the port of an earlier start in this process: open pools still point at it.
+    this.port ||= this.options.port || (await findFreePort());
     const log = this.options.log ?? (() => undefined);
     const server = new EmbeddedPostgres({
       databaseDir: this.clusterDir,

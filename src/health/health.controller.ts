@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -31,6 +31,7 @@ export class HealthController {
 
   @Get()
   @HealthCheck({ swaggerDocumentation: false })
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Overall health: database, API key configuration, embedded database' })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiServiceUnavailableResponse({ type: HealthErrorResponseDto })
@@ -40,6 +41,7 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck({ swaggerDocumentation: false })
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Liveness: the process answers (no dependency is checked)' })
   @ApiOkResponse({ type: HealthResponseDto })
   getLiveness(): Promise<HealthResponseDto> {
@@ -48,6 +50,7 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck({ swaggerDocumentation: false })
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Readiness: the dependencies needed to serve requests are up' })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiServiceUnavailableResponse({ type: HealthErrorResponseDto })
