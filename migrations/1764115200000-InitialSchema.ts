@@ -16,7 +16,9 @@ export class InitialSchema1764115200000 implements MigrationInterface {
         CONSTRAINT "agents_pkey" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(`CREATE INDEX "agents_created_at_id_idx" ON "agents" ("created_at", "id")`);
-    await queryRunner.query(`CREATE INDEX "agents_status_created_at_id_idx" ON "agents" ("status", "created_at", "id")`);
+    await queryRunner.query(
+      `CREATE INDEX "agents_status_created_at_id_idx" ON "agents" ("status", "created_at", "id")`,
+    );
 
     await queryRunner.query(
       `CREATE TYPE "public"."memory_type" AS ENUM('skill_result', 'user_input', 'system', 'context')`,

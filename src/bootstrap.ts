@@ -1,7 +1,7 @@
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { Logger as NestLogger } from '@nestjs/common';
 import { AppModule } from './app.module';
@@ -92,14 +92,9 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
   app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
 
-  fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
-    done();
-  });
-  // JSON is the only body this API speaks: anything else is 415, not a string that fails validation.
-  fastify.removeContentTypeParser(['text/plain']);
-
-  await app.register(helmet, {
+  // Security headers from helmet, built once: the fastify wrapper rebuilds its configuration on
+  // every request, which cost a measurable share of throughput.
+  const applySecurityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -112,6 +107,13 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
       },
     },
   });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    applySecurityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+  });
+  // JSON is the only body this API speaks: anything else is 415, not a string that fails validation.
+  fastify.removeContentTypeParser(['text/plain']);
+
   if (config.corsOrigins !== false) {
     app.enableCors({
       origin: config.corsOrigins,

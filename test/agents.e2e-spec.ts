@@ -9,12 +9,6 @@ describe('agents', () => {
     await t.close();
   });
 
-  async function createAgent(name = 'agent') {
-    const res = await t.request({ method: 'POST', url: '/agents', payload: { name } });
-    expect(res.statusCode).toBe(201);
-    return res.json<{ id: string; name: string; status: string; created_at: string; updated_at: string }>();
-  }
-
   it('creates an agent with 201, a Location header and snake_case fields', async () => {
     const res = await t.request({ method: 'POST', url: '/agents', payload: { name: '  research  ' } });
     expect(res.statusCode).toBe(201);
@@ -78,7 +72,7 @@ describe('agents: listing', () => {
   it('defaults to 20 items and filters by status', async () => {
     const all = await page('');
     expect(all.items).toHaveLength(20);
-    const target = all.items[3]!;
+    const target = all.items[3];
     await t.request({ method: 'PATCH', url: `/agents/${target.id}`, payload: { status: 'paused' } });
     const paused = await page('?status=paused');
     expect(paused.items.map((a) => a.id)).toEqual([target.id]);
@@ -109,7 +103,10 @@ describe('agents: update and delete', () => {
   });
 
   async function create(name = 'agent') {
-    return (await t.request({ method: 'POST', url: '/agents', payload: { name } })).json<{ id: string; updated_at: string }>();
+    return (await t.request({ method: 'POST', url: '/agents', payload: { name } })).json<{
+      id: string;
+      updated_at: string;
+    }>();
   }
 
   it('renames an agent and moves updated_at forward', async () => {
@@ -154,7 +151,9 @@ describe('agents: update and delete', () => {
     const other = await create();
     const db = t.dataSource;
     for (const owner of [agent.id, other.id]) {
-      await db.query(`INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'user_input', 'remember me')`, [owner]);
+      await db.query(`INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'user_input', 'remember me')`, [
+        owner,
+      ]);
       await db.query(`INSERT INTO provenance (agent_id, goal) VALUES ($1, 'a goal')`, [owner]);
     }
     const res = await t.request({ method: 'DELETE', url: `/agents/${agent.id}` });

@@ -53,7 +53,9 @@ describe('API key guard and request ids', () => {
   it('replaces an insane X-Request-ID with a fresh UUID', async () => {
     for (const incoming of ['has spaces', 'x'.repeat(300), 'new\u00e9line']) {
       const res = await t.request({ method: 'GET', url: '/version', headers: { 'x-request-id': incoming } });
-      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(res.headers['x-request-id']).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     }
   });
 

@@ -41,7 +41,12 @@ describe('error contract', () => {
   });
 
   it('refuses a non-object JSON body with 422 or 400, never 500', async () => {
-    const res = await t.request({ method: 'POST', url: '/agents', payload: '[1,2]', headers: { 'content-type': 'application/json' } });
+    const res = await t.request({
+      method: 'POST',
+      url: '/agents',
+      payload: '[1,2]',
+      headers: { 'content-type': 'application/json' },
+    });
     expect([400, 422]).toContain(res.statusCode);
     expect(res.json().detail).toEqual(expect.any(String));
   });

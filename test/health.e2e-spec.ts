@@ -32,7 +32,12 @@ describe('health and version', () => {
 
   it('reports the version, API version and commit', async () => {
     const res = await t.request({ method: 'GET', url: '/version', auth: false });
-    expect(res.json()).toEqual({ name: 'aos', version: expect.stringMatching(/^\d+\.\d+\.\d+/), api_version: '1', commit: 'abcdef1234567' });
+    expect(res.json()).toEqual({
+      name: 'aos',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      api_version: '1',
+      commit: 'abcdef1234567',
+    });
   });
 });
 

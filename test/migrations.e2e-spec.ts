@@ -35,7 +35,9 @@ describe('migrations', () => {
   it('revert one by one back to an empty database, and apply again', async () => {
     for (let i = 0; i < ALL_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
     expect(await tables()).toEqual([]);
-    const types = await dataSource.query(`SELECT typname FROM pg_type WHERE typname IN ('agent_status', 'memory_type', 'run_status')`);
+    const types = await dataSource.query(
+      `SELECT typname FROM pg_type WHERE typname IN ('agent_status', 'memory_type', 'run_status')`,
+    );
     expect(types).toEqual([]);
     await dataSource.runMigrations();
     expect(await tables()).toEqual(expect.arrayContaining(['agents', 'memories', 'provenance']));

@@ -13,8 +13,8 @@ function startProcess(env: Record<string, string>): { child: ChildProcess; outpu
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   return { child, output: () => output };
 }
 
@@ -33,7 +33,10 @@ async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<voi
 describe('the service process', () => {
   it.each([
     [{ PORT: 'eighty' }, /^aos: Invalid environment: PORT must .*\n$/],
-    [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x' }, /^aos: AOS_API_KEY is required in production\n$/],
+    [
+      { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x' },
+      /^aos: AOS_API_KEY is required in production\n$/,
+    ],
     [
       { NODE_ENV: 'production', AOS_API_KEY: 'short' },
       /^aos: AOS_API_KEY is shorter than 32 characters; production needs a strong random key\n$/,
@@ -54,12 +57,13 @@ describe('the service process', () => {
 
     const first = startProcess(env);
     await waitFor(() => /listening on (http:\/\/\S+) /.test(first.output()), 60_000);
-    const key = /generated a development key \(saved in .*\): (\S+)/.exec(first.output())![1]!;
-    const url = /listening on (http:\/\/\S+) /.exec(first.output())![1]!;
+    const key = /generated a development key \(saved in .*\): (\S+)/.exec(first.output())![1];
+    const url = /listening on (http:\/\/\S+) /.exec(first.output())![1];
 
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
-    expect((await health.json()).details.embedded_postgres.status).toBe('up');
+    const report = (await health.json()) as { details: Record<string, { status: string }> };
+    expect(report.details.embedded_postgres!.status).toBe("up");
     const created = await fetch(`${url}/agents`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-aos-key': key },
@@ -74,7 +78,7 @@ describe('the service process', () => {
     const second = startProcess(env);
     await waitFor(() => /listening on (http:\/\/\S+) /.test(second.output()), 60_000);
     expect(second.output()).not.toContain('generated a development key');
-    const url2 = /listening on (http:\/\/\S+) /.exec(second.output())![1]!;
+    const url2 = /listening on (http:\/\/\S+) /.exec(second.output())![1];
     const fetched = await fetch(`${url2}/agents/${agent.id}`, { headers: { 'x-aos-key': key } });
     expect(fetched.status).toBe(200);
     expect(((await fetched.json()) as { name: string }).name).toBe('survivor');

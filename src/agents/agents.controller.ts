@@ -65,7 +65,10 @@ export class AgentsController {
   updateAgent(@Param() { id }: IdParamDto, @Body() dto: UpdateAgentDto): Promise<AgentResponseDto> {
     if (dto.name === undefined && dto.status === undefined) {
       const message = 'body must set at least one of: name, status';
-      throw new UnprocessableEntityException({ detail: `Validation failed: ${message}`, errors: [{ field: 'body', message }] });
+      throw new UnprocessableEntityException({
+        detail: `Validation failed: ${message}`,
+        errors: [{ field: 'body', message }],
+      });
     }
     return this.agents.update(id, dto);
   }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
-import { findPage, Page } from '../common/pagination';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Page } from '../common/pagination';
 import { AgentEvents } from './agent-events';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
 import { AgentNotFoundError, AgentStatusTransitionError } from './agent.errors';
+import { AgentsRepository } from './agents.repository';
 import { AgentResponseDto } from './dto/agent-response.dto';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
@@ -21,33 +22,27 @@ const ALLOWED_TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
 @Injectable()
 export class AgentsService {
   constructor(
-    @InjectRepository(AgentEntity) private readonly agents: Repository<AgentEntity>,
+    private readonly agents: AgentsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: AgentEvents,
   ) {}
 
   async create(dto: CreateAgentDto): Promise<AgentResponseDto> {
-    const agent = await this.agents.save(this.agents.create({ name: dto.name }));
-    return AgentResponseDto.from(agent);
+    return AgentResponseDto.from(await this.agents.insert(dto.name));
   }
 
   async list(query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
-    const qb = this.agents.createQueryBuilder('agent');
-    if (query.status) qb.where('agent.status = :status', { status: query.status });
-    const { rows, nextCursor } = await findPage(qb, query);
+    const { rows, nextCursor } = await this.agents.page(query);
     return { items: rows.map((a) => AgentResponseDto.from(a)), next_cursor: nextCursor };
   }
 
   async get(id: string): Promise<AgentResponseDto> {
-    return AgentResponseDto.from(await this.findOrFail(this.agents.manager, id));
+    return AgentResponseDto.from(await this.findOrFail(this.dataSource.manager, id));
   }
 
   /** The agent entity, for other modules' services; throws AgentNotFoundError. */
   async findOrFail(manager: EntityManager, id: string, lock = false): Promise<AgentEntity> {
-    const agent = await manager.findOne(AgentEntity, {
-      where: { id },
-      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-    });
+    const agent = await this.agents.findById(id, manager, lock);
     if (!agent) throw new AgentNotFoundError(id);
     return agent;
   }
@@ -57,7 +52,7 @@ export class AgentsService {
       const agent = await this.findOrFail(manager, id, true);
       if (dto.name !== undefined) agent.name = dto.name;
       if (dto.status !== undefined) await this.transition(manager, agent, dto.status);
-      return AgentResponseDto.from(await manager.save(agent));
+      return AgentResponseDto.from(await this.agents.update(manager, agent));
     });
   }
 
@@ -67,8 +62,7 @@ export class AgentsService {
   }
 
   async remove(id: string): Promise<void> {
-    const result = await this.agents.delete({ id });
-    if (!result.affected) throw new AgentNotFoundError(id);
+    if (!(await this.agents.delete(id))) throw new AgentNotFoundError(id);
   }
 
   private async transition(manager: EntityManager, agent: AgentEntity, next: AgentStatus): Promise<void> {

@@ -24,7 +24,11 @@ const FASTIFY_ERRORS: Record<string, { status: number; detail: (e: Error) => str
  * Turns any error into the contract's `{"detail": ...}` body and status. Unknown errors are
  * logged with the request id and answered with a generic 500 that reveals nothing.
  */
-export function toErrorResponse(error: unknown, logger: Logger, requestId?: string): { status: number; body: ErrorBody } {
+export function toErrorResponse(
+  error: unknown,
+  logger: Logger,
+  requestId?: string,
+): { status: number; body: ErrorBody } {
   if (error instanceof DomainError) {
     return { status: error.status, body: { detail: error.message } };
   }
@@ -39,7 +43,8 @@ export function toErrorResponse(error: unknown, logger: Logger, requestId?: stri
   if (error instanceof QueryFailedError) {
     const code = (error.driverError as { code?: string } | undefined)?.code;
     if (code === '23505') return { status: HttpStatus.CONFLICT, body: { detail: 'Resource already exists' } };
-    if (code === '23503') return { status: HttpStatus.CONFLICT, body: { detail: 'Referenced resource does not exist' } };
+    if (code === '23503')
+      return { status: HttpStatus.CONFLICT, body: { detail: 'Referenced resource does not exist' } };
   }
   if (error instanceof Error) {
     const code = (error as Error & { code?: string }).code;

@@ -194,7 +194,9 @@ function parseCorsOrigins(raw: string | undefined, isProduction: boolean): AppCo
       throw new ConfigError(`AOS_CORS_ORIGINS has an invalid origin ${JSON.stringify(origin)}`);
     }
     if (url.origin !== origin.replace(/\/$/, '')) {
-      throw new ConfigError(`AOS_CORS_ORIGINS entry ${JSON.stringify(origin)} must be a bare origin like https://app.example.com`);
+      throw new ConfigError(
+        `AOS_CORS_ORIGINS entry ${JSON.stringify(origin)} must be a bare origin like https://app.example.com`,
+      );
     }
   }
   return origins.map((o) => o.replace(/\/$/, ''));

@@ -80,6 +80,7 @@ export class EmbeddedPostgresServer {
       throw new Error(
         `embedded PostgreSQL did not start in ${this.clusterDir} on port ${this.port}` +
           (error instanceof Error ? `: ${error.message}` : ''),
+        { cause: error },
       );
     }
     this.server = server;

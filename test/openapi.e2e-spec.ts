@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import openapiTS, { astToString } from 'openapi-typescript';
+import ts from 'typescript';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  let served: Record<string, any>;
+  beforeAll(async () => {
+    t = await startTestApp();
+    served = (await t.request({ method: 'GET', url: '/openapi.json', auth: false })).json();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is the checked-in openapi.json (run `npm run openapi:write` after changing the API)', () => {
+    const checkedIn = JSON.parse(readFileSync(resolve(__dirname, '../openapi.json'), 'utf8'));
+    expect(served).toEqual(checkedIn);
+  });
+
+  it('gives every operation an operationId, a typed 2xx and typed errors', () => {
+    for (const [path, operations] of Object.entries<Record<string, any>>(served.paths)) {
+      for (const [method, op] of Object.entries<any>(operations)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        expect([where, typeof op.operationId]).toEqual([where, 'string']);
+        const success = Object.entries<any>(op.responses).filter(([s]) => s.startsWith('2'));
+        expect([where, success.length]).toEqual([where, 1]);
+        const [status, response] = success[0]!;
+        if (status !== '204') expect([where, response.content?.['application/json']?.schema]).toEqual([where, expect.anything()]);
+        for (const [code, error] of Object.entries<any>(op.responses).filter(([s]) => /^[45]/.test(s))) {
+          expect([where, code, error.content?.['application/json']?.schema?.$ref]).toEqual([where, code, expect.any(String)]);
+        }
+      }
+    }
+  });
+
+  it('declares the API key scheme and uses it on every non-public operation', () => {
+    expect(served.components.securitySchemes.api_key).toEqual({ type: 'apiKey', in: 'header', name: 'X-AOS-Key' });
+    for (const [path, operations] of Object.entries<Record<string, any>>(served.paths)) {
+      const isPublic = path.startsWith('/health') || path === '/version';
+      for (const op of Object.values<any>(operations)) {
+        expect([path, op.security]).toEqual([path, isPublic ? undefined : [{ api_key: [] }]]);
+      }
+    }
+  });
+
+  it('generates a strictly typed client with openapi-typescript', async () => {
+    const schema = astToString(await openapiTS(served as any));
+    const usage = `
+      import type { paths, components } from './schema';
+      type Agent = paths['/agents']['post']['responses'][201]['content']['application/json'];
+      const agent: Agent = { id: 'x', name: 'n', status: 'paused', created_at: 't', updated_at: 't' };
+      // @ts-expect-error status is an enum, not any string
+      const wrongStatus: Agent['status'] = 'sleeping';
+      type Page = paths['/agents']['get']['responses'][200]['content']['application/json'];
+      const next: string | null = ({} as Page).next_cursor;
+      const items: Agent[] = ({} as Page).items;
+      type Invalid = paths['/agents']['post']['responses'][422]['content']['application/json'];
+      const fields: string[] = ({} as Invalid).errors.map((e) => e.field);
+      type Create = paths['/agents']['post']['requestBody'];
+      // @ts-expect-error the body is required and has a required name
+      const body: NonNullable<Create>['content']['application/json'] = {};
+      const err: components['schemas']['ErrorResponseDto'] = { detail: 'x' };
+      export { agent, wrongStatus, next, items, fields, body, err };
+    `;
+    const files: Record<string, string> = { '/client/schema.ts': schema, '/client/usage.ts': usage };
+    const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, types: [], lib: ['lib.es2022.d.ts'] };
+    const host = ts.createCompilerHost(options);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    host.readFile = (f) => files[f] ?? readFile(f);
+    const directoryExists = host.directoryExists?.bind(host);
+    host.fileExists = (f) => f in files || fileExists(f);
+    host.directoryExists = (d) => d === '/client' || (directoryExists?.(d) ?? false);
+    host.getSourceFile = (f, lang) => {
+      const text = files[f] ?? readFile(f);
+      return text === undefined ? undefined : ts.createSourceFile(f, text, lang);
+    };
+    const program = ts.createProgram(Object.keys(files), options, host);
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(diagnostics).toEqual([]);
+  });
+});
