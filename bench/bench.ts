@@ -12,7 +12,9 @@ import { Client } from 'pg';
 import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
 
 const API_KEY = 'bench-key-0123456789-abcdefghijklmnopqrstuvwxyz';
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+// Rounds alternate bare and AOS so drift on a shared machine hits both alike; medians are reported.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROOT = resolve(__dirname, '../..');
 
@@ -85,6 +87,27 @@ function getAgent(ids: string[]): autocannon.Request {
   return { method: 'GET', setupRequest: (r) => ({ ...r, path: `/agents/${ids[n++ % ids.length]}` }) };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function compare(aosUrl: string, bareUrl: string, request: () => autocannon.Request): Promise<[Measured, Measured]> {
+  const aos: Measured[] = [];
+  const bare: Measured[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bare.push(await load(bareUrl, request()));
+    aos.push(await load(aosUrl, request()));
+  }
+  const summary = (runs: Measured[]): Measured => ({
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+  });
+  return [summary(aos), summary(bare)];
+}
+
 function row(label: string, aos: Measured, bare: Measured): string {
   const ratio = aos.rps / bare.rps;
   return (
@@ -115,21 +138,22 @@ async function main(): Promise<void> {
     children.push(bare.child);
 
     console.log(`AOS benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-    console.log(`PostgreSQL: ${embedded ? 'embedded' : 'DATABASE_URL'}; ${CONNECTIONS} connections, ${DURATION_S} s per measurement\n`);
+    console.log(
+      `PostgreSQL: ${embedded ? 'embedded' : 'DATABASE_URL'}; ${CONNECTIONS} connections; ` +
+        `median of ${ROUNDS} alternating ${DURATION_S} s rounds; AOS LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}\n`,
+    );
 
     // Warm up both (JIT, pools, caches) before measuring.
     await load(aos.url, postAgent(), 2);
     await load(bare.url, postAgent(), 2);
 
-    const bareCreate = await load(bare.url, postAgent());
-    const aosCreate = await load(aos.url, postAgent());
+    const [aosCreate, bareCreate] = await compare(aos.url, bare.url, postAgent);
     console.log(row('POST /agents', aosCreate, bareCreate));
 
     const ids = await withClient(url, async (c) =>
       (await c.query<{ id: string }>('SELECT id FROM agents ORDER BY random() LIMIT 5000')).rows.map((r) => r.id),
     );
-    const bareGet = await load(bare.url, getAgent(ids));
-    const aosGet = await load(aos.url, getAgent(ids));
+    const [aosGet, bareGet] = await compare(aos.url, bare.url, () => getAgent(ids));
     console.log(row('GET /agents/{id}', aosGet, bareGet));
   } finally {
     for (const child of children) child.kill('SIGTERM');

@@ -5,18 +5,24 @@ import {
   Get,
   HttpCode,
   HttpStatus,
-  Param,
   Patch,
   Post,
   Query,
   Res,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
-import { IdParamDto } from '../common/uuid-param.dto';
+import { UuidParam } from '../common/uuid-param';
 import { AgentsService } from './agents.service';
 import { AgentPageDto, AgentResponseDto } from './dto/agent-response.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
@@ -51,18 +57,20 @@ export class AgentsController {
   }
 
   @Get(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({ summary: 'Get an agent' })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(404, 422)
-  getAgent(@Param() { id }: IdParamDto): Promise<AgentResponseDto> {
+  getAgent(@UuidParam('id') id: string): Promise<AgentResponseDto> {
     return this.agents.get(id);
   }
 
   @Patch(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({ summary: 'Rename an agent or change its status' })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(400, 404, 409, 413, 422)
-  updateAgent(@Param() { id }: IdParamDto, @Body() dto: UpdateAgentDto): Promise<AgentResponseDto> {
+  updateAgent(@UuidParam('id') id: string, @Body() dto: UpdateAgentDto): Promise<AgentResponseDto> {
     if (dto.name === undefined && dto.status === undefined) {
       const message = 'body must set at least one of: name, status';
       throw new UnprocessableEntityException({
@@ -74,11 +82,12 @@ export class AgentsController {
   }
 
   @Delete(':id')
+  @ApiParam({ name: 'id', format: 'uuid' })
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Delete an agent with its runs, memories and provenance' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
-  deleteAgent(@Param() { id }: IdParamDto): Promise<void> {
+  deleteAgent(@UuidParam('id') id: string): Promise<void> {
     return this.agents.remove(id);
   }
 }

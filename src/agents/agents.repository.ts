@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { findPage } from '../common/pagination';
+import { pgPoolOf } from '../database/pg-pool';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
 
@@ -40,7 +41,7 @@ export class AgentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async insert(name: string): Promise<AgentEntity> {
-    const rows = await this.dataSource.query<AgentRow[]>(
+    const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(
       `INSERT INTO agents (name) VALUES ($1) RETURNING ${COLUMNS}`,
       [name],
     );
@@ -48,7 +49,11 @@ export class AgentsRepository {
   }
 
   /** `lock` takes the row for the rest of the caller's transaction (status changes). */
-  async findById(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<AgentEntity | null> {
+  async findById(id: string, manager?: EntityManager, lock = false): Promise<AgentEntity | null> {
+    if (!manager) {
+      const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [id]);
+      return rows[0] ? toEntity(rows[0]) : null;
+    }
     const rows = await manager.query<AgentRow[]>(
       `SELECT ${COLUMNS} FROM agents WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
       [id],

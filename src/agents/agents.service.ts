@@ -37,7 +37,9 @@ export class AgentsService {
   }
 
   async get(id: string): Promise<AgentResponseDto> {
-    return AgentResponseDto.from(await this.findOrFail(this.dataSource.manager, id));
+    const agent = await this.agents.findById(id);
+    if (!agent) throw new AgentNotFoundError(id);
+    return AgentResponseDto.from(agent);
   }
 
   /** The agent entity, for other modules' services; throws AgentNotFoundError. */
