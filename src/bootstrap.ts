@@ -2,9 +2,10 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { Logger as NestLogger } from '@nestjs/common';
 import { AppModule } from './app.module';
+import { registerRequestLogging } from './common/logging';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/request-id';
 import { createValidationPipe } from './common/validation';
 import { resolveApiKey } from './config/api-key';
@@ -91,6 +92,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
   app.useLogger(logger);
   app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
+  registerRequestLogging(fastify, await app.resolve(PinoLogger));
 
   // Security headers from helmet, each policy built once (the fastify wrapper rebuilds its
   // configuration on every request). JSON responses get the short set OWASP recommends for APIs;

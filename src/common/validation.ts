@@ -1,4 +1,5 @@
 import { HttpStatus, UnprocessableEntityException, ValidationError, ValidationPipe } from '@nestjs/common';
+import * as classValidator from 'class-validator';
 import type { FieldErrorDto } from './error-response.dto';
 
 function flatten(errors: ValidationError[], parent = ''): FieldErrorDto[] {
@@ -20,6 +21,13 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     errorHttpStatusCode: HttpStatus.UNPROCESSABLE_ENTITY,
+    // Our DTOs have no async rules: the synchronous validator gives the same errors without a
+    // promise per constraint, a measurable share of a small request.
+    validatorPackage: {
+      ...classValidator,
+      validate: (object: object, options?: classValidator.ValidatorOptions) =>
+        Promise.resolve(classValidator.validateSync(object, options)),
+    } as typeof classValidator,
     exceptionFactory: (errors) => {
       const fieldErrors = flatten(errors);
       const summary = fieldErrors.map((e) => e.message).join('; ');
