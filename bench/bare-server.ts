@@ -26,7 +26,9 @@ const toJson = (r: AgentRow) => ({
 
 async function main(): Promise<void> {
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-  const expected = createHash('sha256').update(process.env.AOS_API_KEY ?? '').digest();
+  const expected = createHash('sha256')
+    .update(process.env.AOS_API_KEY ?? '')
+    .digest();
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
       'INSERT INTO agents (name) VALUES ($1) RETURNING id, name, status, created_at, updated_at',
       [name],
     );
-    return reply.code(201).header('location', `/agents/${rows[0]!.id}`).send(toJson(rows[0]!));
+    return reply.code(201).header('location', `/agents/${rows[0].id}`).send(toJson(rows[0]));
   });
 
   app.get('/agents/:id', async (request, reply) => {
@@ -55,12 +57,16 @@ async function main(): Promise<void> {
       [id],
     );
     if (rows.length === 0) return reply.code(404).send({ detail: 'Agent not found' });
-    return toJson(rows[0]!);
+    return toJson(rows[0]);
   });
 
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   process.stderr.write(`bare listening on ${address} \n`);
-  const shutdown = () => void app.close().then(() => pool.end()).then(() => process.exit(0));
+  const shutdown = () =>
+    void app
+      .close()
+      .then(() => pool.end())
+      .then(() => process.exit(0));
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }

@@ -48,20 +48,16 @@ function startServer(script: string, env: Record<string, string>): Promise<{ chi
   });
   return new Promise((resolveStart, reject) => {
     let output = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/\S+) /.exec(output);
-      if (match) resolveStart({ child, url: match[1]! });
+      if (match) resolveStart({ child, url: match[1] });
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
   });
 }
 
-async function load(
-  url: string,
-  request: autocannon.Request,
-  durationS = DURATION_S,
-): Promise<Measured> {
+async function load(url: string, request: autocannon.Request, durationS = DURATION_S): Promise<Measured> {
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -79,7 +75,11 @@ async function load(
 
 function postAgent(): autocannon.Request {
   let n = 0;
-  return { method: 'POST', path: '/agents', setupRequest: (r) => ({ ...r, body: JSON.stringify({ name: `bench-${n++}` }) }) };
+  return {
+    method: 'POST',
+    path: '/agents',
+    setupRequest: (r) => ({ ...r, body: JSON.stringify({ name: `bench-${n++}` }) }),
+  };
 }
 
 function getAgent(ids: string[]): autocannon.Request {
@@ -89,10 +89,14 @@ function getAgent(ids: string[]): autocannon.Request {
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function compare(aosUrl: string, bareUrl: string, request: () => autocannon.Request): Promise<[Measured, Measured]> {
+async function compare(
+  aosUrl: string,
+  bareUrl: string,
+  request: () => autocannon.Request,
+): Promise<[Measured, Measured]> {
   const aos: Measured[] = [];
   const bare: Measured[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -122,7 +126,11 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgresServer | undefined;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
-    embedded = new EmbeddedPostgresServer({ dataDir: mkdtempSync(join(tmpdir(), 'aos-bench-')), port: 0, database: 'postgres' });
+    embedded = new EmbeddedPostgresServer({
+      dataDir: mkdtempSync(join(tmpdir(), 'aos-bench-')),
+      port: 0,
+      database: 'postgres',
+    });
     adminUrl = await embedded.start();
   }
   const dbName = `aos_bench_${Date.now().toString(36)}`;
@@ -132,12 +140,19 @@ async function main(): Promise<void> {
   try {
     const common = { DATABASE_URL: url, AOS_API_KEY: API_KEY, HOST: '127.0.0.1', PORT: '0' };
     // AOS migrates the database first; the bare server then uses the very same table.
-    const aos = await startServer('dist/src/main.js', { ...common, NODE_ENV: 'production', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', AOS_CORS_ORIGINS: 'none' });
+    const aos = await startServer('dist/src/main.js', {
+      ...common,
+      NODE_ENV: 'production',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      AOS_CORS_ORIGINS: 'none',
+    });
     children.push(aos.child);
     const bare = await startServer('dist/bench/bare-server.js', common);
     children.push(bare.child);
 
-    console.log(`AOS benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+    console.log(
+      `AOS benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+    );
     console.log(
       `PostgreSQL: ${embedded ? 'embedded' : 'DATABASE_URL'}; ${CONNECTIONS} connections; ` +
         `median of ${ROUNDS} alternating ${DURATION_S} s rounds; AOS LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}\n`,

@@ -27,10 +27,15 @@ describe('OpenAPI document', () => {
         expect([where, typeof op.operationId]).toEqual([where, 'string']);
         const success = Object.entries<any>(op.responses).filter(([s]) => s.startsWith('2'));
         expect([where, success.length]).toEqual([where, 1]);
-        const [status, response] = success[0]!;
-        if (status !== '204') expect([where, response.content?.['application/json']?.schema]).toEqual([where, expect.anything()]);
+        const [status, response] = success[0];
+        if (status !== '204')
+          expect([where, response.content?.['application/json']?.schema]).toEqual([where, expect.anything()]);
         for (const [code, error] of Object.entries<any>(op.responses).filter(([s]) => /^[45]/.test(s))) {
-          expect([where, code, error.content?.['application/json']?.schema?.$ref]).toEqual([where, code, expect.any(String)]);
+          expect([where, code, error.content?.['application/json']?.schema?.$ref]).toEqual([
+            where,
+            code,
+            expect.any(String),
+          ]);
         }
       }
     }
@@ -66,7 +71,15 @@ describe('OpenAPI document', () => {
       export { agent, wrongStatus, next, items, fields, body, err };
     `;
     const files: Record<string, string> = { '/client/schema.ts': schema, '/client/usage.ts': usage };
-    const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, types: [], lib: ['lib.es2022.d.ts'] };
+    const options: ts.CompilerOptions = {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      types: [],
+      lib: ['lib.es2022.d.ts'],
+    };
     const host = ts.createCompilerHost(options);
     const readFile = host.readFile.bind(host);
     const fileExists = host.fileExists.bind(host);
@@ -79,7 +92,9 @@ describe('OpenAPI document', () => {
       return text === undefined ? undefined : ts.createSourceFile(f, text, lang);
     };
     const program = ts.createProgram(Object.keys(files), options, host);
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(diagnostics).toEqual([]);
   });
 });

@@ -5,13 +5,21 @@ import { join, resolve } from 'node:path';
 
 const MAIN = resolve(__dirname, '../dist/src/main.js');
 
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
 /** Runs the built service (`npm test` builds first) the way an operator would. */
 function startProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...inherited, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env },
+    env: { ...inherited, LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -63,7 +71,7 @@ describe('the service process', () => {
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
     const report = (await health.json()) as { details: Record<string, { status: string }> };
-    expect(report.details.embedded_postgres!.status).toBe("up");
+    expect(report.details.embedded_postgres.status).toBe('up');
     const created = await fetch(`${url}/agents`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-aos-key': key },
@@ -71,6 +79,37 @@ describe('the service process', () => {
     });
     expect(created.status).toBe(201);
     const agent = (await created.json()) as { id: string };
+
+    // Logs: one JSON line per request with its id, lines inside the request carry the same id,
+    // and the API key never reaches the log.
+    const traced = await fetch(`${url}/agents/${agent.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'x-aos-key': key, 'x-request-id': 'trace-process-1' },
+      body: JSON.stringify({ status: 'paused' }),
+    });
+    expect(traced.status).toBe(200);
+    const jsonLines = () =>
+      first
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'));
+    await waitFor(
+      () => jsonLines().some((l) => l.includes('trace-process-1') && l.includes('request completed')),
+      5_000,
+    );
+    const lines = jsonLines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'request completed',
+        request_id: 'trace-process-1',
+        method: 'PATCH',
+        status_code: 200,
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'agent status changed', request_id: 'trace-process-1', to: 'paused' }),
+    );
+    expect(jsonLines().join('\n')).not.toContain(key);
 
     first.child.kill('SIGTERM');
     expect(await exited(first.child)).toBe(0);

@@ -45,13 +45,15 @@ export class AgentsRepository {
       `INSERT INTO agents (name) VALUES ($1) RETURNING ${COLUMNS}`,
       [name],
     );
-    return toEntity(rows[0]!);
+    return toEntity(rows[0]);
   }
 
   /** `lock` takes the row for the rest of the caller's transaction (status changes). */
   async findById(id: string, manager?: EntityManager, lock = false): Promise<AgentEntity | null> {
     if (!manager) {
-      const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [id]);
+      const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [
+        id,
+      ]);
       return rows[0] ? toEntity(rows[0]) : null;
     }
     const rows = await manager.query<AgentRow[]>(
@@ -74,7 +76,7 @@ export class AgentsRepository {
         [agent.id, agent.name, agent.status],
       ),
     );
-    return toEntity(rows[0]!);
+    return toEntity(rows[0]);
   }
 
   /** Deletes the agent; its memories, runs and provenance go with it (ON DELETE CASCADE). */

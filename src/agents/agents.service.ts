@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Page } from '../common/pagination';
@@ -21,6 +21,8 @@ const ALLOWED_TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
 
 @Injectable()
 export class AgentsService {
+  private readonly logger = new Logger(AgentsService.name);
+
   constructor(
     private readonly agents: AgentsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -65,6 +67,7 @@ export class AgentsService {
 
   async remove(id: string): Promise<void> {
     if (!(await this.agents.delete(id))) throw new AgentNotFoundError(id);
+    this.logger.log({ agent_id: id }, 'agent deleted');
   }
 
   private async transition(manager: EntityManager, agent: AgentEntity, next: AgentStatus): Promise<void> {
@@ -73,5 +76,6 @@ export class AgentsService {
     if (!ALLOWED_TRANSITIONS[previous].includes(next)) throw new AgentStatusTransitionError(previous, next);
     agent.status = next;
     await this.events.statusChanged({ agent, previous, manager });
+    this.logger.log({ agent_id: agent.id, from: previous, to: next }, 'agent status changed');
   }
 }

@@ -27,7 +27,7 @@ export function createValidationPipe(): ValidationPipe {
       ...classValidator,
       validate: (object: object, options?: classValidator.ValidatorOptions) =>
         Promise.resolve(classValidator.validateSync(object, options)),
-    } as typeof classValidator,
+    },
     exceptionFactory: (errors) => {
       const fieldErrors = flatten(errors);
       const summary = fieldErrors.map((e) => e.message).join('; ');
