@@ -10,6 +10,11 @@ _aos_node_ok() {
 }
 
 if ! _aos_node_ok; then
+  # npm finds its global npmrc (registry, CA file) next to the node that runs it; keep the
+  # machine's one when that node becomes ours.
+  if [ -z "${npm_config_globalconfig:-}" ] && command -v npm >/dev/null 2>&1; then
+    npm_config_globalconfig="$(npm config get globalconfig 2>/dev/null)" && export npm_config_globalconfig
+  fi
   _aos_tools="$_aos_root/.tools/node"
   if [ ! -x "$_aos_tools/node_modules/.bin/node" ] || \
      [ "$("$_aos_tools/node_modules/.bin/node" --version 2>/dev/null)" != "v$AOS_NODE_VERSION" ]; then
