@@ -2,8 +2,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import pino from 'pino';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { Logger as NestLogger } from '@nestjs/common';
 import { AppModule } from './app.module';
 import { registerRequestLogging } from './common/logging';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/request-id';
@@ -43,7 +43,8 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
   let embedded: EmbeddedPostgresServer | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === undefined) {
-    const log = new NestLogger('EmbeddedPostgres');
+    // Nest's logger does not exist yet: the database comes first. Same JSON lines, same level.
+    const log = pino({ level: config.logLevel }).child({ context: 'EmbeddedPostgres' });
     embedded = new EmbeddedPostgresServer({
       dataDir: config.dataDir,
       port: config.embeddedPostgresPort,
