@@ -146,7 +146,7 @@ describe('agents: update and delete', () => {
     expect((await t.request({ method: 'DELETE', url: `/agents/${id}` })).statusCode).toBe(404);
   });
 
-  it('deletes an agent with 204 and takes its memories and provenance with it', async () => {
+  it('deletes an agent with 204 and takes its runs, memories and provenance with it', async () => {
     const agent = await create();
     const other = await create();
     const db = t.dataSource;
@@ -154,7 +154,8 @@ describe('agents: update and delete', () => {
       await db.query(`INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'user_input', 'remember me')`, [
         owner,
       ]);
-      await db.query(`INSERT INTO provenance (agent_id, goal) VALUES ($1, 'a goal')`, [owner]);
+      const [run] = await db.query(`INSERT INTO runs (agent_id, goal) VALUES ($1, 'a goal') RETURNING id`, [owner]);
+      await db.query(`INSERT INTO provenance (id, agent_id, goal) VALUES ($1, $2, 'a goal')`, [run.id, owner]);
     }
     const res = await t.request({ method: 'DELETE', url: `/agents/${agent.id}` });
     expect(res.statusCode).toBe(204);
@@ -165,7 +166,9 @@ describe('agents: update and delete', () => {
       Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE agent_id = $1`, [id]))[0].n);
     expect(await count('memories', agent.id)).toBe(0);
     expect(await count('provenance', agent.id)).toBe(0);
+    expect(await count('runs', agent.id)).toBe(0);
     expect(await count('memories', other.id)).toBe(1);
     expect(await count('provenance', other.id)).toBe(1);
+    expect(await count('runs', other.id)).toBe(1);
   });
 });

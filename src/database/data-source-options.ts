@@ -3,8 +3,10 @@ import { ALL_MIGRATIONS } from '../../migrations';
 import { AgentEntity } from '../agents/agent.entity';
 import { MemoryEntity } from '../memory/memory.entity';
 import { ProvenanceEntity } from '../provenance/provenance.entity';
+import { ToolCallEntity } from '../provenance/tool-call.entity';
+import { RunEntity } from '../runs/run.entity';
 
-export const ALL_ENTITIES = [AgentEntity, MemoryEntity, ProvenanceEntity];
+export const ALL_ENTITIES = [AgentEntity, MemoryEntity, ProvenanceEntity, RunEntity, ToolCallEntity];
 
 export interface DatabaseConnectionSettings {
   url: string;

@@ -1,9 +1,12 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { AgentEntity } from '../agents/agent.entity';
+import { RunEntity } from '../runs/run.entity';
 import { MemoryType } from './memory-type.enum';
 
 @Entity('memories')
 @Index('memories_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
+@Index('memories_agent_type_created_at_idx', ['agentId', 'memoryType', 'createdAt'])
+@Index('memories_run_step_idx', ['runId', 'stepIndex'], { unique: true })
 export class MemoryEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -23,6 +26,17 @@ export class MemoryEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   meta!: Record<string, unknown> | null;
+
+  /** The run step that wrote this memory, if a run did. */
+  @Column({ name: 'run_id', type: 'uuid', nullable: true })
+  runId!: string | null;
+
+  @ManyToOne(() => RunEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'memories_run_id_fkey' })
+  run?: RunEntity;
+
+  @Column({ name: 'step_index', type: 'integer', nullable: true })
+  stepIndex!: number | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -1,0 +1,51 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { RunEntity } from '../runs/run.entity';
+import { ToolCallStatus } from '../runs/tool-call-status.enum';
+
+/**
+ * One step of a run as executed: written ahead (status running) before the skill starts, then
+ * completed with its output or error. The provenance record lists these.
+ */
+@Entity('tool_calls')
+@Index('tool_calls_run_step_idx', ['runId', 'stepIndex'], { unique: true })
+export class ToolCallEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'run_id', type: 'uuid' })
+  runId!: string;
+
+  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'tool_calls_run_id_fkey' })
+  run?: RunEntity;
+
+  @Column({ name: 'step_index', type: 'integer' })
+  stepIndex!: number;
+
+  @Column({ name: 'skill_id', type: 'varchar', length: 100 })
+  skillId!: string;
+
+  @Column({ type: 'jsonb' })
+  input!: unknown;
+
+  @Column({ type: 'jsonb', nullable: true })
+  output!: unknown;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ type: 'enum', enum: ToolCallStatus, enumName: 'tool_call_status', default: ToolCallStatus.Running })
+  status!: ToolCallStatus;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'started_at', type: 'timestamptz', precision: 3, default: () => 'now()' })
+  startedAt!: Date;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', precision: 3, nullable: true })
+  completedAt!: Date | null;
+
+  @Column({ name: 'duration_ms', type: 'integer', nullable: true })
+  durationMs!: number | null;
+}

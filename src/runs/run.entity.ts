@@ -1,0 +1,78 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { AgentEntity } from '../agents/agent.entity';
+import { RunStatus } from '../provenance/run-status.enum';
+
+/**
+ * A goal being worked on, and its place in the durable queue: a pending run is a job, claimed by
+ * a worker under a lease (lease_owner, lease_expires_at) that the worker keeps renewing.
+ */
+@Entity('runs')
+@Check('runs_priority_check', '"priority" BETWEEN 0 AND 9')
+@Index('runs_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
+@Index('runs_agent_idempotency_key_idx', ['agentId', 'idempotencyKey'], { unique: true })
+@Index('runs_pending_pickup_idx', { synchronize: false })
+@Index('runs_running_lease_idx', { synchronize: false })
+@Index('runs_agent_running_idx', { synchronize: false })
+export class RunEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'agent_id', type: 'uuid' })
+  agentId!: string;
+
+  @ManyToOne(() => AgentEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'agent_id', foreignKeyConstraintName: 'runs_agent_id_fkey' })
+  agent?: AgentEntity;
+
+  @Column({ type: 'text' })
+  goal!: string;
+
+  @Column({ type: 'smallint', default: 5 })
+  priority!: number;
+
+  @Column({ type: 'enum', enum: RunStatus, enumName: 'run_status', default: RunStatus.Pending })
+  status!: RunStatus;
+
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 200, nullable: true })
+  idempotencyKey!: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'max_attempts', type: 'integer', default: 3 })
+  maxAttempts!: number;
+
+  @Column({ name: 'available_at', type: 'timestamptz', precision: 3, default: () => 'now()' })
+  availableAt!: Date;
+
+  @Column({ name: 'lease_owner', type: 'varchar', length: 100, nullable: true })
+  leaseOwner!: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', precision: 3, nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  @Column({ name: 'error_message', type: 'text', nullable: true })
+  errorMessage!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', precision: 3, nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', precision: 3, nullable: true })
+  completedAt!: Date | null;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt!: Date;
+}
