@@ -1,6 +1,10 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Runs (the durable queue itself), their tool calls, per-agent concurrency and memory ↔ run links. */
+/**
+ * Runs (the durable queue itself), their tool calls, per-agent concurrency and memory ↔ run links.
+ * A run shares its id with its provenance record, which is created first; tool calls and memories
+ * point at the provenance record, so nothing outside the runs module depends on the runs table.
+ */
 export class RunEngine1764201600000 implements MigrationInterface {
   name = 'RunEngine1764201600000';
 
@@ -11,7 +15,7 @@ export class RunEngine1764201600000 implements MigrationInterface {
     );
     await queryRunner.query(
       `CREATE TABLE "runs" (
-        "id" uuid NOT NULL DEFAULT gen_random_uuid(),
+        "id" uuid NOT NULL,
         "agent_id" uuid NOT NULL,
         "goal" text NOT NULL,
         "priority" smallint NOT NULL DEFAULT 5,
@@ -29,7 +33,8 @@ export class RunEngine1764201600000 implements MigrationInterface {
         "updated_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(),
         CONSTRAINT "runs_pkey" PRIMARY KEY ("id"),
         CONSTRAINT "runs_priority_check" CHECK ("priority" BETWEEN 0 AND 9),
-        CONSTRAINT "runs_agent_id_fkey" FOREIGN KEY ("agent_id") REFERENCES "agents"("id") ON DELETE CASCADE)`,
+        CONSTRAINT "runs_agent_id_fkey" FOREIGN KEY ("agent_id") REFERENCES "agents"("id") ON DELETE CASCADE,
+        CONSTRAINT "runs_id_fkey" FOREIGN KEY ("id") REFERENCES "provenance"("id") ON DELETE CASCADE)`,
     );
     await queryRunner.query(`CREATE INDEX "runs_agent_created_at_id_idx" ON "runs" ("agent_id", "created_at", "id")`);
     await queryRunner.query(
@@ -43,10 +48,6 @@ export class RunEngine1764201600000 implements MigrationInterface {
       `CREATE INDEX "runs_running_lease_idx" ON "runs" ("lease_expires_at") WHERE "status" = 'running'`,
     );
     await queryRunner.query(`CREATE INDEX "runs_agent_running_idx" ON "runs" ("agent_id") WHERE "status" = 'running'`);
-    // Provenance shares the run's id; a run's deletion takes its provenance with it.
-    await queryRunner.query(
-      `ALTER TABLE "provenance" ADD CONSTRAINT "provenance_id_fkey" FOREIGN KEY ("id") REFERENCES "runs"("id") ON DELETE CASCADE`,
-    );
 
     await queryRunner.query(
       `CREATE TYPE "public"."tool_call_status" AS ENUM('running', 'succeeded', 'failed', 'cancelled')`,
@@ -66,14 +67,14 @@ export class RunEngine1764201600000 implements MigrationInterface {
         "completed_at" TIMESTAMP(3) WITH TIME ZONE,
         "duration_ms" integer,
         CONSTRAINT "tool_calls_pkey" PRIMARY KEY ("id"),
-        CONSTRAINT "tool_calls_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "runs"("id") ON DELETE CASCADE)`,
+        CONSTRAINT "tool_calls_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "provenance"("id") ON DELETE CASCADE)`,
     );
     await queryRunner.query(`CREATE UNIQUE INDEX "tool_calls_run_step_idx" ON "tool_calls" ("run_id", "step_index")`);
 
     // A memory written by a run step records it, so a retried step cannot write it twice.
     await queryRunner.query(`ALTER TABLE "memories" ADD "run_id" uuid, ADD "step_index" integer`);
     await queryRunner.query(
-      `ALTER TABLE "memories" ADD CONSTRAINT "memories_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "runs"("id") ON DELETE SET NULL`,
+      `ALTER TABLE "memories" ADD CONSTRAINT "memories_run_id_fkey" FOREIGN KEY ("run_id") REFERENCES "provenance"("id") ON DELETE SET NULL`,
     );
     await queryRunner.query(`CREATE UNIQUE INDEX "memories_run_step_idx" ON "memories" ("run_id", "step_index")`);
     await queryRunner.query(
@@ -88,7 +89,6 @@ export class RunEngine1764201600000 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "memories" DROP COLUMN "step_index", DROP COLUMN "run_id"`);
     await queryRunner.query(`DROP TABLE "tool_calls"`);
     await queryRunner.query(`DROP TYPE "public"."tool_call_status"`);
-    await queryRunner.query(`ALTER TABLE "provenance" DROP CONSTRAINT "provenance_id_fkey"`);
     await queryRunner.query(`DROP TABLE "runs"`);
     await queryRunner.query(
       `ALTER TABLE "agents" DROP CONSTRAINT "agents_max_concurrent_runs_check", DROP COLUMN "max_concurrent_runs"`,

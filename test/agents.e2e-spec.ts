@@ -154,8 +154,8 @@ describe('agents: update and delete', () => {
       await db.query(`INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'user_input', 'remember me')`, [
         owner,
       ]);
-      const [run] = await db.query(`INSERT INTO runs (agent_id, goal) VALUES ($1, 'a goal') RETURNING id`, [owner]);
-      await db.query(`INSERT INTO provenance (id, agent_id, goal) VALUES ($1, $2, 'a goal')`, [run.id, owner]);
+      const [record] = await db.query(`INSERT INTO provenance (agent_id, goal) VALUES ($1, 'a goal') RETURNING id`, [owner]);
+      await db.query(`INSERT INTO runs (id, agent_id, goal) VALUES ($1, $2, 'a goal')`, [record.id, owner]);
     }
     const res = await t.request({ method: 'DELETE', url: `/agents/${agent.id}` });
     expect(res.statusCode).toBe(204);

@@ -9,7 +9,6 @@ import {
   Post,
   Query,
   Res,
-  UnprocessableEntityException,
 } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -22,7 +21,9 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
+import { InvalidInputError } from '../common/domain-error';
 import { UuidParam } from '../common/uuid-param';
+import { AgentStatus } from './agent-status.enum';
 import { AgentsService } from './agents.service';
 import { AgentPageDto, AgentResponseDto } from './dto/agent-response.dto';
 import { CreateAgentDto } from './dto/create-agent.dto';
@@ -67,16 +68,12 @@ export class AgentsController {
 
   @Patch(':id')
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOperation({ summary: 'Rename an agent or change its status' })
+  @ApiOperation({ summary: 'Rename an agent, change its status (same rules as pause/resume/stop) or its concurrency' })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(400, 404, 409, 413, 422)
   updateAgent(@UuidParam('id') id: string, @Body() dto: UpdateAgentDto): Promise<AgentResponseDto> {
-    if (dto.name === undefined && dto.status === undefined) {
-      const message = 'body must set at least one of: name, status';
-      throw new UnprocessableEntityException({
-        detail: `Validation failed: ${message}`,
-        errors: [{ field: 'body', message }],
-      });
+    if (dto.name === undefined && dto.status === undefined && dto.max_concurrent_runs === undefined) {
+      throw new InvalidInputError('body', 'body must set at least one of: name, status, max_concurrent_runs');
     }
     return this.agents.update(id, dto);
   }
@@ -89,5 +86,37 @@ export class AgentsController {
   @ApiErrors(404, 422)
   deleteAgent(@UuidParam('id') id: string): Promise<void> {
     return this.agents.remove(id);
+  }
+
+  @Post(':id/pause')
+  @HttpCode(HttpStatus.OK)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({ summary: 'Pause: goals are still accepted and wait as pending; a running run finishes' })
+  @ApiOkResponse({ type: AgentResponseDto })
+  @ApiErrors(404, 409, 422)
+  pauseAgent(@UuidParam('id') id: string): Promise<AgentResponseDto> {
+    return this.agents.changeStatus(id, AgentStatus.Paused);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(HttpStatus.OK)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({ summary: 'Resume a paused or stopped agent: it becomes active and its pending runs start' })
+  @ApiOkResponse({ type: AgentResponseDto })
+  @ApiErrors(404, 422)
+  resumeAgent(@UuidParam('id') id: string): Promise<AgentResponseDto> {
+    return this.agents.changeStatus(id, AgentStatus.Active);
+  }
+
+  @Post(':id/stop')
+  @HttpCode(HttpStatus.OK)
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOperation({
+    summary: 'Stop: cancels the running run (its skill call is aborted) and every pending one; new goals get 409',
+  })
+  @ApiOkResponse({ type: AgentResponseDto })
+  @ApiErrors(404, 422)
+  stopAgent(@UuidParam('id') id: string): Promise<AgentResponseDto> {
+    return this.agents.changeStatus(id, AgentStatus.Stopped);
   }
 }

@@ -10,11 +10,12 @@ interface AgentRow {
   id: string;
   name: string;
   status: AgentStatus;
+  max_concurrent_runs: number;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, name, status, created_at, updated_at';
+const COLUMNS = 'id, name, status, max_concurrent_runs, created_at, updated_at';
 
 /** TypeORM answers UPDATE/DELETE ... RETURNING with [rows, affected], other statements with rows. */
 function returnedRows<T>(result: T[] | [T[], number]): T[] {
@@ -26,6 +27,7 @@ function toEntity(row: AgentRow): AgentEntity {
     id: row.id,
     name: row.name,
     status: row.status,
+    maxConcurrentRuns: row.max_concurrent_runs,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });
@@ -40,10 +42,10 @@ function toEntity(row: AgentRow): AgentEntity {
 export class AgentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(name: string): Promise<AgentEntity> {
+  async insert(name: string, maxConcurrentRuns = 1): Promise<AgentEntity> {
     const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(
-      `INSERT INTO agents (name) VALUES ($1) RETURNING ${COLUMNS}`,
-      [name],
+      `INSERT INTO agents (name, max_concurrent_runs) VALUES ($1, $2) RETURNING ${COLUMNS}`,
+      [name, maxConcurrentRuns],
     );
     return toEntity(rows[0]);
   }
@@ -72,8 +74,9 @@ export class AgentsRepository {
   async update(manager: EntityManager, agent: AgentEntity): Promise<AgentEntity> {
     const rows = returnedRows(
       await manager.query<AgentRow[] | [AgentRow[], number]>(
-        `UPDATE agents SET name = $2, status = $3, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-        [agent.id, agent.name, agent.status],
+        `UPDATE agents SET name = $2, status = $3, max_concurrent_runs = $4, updated_at = now()
+          WHERE id = $1 RETURNING ${COLUMNS}`,
+        [agent.id, agent.name, agent.status, agent.maxConcurrentRuns],
       ),
     );
     return toEntity(rows[0]);

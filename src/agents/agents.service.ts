@@ -30,7 +30,7 @@ export class AgentsService {
   ) {}
 
   async create(dto: CreateAgentDto): Promise<AgentResponseDto> {
-    return AgentResponseDto.from(await this.agents.insert(dto.name));
+    return AgentResponseDto.from(await this.agents.insert(dto.name, dto.max_concurrent_runs));
   }
 
   async list(query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
@@ -54,9 +54,17 @@ export class AgentsService {
   async update(id: string, dto: UpdateAgentDto): Promise<AgentResponseDto> {
     return this.dataSource.transaction(async (manager) => {
       const agent = await this.findOrFail(manager, id, true);
+      const previousStatus = agent.status;
       if (dto.name !== undefined) agent.name = dto.name;
-      if (dto.status !== undefined) await this.transition(manager, agent, dto.status);
-      return AgentResponseDto.from(await this.agents.update(manager, agent));
+      if (dto.max_concurrent_runs !== undefined) agent.maxConcurrentRuns = dto.max_concurrent_runs;
+      if (dto.status !== undefined) this.checkTransition(agent.status, dto.status);
+      if (dto.status !== undefined) agent.status = dto.status;
+      const updated = await this.agents.update(manager, agent);
+      if (dto.status !== undefined && dto.status !== previousStatus) {
+        await this.events.statusChanged({ agent: updated, previous: previousStatus, manager });
+        this.logger.log({ agent_id: id, from: previousStatus, to: updated.status }, 'agent status changed');
+      }
+      return AgentResponseDto.from(updated);
     });
   }
 
@@ -70,12 +78,9 @@ export class AgentsService {
     this.logger.log({ agent_id: id }, 'agent deleted');
   }
 
-  private async transition(manager: EntityManager, agent: AgentEntity, next: AgentStatus): Promise<void> {
-    const previous = agent.status;
-    if (previous === next) return;
-    if (!ALLOWED_TRANSITIONS[previous].includes(next)) throw new AgentStatusTransitionError(previous, next);
-    agent.status = next;
-    await this.events.statusChanged({ agent, previous, manager });
-    this.logger.log({ agent_id: agent.id, from: previous, to: next }, 'agent status changed');
+  private checkTransition(previous: AgentStatus, next: AgentStatus): void {
+    if (previous !== next && !ALLOWED_TRANSITIONS[previous].includes(next)) {
+      throw new AgentStatusTransitionError(previous, next);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
-import { DomainError } from './domain-error';
+import { DomainError, InvalidInputError } from './domain-error';
 
 export interface ErrorBody {
   detail: string;
@@ -29,6 +29,9 @@ export function toErrorResponse(
   logger: Logger,
   requestId?: string,
 ): { status: number; body: ErrorBody } {
+  if (error instanceof InvalidInputError) {
+    return { status: error.status, body: { detail: error.message, errors: [{ field: error.field, message: error.reason }] } };
+  }
   if (error instanceof DomainError) {
     return { status: error.status, body: { detail: error.message } };
   }

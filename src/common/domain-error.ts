@@ -39,3 +39,15 @@ export class BadRequestError extends DomainError {
     super(message);
   }
 }
+
+/** Input that passed field validation but not a rule across fields: 422 with `errors`, like validation. */
+export class InvalidInputError extends DomainError {
+  readonly status = HttpStatus.UNPROCESSABLE_ENTITY;
+  readonly code = 'REQUEST.INVALID';
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`Validation failed: ${reason}`);
+  }
+}

@@ -124,6 +124,65 @@ class EnvironmentVariables {
   AOS_RATE_LIMIT_PER_MINUTE?: number;
 
   @IsOptional()
+  @IsIn(['api', 'worker', 'all'])
+  @Transform(emptyToUndefined)
+  AOS_ROLE?: 'api' | 'worker' | 'all';
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  @Max(256)
+  @Transform(toInt)
+  AOS_WORKER_CONCURRENCY?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(1000)
+  @Max(600_000)
+  @Transform(toInt)
+  AOS_RUN_LEASE_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(1)
+  @Max(20)
+  @Transform(toInt)
+  AOS_RUN_MAX_ATTEMPTS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(0)
+  @Max(600_000)
+  @Transform(toInt)
+  AOS_SHUTDOWN_GRACE_MS?: number;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_HTTP_ALLOW_HOSTS?: string;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(120_000)
+  @Transform(toInt)
+  AOS_HTTP_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of bytes' })
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  @Transform(toInt)
+  AOS_HTTP_MAX_RESPONSE_BYTES?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  @Max(10)
+  @Transform(toInt)
+  AOS_HTTP_RETRIES?: number;
+
+  @IsOptional()
   @Matches(/^[0-9a-f]{7,40}$/i, { message: 'must be a git commit hash' })
   @Transform(emptyToUndefined)
   AOS_GIT_COMMIT?: string;
@@ -150,6 +209,19 @@ export interface AppConfig {
   readonly dbPoolSize: number;
   readonly rateLimitPerMinute: number;
   readonly gitCommit: string | undefined;
+  /** `api` serves HTTP only, `worker` executes runs only, `all` both (one command starts everything). */
+  readonly role: 'api' | 'worker' | 'all';
+  readonly workerConcurrency: number;
+  readonly runLeaseMs: number;
+  readonly runMaxAttempts: number;
+  readonly shutdownGraceMs: number;
+  readonly http: {
+    /** host or host:port entries the http_call skill may reach even when they are private. */
+    readonly allowHosts: string[];
+    readonly timeoutMs: number;
+    readonly maxResponseBytes: number;
+    readonly retries: number;
+  };
 }
 
 const MIN_PRODUCTION_KEY_LENGTH = 32;
@@ -202,6 +274,20 @@ function parseCorsOrigins(raw: string | undefined, isProduction: boolean): AppCo
   return origins.map((o) => o.replace(/\/$/, ''));
 }
 
+function parseAllowHosts(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const entries = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(entry)) {
+      throw new ConfigError(`AOS_HTTP_ALLOW_HOSTS entry ${JSON.stringify(entry)} must be host or host:port`);
+    }
+  }
+  return entries;
+}
+
 /**
  * Parses and validates the environment once. Throws `ConfigError` whose message names the
  * offending variable; `main.ts` prints it as a single line and exits.
@@ -244,5 +330,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     dbPoolSize: vars.AOS_DB_POOL_SIZE ?? 10,
     rateLimitPerMinute: vars.AOS_RATE_LIMIT_PER_MINUTE ?? 0,
     gitCommit: vars.AOS_GIT_COMMIT,
+    role: vars.AOS_ROLE ?? 'all',
+    workerConcurrency: vars.AOS_WORKER_CONCURRENCY ?? 4,
+    runLeaseMs: vars.AOS_RUN_LEASE_MS ?? 15_000,
+    runMaxAttempts: vars.AOS_RUN_MAX_ATTEMPTS ?? 3,
+    shutdownGraceMs: vars.AOS_SHUTDOWN_GRACE_MS ?? 10_000,
+    http: {
+      allowHosts: parseAllowHosts(vars.AOS_HTTP_ALLOW_HOSTS),
+      timeoutMs: vars.AOS_HTTP_TIMEOUT_MS ?? 5_000,
+      maxResponseBytes: vars.AOS_HTTP_MAX_RESPONSE_BYTES ?? 1024 * 1024,
+      retries: vars.AOS_HTTP_RETRIES ?? 3,
+    },
   };
 }

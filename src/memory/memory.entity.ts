@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { AgentEntity } from '../agents/agent.entity';
-import { RunEntity } from '../runs/run.entity';
+import { ProvenanceEntity } from '../provenance/provenance.entity';
 import { MemoryType } from './memory-type.enum';
 
 @Entity('memories')
@@ -31,9 +31,9 @@ export class MemoryEntity {
   @Column({ name: 'run_id', type: 'uuid', nullable: true })
   runId!: string | null;
 
-  @ManyToOne(() => RunEntity, { onDelete: 'SET NULL' })
+  @ManyToOne(() => ProvenanceEntity, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'memories_run_id_fkey' })
-  run?: RunEntity;
+  provenance?: ProvenanceEntity;
 
   @Column({ name: 'step_index', type: 'integer', nullable: true })
   stepIndex!: number | null;

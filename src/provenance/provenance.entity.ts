@@ -5,10 +5,8 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  OneToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { RunEntity } from '../runs/run.entity';
 import { AgentEntity } from '../agents/agent.entity';
 import { RunStatus } from './run-status.enum';
 
@@ -18,10 +16,6 @@ import { RunStatus } from './run-status.enum';
 export class ProvenanceEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
-
-  @OneToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'id', foreignKeyConstraintName: 'provenance_id_fkey' })
-  run?: RunEntity;
 
   @Column({ name: 'agent_id', type: 'uuid' })
   agentId!: string;

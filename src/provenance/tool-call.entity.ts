@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { RunEntity } from '../runs/run.entity';
-import { ToolCallStatus } from '../runs/tool-call-status.enum';
+import { ProvenanceEntity } from './provenance.entity';
+import { ToolCallStatus } from './tool-call-status.enum';
 
 /**
  * One step of a run as executed: written ahead (status running) before the skill starts, then
@@ -15,9 +15,9 @@ export class ToolCallEntity {
   @Column({ name: 'run_id', type: 'uuid' })
   runId!: string;
 
-  @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
+  @ManyToOne(() => ProvenanceEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'tool_calls_run_id_fkey' })
-  run?: RunEntity;
+  provenance?: ProvenanceEntity;
 
   @Column({ name: 'step_index', type: 'integer' })
   stepIndex!: number;

@@ -6,10 +6,12 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryGeneratedColumn,
+  OneToOne,
+  PrimaryColumn,
   UpdateDateColumn,
 } from 'typeorm';
 import { AgentEntity } from '../agents/agent.entity';
+import { ProvenanceEntity } from '../provenance/provenance.entity';
 import { RunStatus } from '../provenance/run-status.enum';
 
 /**
@@ -24,8 +26,13 @@ import { RunStatus } from '../provenance/run-status.enum';
 @Index('runs_running_lease_idx', { synchronize: false })
 @Index('runs_agent_running_idx', { synchronize: false })
 export class RunEntity {
-  @PrimaryGeneratedColumn('uuid')
+  /** The id of its provenance record, created in the same transaction. */
+  @PrimaryColumn({ type: 'uuid' })
   id!: string;
+
+  @OneToOne(() => ProvenanceEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'id', foreignKeyConstraintName: 'runs_id_fkey' })
+  provenance?: ProvenanceEntity;
 
   @Column({ name: 'agent_id', type: 'uuid' })
   agentId!: string;

@@ -13,6 +13,9 @@ export class AgentResponseDto {
   @ApiProperty({ enum: AgentStatus, enumName: 'AgentStatus' })
   status!: AgentStatus;
 
+  @ApiProperty({ minimum: 1, maximum: 100 })
+  max_concurrent_runs!: number;
+
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 
@@ -24,6 +27,7 @@ export class AgentResponseDto {
       id: agent.id,
       name: agent.name,
       status: agent.status,
+      max_concurrent_runs: agent.maxConcurrentRuns,
       created_at: agent.createdAt.toISOString(),
       updated_at: agent.updatedAt.toISOString(),
     };

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEnum, IsOptional, IsString, Length } from 'class-validator';
+import { IsEnum, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { AgentStatus } from '../agent-status.enum';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -21,4 +21,11 @@ export class UpdateAgentDto {
   @IsOptional()
   @IsEnum(AgentStatus, { message: `status must be one of: ${Object.values(AgentStatus).join(', ')}` })
   status?: AgentStatus;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  max_concurrent_runs?: number;
 }

@@ -1,0 +1,38 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { AgentsService } from '../agents/agents.service';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { ApiKeyAuth } from '../common/api-key-auth.decorator';
+import { PageQueryDto } from '../common/pagination';
+import { UuidParam } from '../common/uuid-param';
+import { ProvenanceDto, ProvenancePageDto } from './dto/provenance.dto';
+import { ProvenanceService } from './provenance.service';
+
+@ApiTags('provenance')
+@ApiKeyAuth()
+@ApiParam({ name: 'id', format: 'uuid', description: 'Agent id' })
+@Controller('agents/:id/provenance')
+export class ProvenanceController {
+  constructor(
+    private readonly provenance: ProvenanceService,
+    private readonly agents: AgentsService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List provenance records (one per run), newest first' })
+  @ApiOkResponse({ type: ProvenancePageDto })
+  @ApiErrors(404, 422)
+  async listProvenance(@UuidParam('id') agentId: string, @Query() query: PageQueryDto): Promise<ProvenancePageDto> {
+    await this.agents.get(agentId);
+    return this.provenance.list(agentId, query);
+  }
+
+  @Get(':prov_id')
+  @ApiParam({ name: 'prov_id', format: 'uuid', description: 'Provenance id (equals the run id)' })
+  @ApiOperation({ summary: 'Get one provenance record with every tool call' })
+  @ApiOkResponse({ type: ProvenanceDto })
+  @ApiErrors(404, 422)
+  getProvenance(@UuidParam('id') agentId: string, @UuidParam('prov_id') id: string): Promise<ProvenanceDto> {
+    return this.provenance.get(agentId, id);
+  }
+}

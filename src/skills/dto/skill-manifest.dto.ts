@@ -1,0 +1,41 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export enum SideEffectsKind {
+  None = 'none',
+  Idempotent = 'idempotent',
+  NonIdempotent = 'non_idempotent',
+}
+
+export class SkillManifestDto {
+  @ApiProperty({ example: 'http_call' })
+  skill_id!: string;
+
+  @ApiProperty({ example: '1.0.0' })
+  version!: string;
+
+  @ApiProperty()
+  description!: string;
+
+  @ApiProperty({ type: [String], example: ['network_egress'] })
+  capabilities!: string[];
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of the input' })
+  input_schema!: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of the output' })
+  output_schema!: Record<string, unknown>;
+
+  @ApiProperty({ enum: SideEffectsKind, enumName: 'SideEffects' })
+  side_effects!: SideEffectsKind;
+
+  @ApiProperty()
+  reversible!: boolean;
+}
+
+export class SkillListDto {
+  @ApiProperty({ type: [SkillManifestDto] })
+  items!: SkillManifestDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Always null: every skill fits in one page' })
+  next_cursor!: null;
+}

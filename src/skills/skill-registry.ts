@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { NotFoundError } from '../common/domain-error';
+import { Skill, SkillManifest, SKILLS } from './skill';
+
+export class SkillNotFoundError extends NotFoundError {
+  constructor(skillId: string) {
+    super('SKILL.NOT_FOUND', `Skill ${skillId} not found`);
+  }
+}
+
+interface RegisteredSkill {
+  skill: Skill;
+  validateInput: ValidateFunction;
+  validateOutput: ValidateFunction;
+}
+
+/** The skills this instance can run, with their JSON Schemas compiled once. */
+@Injectable()
+export class SkillRegistry {
+  private readonly skills = new Map<string, RegisteredSkill>();
+
+  constructor(@Inject(SKILLS) skills: Skill[]) {
+    const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+    addFormats(ajv);
+    for (const skill of skills) {
+      const id = skill.manifest.skill_id;
+      if (this.skills.has(id)) throw new Error(`Skill ${id} is registered twice`);
+      this.skills.set(id, {
+        skill,
+        validateInput: ajv.compile(skill.manifest.input_schema),
+        validateOutput: ajv.compile(skill.manifest.output_schema),
+      });
+    }
+  }
+
+  manifests(): SkillManifest[] {
+    return [...this.skills.values()].map((s) => s.skill.manifest).sort((a, b) => a.skill_id.localeCompare(b.skill_id));
+  }
+
+  has(skillId: string): boolean {
+    return this.skills.has(skillId);
+  }
+
+  get(skillId: string): Skill {
+    const found = this.skills.get(skillId);
+    if (!found) throw new SkillNotFoundError(skillId);
+    return found.skill;
+  }
+
+  /** Problems with an input (defaults applied in place), or undefined when it is valid. */
+  inputProblems(skillId: string, input: unknown): string | undefined {
+    const found = this.skills.get(skillId);
+    if (!found) return `unknown skill ${skillId}`;
+    return found.validateInput(input) ? undefined : describe(found.validateInput);
+  }
+
+  outputProblems(skillId: string, output: unknown): string | undefined {
+    const found = this.skills.get(skillId);
+    if (!found) return `unknown skill ${skillId}`;
+    return found.validateOutput(output) ? undefined : describe(found.validateOutput);
+  }
+}
+
+function describe(validate: ValidateFunction): string {
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');
+}

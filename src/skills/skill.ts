@@ -1,0 +1,55 @@
+import type { MemoryType } from '../memory/memory-type.enum';
+
+export type SideEffects = 'none' | 'idempotent' | 'non_idempotent';
+export type JsonSchema = Record<string, unknown>;
+
+/** What a skill declares about itself (seed §4). The planner sees only manifests. */
+export interface SkillManifest {
+  skill_id: string;
+  version: string;
+  description: string;
+  capabilities: string[];
+  input_schema: JsonSchema;
+  output_schema: JsonSchema;
+  side_effects: SideEffects;
+  reversible: boolean;
+}
+
+export interface SkillContext {
+  /** Aborted when the run is cancelled or its agent stopped: pass it to every I/O call. */
+  signal: AbortSignal;
+  agentId: string;
+  runId: string;
+  stepIndex: number;
+}
+
+/** A memory the step leaves behind; the executor stores it together with the step's result. */
+export interface SkillMemory {
+  memory_type: MemoryType;
+  text: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface SkillResult<O = unknown> {
+  output: O;
+  memory?: SkillMemory;
+}
+
+export interface Skill<I = unknown, O = unknown> {
+  readonly manifest: SkillManifest;
+  execute(input: I, context: SkillContext): Promise<SkillResult<O>>;
+}
+
+/** A step failed. `retryable` failures (network, 5xx, 429) may pass if the run is tried again. */
+export class SkillError extends Error {
+  override readonly name = 'SkillError';
+  constructor(
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}
+
+/** DI token: every registered skill instance. */
+export const SKILLS = Symbol('SKILLS');

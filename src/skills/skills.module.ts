@@ -1,0 +1,23 @@
+import { HttpModule } from '@nestjs/axios';
+import { Module } from '@nestjs/common';
+import { HttpCallSkill } from './http-call/http-call.skill';
+import { MemoryWriteSkill } from './memory-write/memory-write.skill';
+import { SKILLS } from './skill';
+import { SkillRegistry } from './skill-registry';
+import { SkillsController } from './skills.controller';
+
+/** Built-in skills. Adding one: its folder, and one entry here. */
+const BUILT_IN_SKILLS = [HttpCallSkill, MemoryWriteSkill];
+
+@Module({
+  // A private axios instance: the skill installs retry interceptors on it.
+  imports: [HttpModule.register({})],
+  controllers: [SkillsController],
+  providers: [
+    ...BUILT_IN_SKILLS,
+    { provide: SKILLS, useFactory: (...skills: unknown[]) => skills, inject: BUILT_IN_SKILLS },
+    SkillRegistry,
+  ],
+  exports: [SkillRegistry],
+})
+export class SkillsModule {}
