@@ -10,6 +10,10 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import type { EmbeddedPostgresServer } from './database/embedded-postgres.server';
 import { HealthModule } from './health/health.module';
+import { MemoryModule } from './memory/memory.module';
+import { ProvenanceModule } from './provenance/provenance.module';
+import { RunsModule } from './runs/runs.module';
+import { SkillsModule } from './skills/skills.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -27,6 +31,10 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config)),
         DatabaseModule.forRoot({ config, url: databaseUrl, embedded }),
         AgentsModule,
+        MemoryModule,
+        ProvenanceModule,
+        SkillsModule,
+        RunsModule,
         HealthModule,
       ],
       providers: [

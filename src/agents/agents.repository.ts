@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { findPage } from '../common/pagination';
 import { pgPoolOf } from '../database/pg-pool';
+import { returnedRows } from '../database/returned-rows';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
 
@@ -16,11 +17,6 @@ interface AgentRow {
 }
 
 const COLUMNS = 'id, name, status, max_concurrent_runs, created_at, updated_at';
-
-/** TypeORM answers UPDATE/DELETE ... RETURNING with [rows, affected], other statements with rows. */
-function returnedRows<T>(result: T[] | [T[], number]): T[] {
-  return result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : (result as T[]);
-}
 
 function toEntity(row: AgentRow): AgentEntity {
   return Object.assign(new AgentEntity(), {
@@ -51,7 +47,7 @@ export class AgentsRepository {
   }
 
   /** `lock` takes the row for the rest of the caller's transaction (status changes). */
-  async findById(id: string, manager?: EntityManager, lock = false): Promise<AgentEntity | null> {
+  async findById(id: string, manager?: EntityManager, lock?: 'update' | 'share'): Promise<AgentEntity | null> {
     if (!manager) {
       const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [
         id,
@@ -59,7 +55,7 @@ export class AgentsRepository {
       return rows[0] ? toEntity(rows[0]) : null;
     }
     const rows = await manager.query<AgentRow[]>(
-      `SELECT ${COLUMNS} FROM agents WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT ${COLUMNS} FROM agents WHERE id = $1${lock === 'update' ? ' FOR UPDATE' : lock === 'share' ? ' FOR SHARE' : ''}`,
       [id],
     );
     return rows[0] ? toEntity(rows[0]) : null;

@@ -45,7 +45,8 @@ export class AgentsService {
   }
 
   /** The agent entity, for other modules' services; throws AgentNotFoundError. */
-  async findOrFail(manager: EntityManager, id: string, lock = false): Promise<AgentEntity> {
+  /** `lock`: `update` to change the agent, `share` to keep it from changing (e.g. while accepting a goal). */
+  async findOrFail(manager: EntityManager, id: string, lock?: 'update' | 'share'): Promise<AgentEntity> {
     const agent = await this.agents.findById(id, manager, lock);
     if (!agent) throw new AgentNotFoundError(id);
     return agent;
@@ -53,7 +54,7 @@ export class AgentsService {
 
   async update(id: string, dto: UpdateAgentDto): Promise<AgentResponseDto> {
     return this.dataSource.transaction(async (manager) => {
-      const agent = await this.findOrFail(manager, id, true);
+      const agent = await this.findOrFail(manager, id, 'update');
       const previousStatus = agent.status;
       if (dto.name !== undefined) agent.name = dto.name;
       if (dto.max_concurrent_runs !== undefined) agent.maxConcurrentRuns = dto.max_concurrent_runs;

@@ -30,7 +30,10 @@ export function toErrorResponse(
   requestId?: string,
 ): { status: number; body: ErrorBody } {
   if (error instanceof InvalidInputError) {
-    return { status: error.status, body: { detail: error.message, errors: [{ field: error.field, message: error.reason }] } };
+    return {
+      status: error.status,
+      body: { detail: error.message, errors: [{ field: error.field, message: error.reason }] },
+    };
   }
   if (error instanceof DomainError) {
     return { status: error.status, body: { detail: error.message } };

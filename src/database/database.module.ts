@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/app-config';
 import { EMBEDDED_POSTGRES } from '../health/embedded-postgres.token';
 import { buildDataSourceOptions } from './data-source-options';
+import { DATABASE_URL } from './database.tokens';
 import type { EmbeddedPostgresServer } from './embedded-postgres.server';
 
 export interface DatabaseModuleOptions {
@@ -25,8 +26,11 @@ export class DatabaseModule {
           retryAttempts: 0,
         }),
       ],
-      providers: [{ provide: EMBEDDED_POSTGRES, useValue: embedded }],
-      exports: [EMBEDDED_POSTGRES],
+      providers: [
+        { provide: EMBEDDED_POSTGRES, useValue: embedded },
+        { provide: DATABASE_URL, useValue: url },
+      ],
+      exports: [EMBEDDED_POSTGRES, DATABASE_URL],
     };
   }
 }

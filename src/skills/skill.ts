@@ -38,6 +38,12 @@ export interface SkillResult<O = unknown> {
 export interface Skill<I = unknown, O = unknown> {
   readonly manifest: SkillManifest;
   execute(input: I, context: SkillContext): Promise<SkillResult<O>>;
+  /**
+   * Whether this particular call may safely run twice (e.g. an HTTP GET) when the manifest's
+   * side_effects is `non_idempotent` for the skill as a whole. Decides what happens to a call a
+   * crash interrupted.
+   */
+  isIdempotent?(input: I): boolean;
 }
 
 /** A step failed. `retryable` failures (network, 5xx, 429) may pass if the run is tried again. */

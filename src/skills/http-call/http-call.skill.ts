@@ -99,6 +99,10 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
     });
   }
 
+  isIdempotent(input: HttpCallInput): boolean {
+    return IDEMPOTENT_METHODS.has(input.method ?? 'GET');
+  }
+
   async execute(input: HttpCallInput, context: SkillContext): Promise<SkillResult<HttpCallOutput>> {
     const method = input.method ?? 'GET';
     let url = new URL(input.url);
@@ -188,7 +192,7 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
 
   private toSkillError(error: unknown, url: URL, method: string, attempts: number, context: SkillContext): Error {
     if (context.signal.aborted) return new SkillError(`${method} ${url.toString()} cancelled`);
-    const refusal = ssrfRefusal(isAxiosError(error) ? (error.cause ?? error) : error) ?? ssrfRefusal(error);
+    const refusal = ssrfRefusal(error, url) ?? (isAxiosError(error) ? ssrfRefusal(error.cause, url) : undefined);
     if (refusal) return new SkillError(refusal, false);
     if (isAxiosError(error)) {
       if (error.response) {
@@ -203,15 +207,18 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
         );
       }
       const code = error.code ?? 'network error';
-      const what = code === 'ECONNABORTED' ? `timed out after ${this.config.http.timeoutMs} ms` : `${code}: ${error.message}`;
+      const what =
+        code === 'ECONNABORTED' ? `timed out after ${this.config.http.timeoutMs} ms` : `${code}: ${error.message}`;
       return new SkillError(`${method} ${url.toString()} failed after ${attempts} attempt(s): ${what}`, true);
     }
-    return new SkillError(`${method} ${url.toString()} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return new SkillError(
+      `${method} ${url.toString()} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
 function isRetryable(error: AxiosError, method = 'GET'): boolean {
-  if (ssrfRefusal(error.cause ?? error) || ssrfRefusal(error)) return false;
+  if (/ is not allowed\. Because/.test(`${error.message} ${String(error.cause)}`)) return false;
   if (error.code === 'ERR_CANCELED') return false;
   const status = error.response?.status;
   if (!IDEMPOTENT_METHODS.has(method.toUpperCase())) {

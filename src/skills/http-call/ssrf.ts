@@ -33,14 +33,18 @@ export class OutboundPolicy {
   }
 }
 
-/** The filter's refusal, recognised from its message (the library throws plain Errors). */
-export function ssrfRefusal(error: unknown): string | undefined {
+/**
+ * The filter's refusal, recognised from its message (the library throws plain Errors), turned
+ * into a message that says what was blocked and why.
+ */
+export function ssrfRefusal(error: unknown, url: URL): string | undefined {
   const message = error instanceof Error ? error.message : String(error);
-  const match = /DNS lookup (\S+)\(family:\d+, host:([^)]*)\) is not allowed\. Because, It is (.+?)\.?$/.exec(message);
+  const match = /DNS lookup (\S+?)\(family:[^)]*\) is not allowed\. Because,? (?:It is )?(.+?)\.?$/.exec(message);
   if (!match) return undefined;
-  const [, address, host, reason] = match;
+  const [, address, reason] = match;
+  const target = url.hostname === address ? address : `${url.hostname} resolves to ${address}, which`;
   return (
-    `blocked by SSRF protection: ${host} resolves to ${address}, a ${reason!.replace(/ address$/i, '')} address; ` +
-    'only public addresses are reachable unless the host is listed in AOS_HTTP_ALLOW_HOSTS'
+    `blocked by SSRF protection: ${target} is not a public address (${reason!.toLowerCase()}); ` +
+    'only public addresses are reachable unless host[:port] is listed in AOS_HTTP_ALLOW_HOSTS'
   );
 }

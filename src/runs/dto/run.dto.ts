@@ -1,0 +1,83 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { PageOf, PageQueryDto } from '../../common/pagination';
+import { PlanStepDto, ToolCallDto } from '../../provenance/dto/provenance.dto';
+import { RunStatus } from '../../provenance/run-status.enum';
+
+export const MAX_GOAL_LENGTH = 10_000;
+
+export class SubmitGoalDto {
+  @ApiProperty({ minLength: 1, maxLength: MAX_GOAL_LENGTH, example: 'Summarise https://example.com' })
+  @IsString()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Length(1, MAX_GOAL_LENGTH)
+  goal!: string;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 9, default: 5, description: 'Higher runs first' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(9)
+  priority?: number;
+}
+
+export class RunAcceptedDto {
+  @ApiProperty({ format: 'uuid' })
+  run_id!: string;
+
+  @ApiProperty({ enum: RunStatus, enumName: 'RunStatus', description: 'pending for a new goal' })
+  status!: RunStatus;
+}
+
+export class RunSummaryDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  agent_id!: string;
+
+  @ApiProperty()
+  goal!: string;
+
+  @ApiProperty({ minimum: 0, maximum: 9 })
+  priority!: number;
+
+  @ApiProperty({ enum: RunStatus, enumName: 'RunStatus' })
+  status!: RunStatus;
+
+  @ApiProperty({ type: String, nullable: true })
+  error_message!: string | null;
+
+  @ApiProperty({ description: 'Times a worker started it (crash recovery and retries add one)' })
+  attempts!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  started_at!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  completed_at!: string | null;
+}
+
+export class RunDto extends RunSummaryDto {
+  @ApiProperty({ type: String, nullable: true, example: 'rule-based@1' })
+  planner!: string | null;
+
+  @ApiProperty({ type: [PlanStepDto], nullable: true, description: 'Null until the run is planned' })
+  plan!: PlanStepDto[] | null;
+
+  @ApiProperty({ type: [ToolCallDto] })
+  tool_calls!: ToolCallDto[];
+}
+
+export class RunPageDto extends PageOf(RunSummaryDto, 'RunPageDto') {}
+
+export class ListRunsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: RunStatus, enumName: 'RunStatus' })
+  @IsOptional()
+  @IsIn(Object.values(RunStatus), { message: `status must be one of: ${Object.values(RunStatus).join(', ')}` })
+  status?: RunStatus;
+}

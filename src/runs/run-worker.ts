@@ -1,0 +1,153 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Client } from 'pg';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { DATABASE_URL } from '../database/database.tokens';
+import { RunExecutor } from './run-executor';
+import { ClaimedRun, RUN_CANCEL_CHANNEL, RUN_READY_CHANNEL, RunQueue } from './run-queue';
+
+// Pickup is driven by NOTIFY; the poll only catches retries whose time has come and missed wake-ups.
+const POLL_INTERVAL_MS = 1_000;
+const LISTENER_RETRY_MS = 1_000;
+
+interface ActiveRun {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Claims and executes runs, up to AOS_WORKER_CONCURRENCY at once. Holds a lease per run and
+ * renews it; reclaims runs whose worker died; aborts a run the moment its cancellation is
+ * NOTIFYed. On shutdown it stops claiming, lets running steps finish within the grace period,
+ * then aborts and releases what is left for another instance.
+ */
+@Injectable()
+export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RunWorker.name);
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private listener: Client | undefined;
+  private stopping = false;
+  private filling = false;
+  private fillAgain = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DATABASE_URL) private readonly databaseUrl: string,
+    private readonly queue: RunQueue,
+    private readonly executor: RunExecutor,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.role !== 'api' && this.config.workerConcurrency > 0;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled) return;
+    await this.listen();
+    const every = (ms: number, task: () => Promise<unknown>) => {
+      const timer = setInterval(
+        () => void task().catch((e: unknown) => this.logger.warn({ err: e }, 'worker task failed')),
+        ms,
+      );
+      timer.unref();
+      this.timers.push(timer);
+    };
+    const third = Math.max(Math.floor(this.config.runLeaseMs / 3), 250);
+    every(POLL_INTERVAL_MS, () => Promise.resolve(this.kick()));
+    every(third, () => this.heartbeat());
+    every(third, () => this.queue.reclaimExpired());
+    this.kick();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.enabled || this.stopping) return;
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    const pending = [...this.active.values()].map((a) => a.done);
+    if (pending.length > 0) {
+      this.logger.log({ runs: pending.length, grace_ms: this.config.shutdownGraceMs }, 'draining runs');
+      await Promise.race([Promise.all(pending), sleep(this.config.shutdownGraceMs)]);
+    }
+    const leftover = [...this.active.keys()];
+    for (const run of this.active.values()) run.controller.abort(new Error('shutting down'));
+    await Promise.allSettled([...this.active.values()].map((a) => a.done));
+    await this.queue
+      .release(this.owner, leftover)
+      .catch((e: unknown) => this.logger.warn({ err: e }, 'release failed'));
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Claims runs until the worker is full or the queue has nothing ready. */
+  kick(): void {
+    if (this.stopping) return;
+    if (this.filling) {
+      this.fillAgain = true;
+      return;
+    }
+    this.filling = true;
+    void this.fill().finally(() => {
+      this.filling = false;
+      if (this.fillAgain) {
+        this.fillAgain = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async fill(): Promise<void> {
+    try {
+      while (!this.stopping && this.active.size < this.config.workerConcurrency) {
+        const run = await this.queue.claim(this.owner, this.config.runLeaseMs);
+        if (!run) return;
+        this.start(run);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'claiming runs failed');
+    }
+  }
+
+  private start(run: ClaimedRun): void {
+    const controller = new AbortController();
+    const done = this.executor
+      .execute(run, this.owner, controller.signal)
+      .catch((error: unknown) => this.logger.error({ err: error, run_id: run.id }, 'run crashed'))
+      .finally(() => {
+        this.active.delete(run.id);
+        this.kick();
+      });
+    this.active.set(run.id, { controller, done });
+  }
+
+  private async heartbeat(): Promise<void> {
+    const lost = await this.queue.renew(this.owner, [...this.active.keys()], this.config.runLeaseMs);
+    for (const id of lost) this.active.get(id)?.controller.abort(new Error('run cancelled or lease lost'));
+  }
+
+  /** A dedicated connection for LISTEN (pooled connections cannot keep a subscription). */
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.databaseUrl, application_name: 'aos-worker-listen' });
+    client.on('notification', (message) => {
+      if (message.channel === RUN_READY_CHANNEL) this.kick();
+      else if (message.channel === RUN_CANCEL_CHANNEL && message.payload) {
+        this.active.get(message.payload)?.controller.abort(new Error('run cancelled'));
+      }
+    });
+    client.on('error', (error) => {
+      this.logger.warn({ err: error }, 'run notifications lost; reconnecting');
+      void client.end().catch(() => undefined);
+      if (!this.stopping) setTimeout(() => void this.listen().catch(() => undefined), LISTENER_RETRY_MS).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${RUN_READY_CHANNEL}`);
+    await client.query(`LISTEN ${RUN_CANCEL_CHANNEL}`);
+    this.listener = client;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,26 @@
+import { ConflictError, NotFoundError } from '../common/domain-error';
+import type { RunStatus } from '../provenance/run-status.enum';
+
+export class RunNotFoundError extends NotFoundError {
+  constructor(id: string) {
+    super('RUN.NOT_FOUND', `Run ${id} not found`);
+  }
+}
+
+export class AgentStoppedError extends ConflictError {
+  constructor(agentId: string) {
+    super('AGENT.STOPPED', `Agent ${agentId} is stopped; resume it before giving it goals`);
+  }
+}
+
+export class RunFinishedError extends ConflictError {
+  constructor(id: string, status: RunStatus) {
+    super('RUN.FINISHED', `Run ${id} is already ${status}`);
+  }
+}
+
+export class IdempotencyKeyReusedError extends ConflictError {
+  constructor() {
+    super('RUN.IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key was already used for a different goal of this agent');
+  }
+}

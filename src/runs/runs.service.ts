@@ -1,0 +1,163 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AgentEvents } from '../agents/agent-events';
+import { AgentStatus } from '../agents/agent-status.enum';
+import { AgentsService } from '../agents/agents.service';
+import { InvalidInputError } from '../common/domain-error';
+import { findPage, Page } from '../common/pagination';
+import { ProvenanceEntity } from '../provenance/provenance.entity';
+import { ProvenanceService, toToolCallDto } from '../provenance/provenance.service';
+import { RunStatus } from '../provenance/run-status.enum';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { Inject } from '@nestjs/common';
+import { ListRunsQueryDto, RunAcceptedDto, RunDto, RunSummaryDto, SubmitGoalDto } from './dto/run.dto';
+import { AgentStoppedError, IdempotencyKeyReusedError, RunFinishedError, RunNotFoundError } from './run.errors';
+import { RunEntity } from './run.entity';
+import { RunQueue } from './run-queue';
+
+const DEFAULT_PRIORITY = 5;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+export interface SubmittedRun extends RunAcceptedDto {
+  /** False when an Idempotency-Key replay returned the run created before. */
+  created: boolean;
+}
+
+@Injectable()
+export class RunsService implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly agents: AgentsService,
+    private readonly agentEvents: AgentEvents,
+    private readonly provenance: ProvenanceService,
+    private readonly queue: RunQueue,
+  ) {}
+
+  /** The agent lifecycle reaches runs through its domain event, inside the same transaction. */
+  onModuleInit(): void {
+    this.agentEvents.onStatusChanged(async ({ agent, manager }) => {
+      if (agent.status === AgentStatus.Stopped) {
+        await this.queue.cancel(manager, { agentId: agent.id }, 'cancelled: agent stopped');
+      } else if (agent.status === AgentStatus.Active) {
+        await this.queue.notifyReady(manager);
+      }
+    });
+  }
+
+  /**
+   * Accepts a goal: the provenance record, the run (which is the queue job) and the wake-up
+   * notification commit together, before the caller gets its 202.
+   */
+  async submit(agentId: string, dto: SubmitGoalDto, idempotencyKey?: string): Promise<SubmittedRun> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new InvalidInputError('Idempotency-Key', 'Idempotency-Key must be 1 to 200 printable ASCII characters');
+    }
+    const priority = dto.priority ?? DEFAULT_PRIORITY;
+    const replay = async () => {
+      const existing = await this.dataSource.getRepository(RunEntity).findOneBy({ agentId, idempotencyKey });
+      if (!existing) return undefined;
+      if (existing.goal !== dto.goal || existing.priority !== priority) throw new IdempotencyKeyReusedError();
+      return { run_id: existing.id, status: existing.status, created: false };
+    };
+    if (idempotencyKey !== undefined) {
+      await this.agents.findOrFail(this.dataSource.manager, agentId);
+      const found = await replay();
+      if (found) return found;
+    }
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        const agent = await this.agents.findOrFail(m, agentId, 'share');
+        if (agent.status === AgentStatus.Stopped) throw new AgentStoppedError(agentId);
+        const record = await m.save(ProvenanceEntity, m.create(ProvenanceEntity, { agentId, goal: dto.goal }));
+        await m.insert(RunEntity, {
+          id: record.id,
+          agentId,
+          goal: dto.goal,
+          priority,
+          idempotencyKey: idempotencyKey ?? null,
+          maxAttempts: this.config.runMaxAttempts,
+        });
+        await this.queue.notifyReady(m);
+        return { run_id: record.id, status: RunStatus.Pending, created: true };
+      });
+    } catch (error) {
+      // Two requests with the same new key raced: the loser answers with the winner's run.
+      if (
+        idempotencyKey !== undefined &&
+        (error as { driverError?: { code?: string } }).driverError?.code === '23505'
+      ) {
+        const found = await replay();
+        if (found) return found;
+      }
+      throw error;
+    }
+  }
+
+  async list(agentId: string, query: ListRunsQueryDto): Promise<Page<RunSummaryDto>> {
+    await this.agents.findOrFail(this.dataSource.manager, agentId);
+    const qb = this.dataSource
+      .getRepository(RunEntity)
+      .createQueryBuilder('run')
+      .where('run.agent_id = :agentId', { agentId });
+    if (query.status) qb.andWhere('run.status = :status', { status: query.status });
+    const { rows, nextCursor } = await findPage(qb, query);
+    return { items: rows.map(toSummary), next_cursor: nextCursor };
+  }
+
+  async get(agentId: string, runId: string): Promise<RunDto> {
+    const run = await this.dataSource.getRepository(RunEntity).findOneBy({ id: runId, agentId });
+    if (!run) {
+      await this.agents.findOrFail(this.dataSource.manager, agentId);
+      throw new RunNotFoundError(runId);
+    }
+    const record = await this.dataSource.getRepository(ProvenanceEntity).findOneByOrFail({ id: runId });
+    const toolCalls = await this.provenance.toolCalls(runId);
+    return {
+      ...toSummary(run),
+      planner: record.planner,
+      plan: record.plan as RunDto['plan'],
+      tool_calls: toolCalls.map(toToolCallDto),
+    };
+  }
+
+  /** Cancels a pending or running run; a running one has its skill call aborted. */
+  async cancel(agentId: string, runId: string): Promise<RunDto> {
+    await this.dataSource.transaction(async (m) => {
+      const [run] = await m.query<{ status: RunStatus }[]>(
+        'SELECT status FROM runs WHERE id = $1 AND agent_id = $2 FOR UPDATE',
+        [runId, agentId],
+      );
+      if (!run) {
+        await this.agents.findOrFail(m, agentId);
+        throw new RunNotFoundError(runId);
+      }
+      if (run.status !== RunStatus.Pending && run.status !== RunStatus.Running) {
+        throw new RunFinishedError(runId, run.status);
+      }
+      await this.queue.cancel(m, { agentId, runId }, 'cancelled by request');
+    });
+    return this.get(agentId, runId);
+  }
+}
+
+function iso(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}
+
+function toSummary(run: RunEntity): RunSummaryDto {
+  return {
+    id: run.id,
+    agent_id: run.agentId,
+    goal: run.goal,
+    priority: run.priority,
+    status: run.status,
+    error_message: run.errorMessage,
+    attempts: run.attempts,
+    created_at: run.createdAt.toISOString(),
+    started_at: iso(run.startedAt),
+    completed_at: iso(run.completedAt),
+  };
+}
