@@ -17,6 +17,7 @@ describe('agents', () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: 'research',
       status: 'active',
+      max_concurrent_runs: 1,
       created_at: expect.stringMatching(/Z$/),
       updated_at: expect.stringMatching(/Z$/),
     });
@@ -154,7 +155,9 @@ describe('agents: update and delete', () => {
       await db.query(`INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'user_input', 'remember me')`, [
         owner,
       ]);
-      const [record] = await db.query(`INSERT INTO provenance (agent_id, goal) VALUES ($1, 'a goal') RETURNING id`, [owner]);
+      const [record] = await db.query(`INSERT INTO provenance (agent_id, goal) VALUES ($1, 'a goal') RETURNING id`, [
+        owner,
+      ]);
       await db.query(`INSERT INTO runs (id, agent_id, goal) VALUES ($1, $2, 'a goal')`, [record.id, owner]);
     }
     const res = await t.request({ method: 'DELETE', url: `/agents/${agent.id}` });
