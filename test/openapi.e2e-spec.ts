@@ -56,7 +56,11 @@ describe('OpenAPI document', () => {
     const usage = `
       import type { paths, components } from './schema';
       type Agent = paths['/agents']['post']['responses'][201]['content']['application/json'];
-      const agent: Agent = { id: 'x', name: 'n', status: 'paused', created_at: 't', updated_at: 't' };
+      const agent: Agent = { id: 'x', name: 'n', status: 'paused', max_concurrent_runs: 1, created_at: 't', updated_at: 't' };
+      type Accepted = paths['/agents/{id}/goals']['post']['responses'][202]['content']['application/json'];
+      const accepted: Accepted = { run_id: 'r', status: 'pending' };
+      // @ts-expect-error run status is an enum
+      const badRun: Accepted['status'] = 'done';
       // @ts-expect-error status is an enum, not any string
       const wrongStatus: Agent['status'] = 'sleeping';
       type Page = paths['/agents']['get']['responses'][200]['content']['application/json'];
@@ -68,7 +72,7 @@ describe('OpenAPI document', () => {
       // @ts-expect-error the body is required and has a required name
       const body: NonNullable<Create>['content']['application/json'] = {};
       const err: components['schemas']['ErrorResponseDto'] = { detail: 'x' };
-      export { agent, wrongStatus, next, items, fields, body, err };
+      export { agent, wrongStatus, next, items, fields, body, err, accepted, badRun };
     `;
     const files: Record<string, string> = { '/client/schema.ts': schema, '/client/usage.ts': usage };
     const options: ts.CompilerOptions = {

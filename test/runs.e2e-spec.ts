@@ -61,7 +61,7 @@ describe('runs', () => {
       ['memory_write', 'succeeded'],
       ['http_call', 'succeeded'],
     ]);
-    expect(run.tool_calls[1]!.output).toMatchObject({ status: 200, body: expect.stringContaining('quokkazebra') });
+    expect(run.tool_calls[1].output).toMatchObject({ status: 200, body: expect.stringContaining('quokkazebra') });
 
     const recall = await t.request({ method: 'GET', url: `/agents/${a}/recall?query=quokkazebra` });
     const items = recall.json().items;
@@ -82,7 +82,7 @@ describe('runs', () => {
     const { run_id } = (await submit(a, `get ${target.url('/flaky')}`)).json();
     const run = await eventually(() => getRun(a, run_id), finished);
     expect(run.status).toBe('completed');
-    expect(run.tool_calls[1]!.output).toMatchObject({ status: 200, attempts: 3 });
+    expect(run.tool_calls[1].output).toMatchObject({ status: 200, attempts: 3 });
     expect(target.count('/flaky')).toBe(3);
   });
 
@@ -105,8 +105,8 @@ describe('runs', () => {
     const run = await eventually(() => getRun(a, run_id), finished);
     expect(run.status).toBe('partial');
     expect(run.tool_calls[1]).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(run.tool_calls[1]!.error).toMatch(/^blocked by SSRF protection: /);
-    expect(run.tool_calls[1]!.error).toMatch(message);
+    expect(run.tool_calls[1].error).toMatch(/^blocked by SSRF protection: /);
+    expect(run.tool_calls[1].error).toMatch(message);
     expect(other.count('/secret')).toBe(0);
     expect(target.count('/zebra')).toBe(before);
   });
@@ -116,7 +116,7 @@ describe('runs', () => {
     const a = await agent();
     const { run_id } = (await submit(a, `fetch ${target.url('/bounce')}`)).json();
     const run = await eventually(() => getRun(a, run_id), finished);
-    expect(run.tool_calls[1]!.error).toMatch(/blocked by SSRF protection: 127\.0\.0\.1 is not a public address/);
+    expect(run.tool_calls[1].error).toMatch(/blocked by SSRF protection: 127\.0\.0\.1 is not a public address/);
     expect(target.count('/bounce')).toBe(1);
     expect(other.count('/secret')).toBe(0);
   });
@@ -208,16 +208,16 @@ describe('runs', () => {
     await t.request({ method: 'POST', url: `/agents/${a}/resume` });
     const runs = await Promise.all([high, mid, low].map((id) => eventually(() => getRun(a, id), finished)));
     const starts = runs.map((r) => Date.parse(r.started_at!));
-    expect(starts[0]).toBeLessThanOrEqual(starts[1]!);
-    expect(starts[1]).toBeLessThanOrEqual(starts[2]!);
+    expect(starts[0]).toBeLessThanOrEqual(starts[1]);
+    expect(starts[1]).toBeLessThanOrEqual(starts[2]);
     const completions = await Promise.all(
       [high, mid].map(async (id) =>
         Date.parse((await t.request({ method: 'GET', url: `/agents/${a}/runs/${id}` })).json().completed_at),
       ),
     );
     // One at a time: the next run starts only after the previous one completed.
-    expect(starts[1]).toBeGreaterThanOrEqual(completions[0]!);
-    expect(starts[2]).toBeGreaterThanOrEqual(completions[1]!);
+    expect(starts[1]).toBeGreaterThanOrEqual(completions[0]);
+    expect(starts[2]).toBeGreaterThanOrEqual(completions[1]);
   });
 
   it('lists runs newest first with a status filter', async () => {

@@ -69,7 +69,7 @@ export class ProvenanceService {
        RETURNING attempts`,
       [runId, stepIndex, skillId, JSON.stringify(input)],
     );
-    return rows[0]!.attempts;
+    return rows[0].attempts;
   }
 
   async completeToolCall(

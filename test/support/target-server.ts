@@ -16,7 +16,7 @@ export class TargetServer {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0]!;
+      const path = (req.url ?? '/').split('?')[0];
       const hit = (this.hits.get(path) ?? 0) + 1;
       this.hits.set(path, hit);
       res.on('close', () => {

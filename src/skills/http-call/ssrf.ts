@@ -44,7 +44,7 @@ export function ssrfRefusal(error: unknown, url: URL): string | undefined {
   const [, address, reason] = match;
   const target = url.hostname === address ? address : `${url.hostname} resolves to ${address}, which`;
   return (
-    `blocked by SSRF protection: ${target} is not a public address (${reason!.toLowerCase()}); ` +
+    `blocked by SSRF protection: ${target} is not a public address (${reason.toLowerCase()}); ` +
     'only public addresses are reachable unless host[:port] is listed in AOS_HTTP_ALLOW_HOSTS'
   );
 }

@@ -1,0 +1,106 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { eventually, TargetServer } from './support/target-server';
+import { TEST_API_KEY } from './support/test-app';
+import { createTestDatabase, dropTestDatabase } from './support/test-database';
+
+const MAIN = resolve(__dirname, '../dist/src/main.js');
+
+/** The built service as a child process, so that it can be killed like a crashed server. */
+async function startInstance(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      AOS_API_KEY: TEST_API_KEY,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolveStart, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+) /.exec(output);
+      if (match) resolveStart({ child, url: match[1] });
+    });
+    child.once('exit', (code) => reject(new Error(`instance exited with ${code}: ${output}`)));
+  });
+}
+
+describe('crash recovery', () => {
+  let target: TargetServer;
+  let database: { name: string; url: string };
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    target = await new TargetServer().start();
+    database = await createTestDatabase('aos_crash');
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await target.stop();
+    await dropTestDatabase(database.name);
+  });
+
+  it('a run whose process was killed mid-run is picked up by a new process and completes, finished calls not repeated', async () => {
+    target.text('/fast', 'fast answer');
+    // The first call hangs (the process is killed while it waits); the call made after recovery answers.
+    target.route('/slow', (_req, res, hit) => {
+      if (hit > 1) res.writeHead(200, { 'content-type': 'text/plain' }).end('slow answer');
+    });
+    const env = {
+      DATABASE_URL: database.url,
+      AOS_HTTP_ALLOW_HOSTS: `127.0.0.1:${target.port}`,
+      AOS_RUN_LEASE_MS: '2000',
+      AOS_HTTP_TIMEOUT_MS: '20000',
+    };
+    const first = await startInstance(env);
+    children.push(first.child);
+    const headers = { 'content-type': 'application/json', 'x-aos-key': TEST_API_KEY };
+    const agent = (await (
+      await fetch(`${first.url}/agents`, { method: 'POST', headers, body: JSON.stringify({ name: 'survivor' }) })
+    ).json()) as { id: string };
+    const accepted = await fetch(`${first.url}/agents/${agent.id}/goals`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ goal: `first ${target.url('/fast')} then ${target.url('/slow')}` }),
+    });
+    expect(accepted.status).toBe(202);
+    const { run_id } = (await accepted.json()) as { run_id: string };
+
+    await eventually(
+      async () => target.count('/slow'),
+      (n) => n === 1,
+    );
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startInstance(env);
+    children.push(second.child);
+    const run = await eventually(
+      async () =>
+        (await (await fetch(`${second.url}/agents/${agent.id}/runs/${run_id}`, { headers })).json()) as {
+          status: string;
+          attempts: number;
+          tool_calls: { skill_id: string; status: string; attempts: number }[];
+        },
+      (r) => r.status === 'completed' || r.status === 'failed' || r.status === 'partial',
+      30_000,
+    );
+    expect(run.status).toBe('completed');
+    expect(run.attempts).toBe(2);
+    expect(target.count('/fast')).toBe(1); // finished before the crash: its recorded output was reused
+    expect(target.count('/slow')).toBe(2); // interrupted GET: idempotent, so it ran again
+    expect(run.tool_calls.map((c) => [c.skill_id, c.status, c.attempts])).toEqual([
+      ['memory_write', 'succeeded', 1],
+      ['http_call', 'succeeded', 1],
+      ['http_call', 'succeeded', 2],
+    ]);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+});
