@@ -57,10 +57,15 @@ function startServer(script: string, env: Record<string, string>): Promise<{ chi
   });
 }
 
-async function load(url: string, request: autocannon.Request, durationS = DURATION_S): Promise<Measured> {
+async function load(
+  url: string,
+  request: autocannon.Request,
+  durationS = DURATION_S,
+  connections = CONNECTIONS,
+): Promise<Measured> {
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: durationS,
     headers: { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
     requests: [request],
@@ -122,6 +127,114 @@ function row(label: string, aos: Measured, bare: Measured): string {
   );
 }
 
+async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers:
+      body === undefined ? { 'x-aos-key': API_KEY } : { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * Goals accepted per second (to a paused agent, so only acceptance is measured), and pickup
+ * latency: from the run's creation to a worker starting it, for goals with no network I/O,
+ * submitted 25 ms apart to four active agents.
+ */
+async function benchGoals(aosUrl: string, dbUrl: string): Promise<void> {
+  const paused = await api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-paused' });
+  await api(aosUrl, 'POST', `/agents/${paused.id}/pause`);
+  const accepted = await load(aosUrl, {
+    method: 'POST',
+    path: `/agents/${paused.id}/goals`,
+    body: JSON.stringify({ goal: 'remember the benchmark' }),
+  });
+  console.log(
+    `POST /agents/{id}/goals  ${accepted.rps.toFixed(0).padStart(7)} accepted/s (202) p50 ${accepted.p50} ms p99 ${accepted.p99} ms` +
+      (accepted.errors ? `  errors: ${accepted.errors}` : ''),
+  );
+  // Leave nothing behind that a worker would pick up while pickup latency is measured.
+  await api(aosUrl, 'POST', `/agents/${paused.id}/stop`);
+
+  const agents = await Promise.all(
+    [0, 1, 2, 3].map(() => api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-active' })),
+  );
+  const runIds: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const agent = agents[i % agents.length]!;
+    runIds.push(
+      (await api<{ run_id: string }>(aosUrl, 'POST', `/agents/${agent.id}/goals`, { goal: `note ${i}` })).run_id,
+    );
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const latencies = await withClient(dbUrl, async (c) => {
+    for (;;) {
+      const { rows } = await c.query<{ pickup_ms: number | null }>(
+        `SELECT extract(epoch FROM (started_at - created_at)) * 1000 AS pickup_ms FROM runs WHERE id = ANY($1::uuid[])`,
+        [runIds],
+      );
+      if (rows.every((r) => r.pickup_ms !== null)) return rows.map((r) => Number(r.pickup_ms)).sort((a, b) => a - b);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  console.log(
+    `pickup (created → running)  p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${percentile(latencies, 99).toFixed(1)} ms  ` +
+      `max ${latencies[latencies.length - 1]!.toFixed(1)} ms over ${latencies.length} runs`,
+  );
+}
+
+const WORDS = (
+  'apple river stone cloud maple ocean violet copper lantern harbor meadow falcon granite willow ember ' +
+  'quartz canyon orchard thunder saffron glacier pepper velvet beacon timber coral prairie cobalt juniper'
+).split(' ');
+
+/** Recall latency (one client, so no queueing) over 100k memories of one agent, seeded in bulk. */
+async function benchRecall(aosUrl: string, dbUrl: string): Promise<void> {
+  const agent = await api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-memory' });
+  const count = Number(process.env.BENCH_MEMORIES ?? 100_000);
+  const started = Date.now();
+  await withClient(dbUrl, (c) =>
+    c.query(
+      `INSERT INTO memories (agent_id, memory_type, text, meta, created_at)
+       SELECT $1, 'skill_result',
+              'observation ' || i || ': the ' || w[1 + i % n] || ' near the ' || w[1 + (i * 7) % n] ||
+              ' met a ' || w[1 + (i * 13) % n] || ' token' || i,
+              jsonb_build_object('i', i), now() - (i || ' seconds')::interval
+         FROM generate_series(1, $2::int) AS i, (SELECT $3::text[] AS w, cardinality($3::text[]) AS n) words`,
+      [agent.id, count, WORDS],
+    ),
+  );
+  await withClient(dbUrl, (c) => c.query('ANALYZE memories'));
+  console.log(`seeded ${count} memories in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  let n = 0;
+  const queries = [
+    ...WORDS.map((w) => `query=${w}`),
+    'query=token4242',
+    'query=apple%20river',
+    'memory_type=skill_result',
+  ];
+  const recall = await load(
+    aosUrl,
+    {
+      method: 'GET',
+      setupRequest: (r) => ({ ...r, path: `/agents/${agent.id}/recall?limit=20&${queries[n++ % queries.length]}` }),
+    },
+    DURATION_S,
+    1,
+  );
+  console.log(
+    `GET /agents/{id}/recall  ${recall.rps.toFixed(0).padStart(7)} req/s  p50 ${recall.p50} ms  p99 ${recall.p99} ms ` +
+      `(${count} memories, one client)` +
+      (recall.errors ? `  errors: ${recall.errors}` : ''),
+  );
+}
+
 async function main(): Promise<void> {
   let embedded: EmbeddedPostgresServer | undefined;
   let adminUrl = process.env.DATABASE_URL;
@@ -170,6 +283,9 @@ async function main(): Promise<void> {
     );
     const [aosGet, bareGet] = await compare(aos.url, bare.url, () => getAgent(ids));
     console.log(row('GET /agents/{id}', aosGet, bareGet));
+
+    await benchGoals(aos.url, url);
+    await benchRecall(aos.url, url);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
 import { DEFAULT_PAGE_SIZE, findPage, Page } from '../common/pagination';
+import { pgPoolOf } from '../database/pg-pool';
 import { MemoryResponseDto, RecallQueryDto } from './dto/memory.dto';
 import { MemoryInUseError, MemoryNotFoundError, RecallCursorWithQueryError } from './memory.errors';
 import { MemoryType } from './memory-type.enum';
@@ -63,11 +64,14 @@ export class MemoryService {
    * matches first, and nothing when nothing matches. Without: newest first, keyset-paged.
    */
   async recall(agentId: string, query: RecallQueryDto): Promise<Page<MemoryResponseDto>> {
-    await this.agents.findOrFail(this.dataSource.manager, agentId);
     if (query.query) {
       if (query.cursor) throw new RecallCursorWithQueryError();
-      return { items: await this.search(agentId, query), next_cursor: null };
+      const items = await this.search(agentId, query);
+      // Only an empty answer needs to tell "no match" from "no such agent".
+      if (items.length === 0) await this.agents.findOrFail(this.dataSource.manager, agentId);
+      return { items, next_cursor: null };
     }
+    await this.agents.findOrFail(this.dataSource.manager, agentId);
     const qb = this.dataSource
       .getRepository(MemoryEntity)
       .createQueryBuilder('memory')
@@ -85,9 +89,9 @@ export class MemoryService {
     if (query.memory_type) filters.push(`AND m.memory_type = $${params.push(query.memory_type)}`);
     if (query.since) filters.push(`AND m.created_at >= $${params.push(new Date(query.since))}`);
     if (query.until) filters.push(`AND m.created_at < $${params.push(new Date(query.until))}`);
-    const rows = await this.dataSource.query<RankedRow[]>(
+    const { rows } = await pgPoolOf(this.dataSource).query<RankedRow>(
       `SELECT m.id, m.agent_id, m.memory_type, m.text, m.meta, m.run_id, m.step_index, m.created_at,
-              ts_rank_cd(m.search, q) AS rank
+              ts_rank(m.search, q) AS rank
          FROM memories m, websearch_to_tsquery('english', $2) q
         WHERE m.agent_id = $1 AND m.search @@ q ${filters.join(' ')}
         ORDER BY rank DESC, m.created_at DESC, m.id DESC
