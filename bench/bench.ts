@@ -139,7 +139,7 @@ async function api<T>(base: string, method: string, path: string, body?: unknown
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /**
@@ -167,7 +167,7 @@ async function benchGoals(aosUrl: string, dbUrl: string): Promise<void> {
   );
   const runIds: string[] = [];
   for (let i = 0; i < 400; i++) {
-    const agent = agents[i % agents.length]!;
+    const agent = agents[i % agents.length];
     runIds.push(
       (await api<{ run_id: string }>(aosUrl, 'POST', `/agents/${agent.id}/goals`, { goal: `note ${i}` })).run_id,
     );
@@ -185,7 +185,7 @@ async function benchGoals(aosUrl: string, dbUrl: string): Promise<void> {
   });
   console.log(
     `pickup (created → running)  p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${percentile(latencies, 99).toFixed(1)} ms  ` +
-      `max ${latencies[latencies.length - 1]!.toFixed(1)} ms over ${latencies.length} runs`,
+      `max ${latencies[latencies.length - 1].toFixed(1)} ms over ${latencies.length} runs`,
   );
 }
 
