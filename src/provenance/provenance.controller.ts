@@ -1,6 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { AgentsService } from '../agents/agents.service';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
 import { PageQueryDto } from '../common/pagination';
@@ -13,17 +12,13 @@ import { ProvenanceService } from './provenance.service';
 @ApiParam({ name: 'id', format: 'uuid', description: 'Agent id' })
 @Controller('agents/:id/provenance')
 export class ProvenanceController {
-  constructor(
-    private readonly provenance: ProvenanceService,
-    private readonly agents: AgentsService,
-  ) {}
+  constructor(private readonly provenance: ProvenanceService) {}
 
   @Get()
   @ApiOperation({ summary: 'List provenance records (one per run), newest first' })
   @ApiOkResponse({ type: ProvenancePageDto })
   @ApiErrors(404, 422)
-  async listProvenance(@UuidParam('id') agentId: string, @Query() query: PageQueryDto): Promise<ProvenancePageDto> {
-    await this.agents.get(agentId);
+  listProvenance(@UuidParam('id') agentId: string, @Query() query: PageQueryDto): Promise<ProvenancePageDto> {
     return this.provenance.list(agentId, query);
   }
 

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AgentsService } from '../agents/agents.service';
 import { NotFoundError } from '../common/domain-error';
+import { isoOrNull } from '../common/iso-date';
 import { findPage, Page, PageQueryDto } from '../common/pagination';
 import type { Plan } from '../planner/planner';
 import { ToolCallStatus } from './tool-call-status.enum';
@@ -26,7 +28,10 @@ export interface ToolCallCompletion {
 /** The audit trail of runs: what was planned, each tool call with its result, how it ended. */
 @Injectable()
 export class ProvenanceService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly agents: AgentsService,
+  ) {}
 
   /** The record of a new run, in the transaction that creates the run (its id is the run's). */
   async open(manager: EntityManager, run: { id: string; agentId: string; goal: string }): Promise<void> {
@@ -93,6 +98,7 @@ export class ProvenanceService {
   }
 
   async list(agentId: string, query: PageQueryDto): Promise<Page<ProvenanceSummaryDto>> {
+    await this.agents.findOrFail(this.dataSource.manager, agentId);
     const qb = this.dataSource
       .getRepository(ProvenanceEntity)
       .createQueryBuilder('provenance')
@@ -108,10 +114,6 @@ export class ProvenanceService {
   }
 }
 
-function iso(date: Date | null): string | null {
-  return date ? date.toISOString() : null;
-}
-
 function toSummary(p: ProvenanceEntity): ProvenanceSummaryDto {
   return {
     id: p.id,
@@ -122,7 +124,7 @@ function toSummary(p: ProvenanceEntity): ProvenanceSummaryDto {
     status: p.status,
     error_message: p.errorMessage,
     created_at: p.createdAt.toISOString(),
-    completed_at: iso(p.completedAt),
+    completed_at: isoOrNull(p.completedAt),
   };
 }
 
@@ -136,7 +138,7 @@ export function toToolCallDto(t: ToolCallEntity): ToolCallDto {
     status: t.status,
     attempts: t.attempts,
     started_at: t.startedAt.toISOString(),
-    completed_at: iso(t.completedAt),
+    completed_at: isoOrNull(t.completedAt),
     duration_ms: t.durationMs,
   };
 }

@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { MemoryService } from '../memory/memory.service';
 import { Plan, PLANNER, Planner } from '../planner/planner';
 import { ProvenanceEntity } from '../provenance/provenance.entity';
@@ -7,8 +9,6 @@ import { RunStatus } from '../provenance/run-status.enum';
 import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 import { SkillError } from '../skills/skill';
 import { SkillRegistry } from '../skills/skill-registry';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ClaimedRun, RunQueue } from './run-queue';
 
 const RETRY_BASE_MS = 1_000;

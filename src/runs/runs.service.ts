@@ -1,17 +1,17 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentStatus } from '../agents/agent-status.enum';
 import { AgentsService } from '../agents/agents.service';
 import { InvalidInputError } from '../common/domain-error';
+import { isoOrNull } from '../common/iso-date';
 import { findPage, Page } from '../common/pagination';
 import { ProvenanceEntity } from '../provenance/provenance.entity';
 import { ProvenanceService, toToolCallDto } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { Inject } from '@nestjs/common';
 import { ListRunsQueryDto, RunAcceptedDto, RunDto, RunSummaryDto, SubmitGoalDto } from './dto/run.dto';
 import { AgentStoppedError, IdempotencyKeyReusedError, RunFinishedError, RunNotFoundError } from './run.errors';
 import { RunEntity } from './run.entity';
@@ -143,10 +143,6 @@ export class RunsService implements OnModuleInit {
   }
 }
 
-function iso(date: Date | null): string | null {
-  return date ? date.toISOString() : null;
-}
-
 function toSummary(run: RunEntity): RunSummaryDto {
   return {
     id: run.id,
@@ -157,7 +153,7 @@ function toSummary(run: RunEntity): RunSummaryDto {
     error_message: run.errorMessage,
     attempts: run.attempts,
     created_at: run.createdAt.toISOString(),
-    started_at: iso(run.startedAt),
-    completed_at: iso(run.completedAt),
+    started_at: isoOrNull(run.startedAt),
+    completed_at: isoOrNull(run.completedAt),
   };
 }
