@@ -64,4 +64,17 @@ describe('API key guard and request ids', () => {
     const b = await t.request({ method: 'GET', url: '/version' });
     expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
   });
+
+  it('sends security headers: a strict policy for JSON, one Swagger UI can run under for /docs', async () => {
+    const api = await t.request({ method: 'GET', url: '/version' });
+    expect(api.headers).toMatchObject({
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    });
+    const docs = await t.request({ method: 'GET', url: '/docs' });
+    expect(docs.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(docs.headers['content-security-policy']).toContain("style-src 'self' 'unsafe-inline'");
+  });
 });

@@ -1,6 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Params, PinoLogger } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
+
+/** The id of the request being handled, for every log line written while it is handled. */
+const requestIds = new AsyncLocalStorage<string>();
+
+function requestIdMixin(): Record<string, string> {
+  const id = requestIds.getStore();
+  return id === undefined ? {} : { request_id: id };
+}
 
 export function loggerParams(config: AppConfig): Params {
   return {
@@ -10,6 +19,8 @@ export function loggerParams(config: AppConfig): Params {
     forRoutes: [],
     pinoHttp: {
       level: config.logLevel,
+      // Adds request_id to every line logged inside a request, without a child logger per request.
+      mixin: requestIdMixin,
       transport: config.logPretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
     },
   };
@@ -20,13 +31,12 @@ const LIVENESS_PATH = '/health/live';
 /**
  * One line per request when the response is sent (`request completed`, with request_id, method,
  * url, status and time), and every line logged while a handler runs (guards, services, the
- * exception filter) carries the same request_id through nestjs-pino's context. Headers are
- * never logged, so neither is X-AOS-Key.
+ * exception filter) carries the same request_id. Headers are never logged, so neither is X-AOS-Key.
  */
-export function registerRequestLogging(fastify: FastifyInstance, logger: PinoLogger): void {
+export function registerRequestLogging(fastify: FastifyInstance): void {
   // preHandler: after the body is read, so the context is not lost across body stream events.
   fastify.addHook('preHandler', (request, _reply, done) => {
-    logger.runInContext(done, { bindings: { request_id: request.id } });
+    requestIds.run(request.id, done);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     // Orchestrators probe liveness every few seconds; those lines are noise.
@@ -40,10 +50,11 @@ export function registerRequestLogging(fastify: FastifyInstance, logger: PinoLog
         response_time_ms: Math.round(reply.elapsedTime * 10) / 10,
         remote_address: request.ip,
       };
-      // The root logger: this hook may still run inside the request's context, which already
-      // binds request_id.
-      if (reply.statusCode >= 500) PinoLogger.root.error(line, 'request completed');
-      else PinoLogger.root.info(line, 'request completed');
+      // Outside the request's context (the mixin would add request_id a second time).
+      requestIds.exit(() => {
+        if (reply.statusCode >= 500) PinoLogger.root.error(line, 'request completed');
+        else PinoLogger.root.info(line, 'request completed');
+      });
     }
     done();
   });
