@@ -66,7 +66,9 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, databaseUrl, embedded }),
       adapter,
-      { bufferLogs: true, abortOnError: false },
+      // bodyParser: false keeps Fastify's own JSON parser; Nest's replacement reads the body as a
+      // buffer and parses it in a second step.
+      { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
     await configureApp(app, config);
     await app.init();
