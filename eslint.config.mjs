@@ -27,6 +27,33 @@ export default tseslint.config(
     },
   },
   {
+    // ARCHITECTURE.md §2: runs may use agents, planner, skills, memory and provenance; nothing
+    // depends on runs (the wiring in app.module and the entity list excepted).
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/runs/**',
+      'src/app.module.ts',
+      'src/database/data-source-options.ts',
+      'src/main.ts',
+      'src/bootstrap.ts',
+      'src/openapi/openapi.cli.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/app.module', '**/bootstrap'], message: 'Only main.ts and tests wire the app.' },
+            {
+              group: ['**/runs/*', '../runs', './runs'],
+              message: 'Nothing depends on the runs module (ARCHITECTURE.md §2).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',

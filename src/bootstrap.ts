@@ -70,7 +70,7 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
       // buffer and parses it in a second step.
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
-    await configureApp(app, config);
+    configureApp(app, config);
     await app.init();
     return {
       app,
@@ -91,7 +91,7 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
   }
 }
 
-async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+function configureApp(app: NestFastifyApplication, config: AppConfig): void {
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.flushLogs();
