@@ -47,11 +47,16 @@ describe('agents: listing', () => {
   }
 
   it('pages newest first without overlap, and stays stable while agents are added', async () => {
-    const created: string[] = [];
+    const bodies: AgentBody[] = [];
     for (let i = 0; i < 25; i++) {
       const res = await t.request({ method: 'POST', url: '/agents', payload: { name: `a${i}` } });
-      created.push(res.json<AgentBody>().id);
+      bodies.push(res.json<AgentBody>());
     }
+    // Oldest first by the API's own order, (created_at, id): agents created within one
+    // millisecond are ordered by id.
+    const created = bodies
+      .sort((x, y) => x.created_at.localeCompare(y.created_at) || x.id.localeCompare(y.id))
+      .map((a) => a.id);
     const first = await page('?limit=10');
     expect(first.items.map((a) => a.id)).toEqual(created.slice(-10).reverse());
     expect(first.next_cursor).toEqual(expect.any(String));

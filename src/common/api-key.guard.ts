@@ -14,6 +14,8 @@ export const API_KEY_HEADER = 'x-aos-key';
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly expectedDigest: Buffer;
+  // Whether a handler is public never changes: look its metadata up once, not on every request.
+  private readonly publicHandlers = new WeakMap<object, boolean>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -23,10 +25,12 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const handler = context.getHandler();
+    let isPublic = this.publicHandlers.get(handler);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [handler, context.getClass()]) === true;
+      this.publicHandlers.set(handler, isPublic);
+    }
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
     const presented = request.headers[API_KEY_HEADER];
