@@ -111,6 +111,17 @@ describe('runs', () => {
     expect(target.count('/zebra')).toBe(before);
   });
 
+  it('stores a body with NUL bytes (binary content) without failing the step', async () => {
+    target.route('/binary', (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0, 65, 66, 0, 67])),
+    );
+    const a = await agent();
+    const { run_id } = (await submit(a, `get ${target.url('/binary')}`)).json();
+    const run = await eventually(() => getRun(a, run_id), finished);
+    expect(run.status).toBe('completed');
+    expect(run.tool_calls[1].output).toMatchObject({ body: 'ABC' });
+  });
+
   it('refuses a redirect to loopback and never follows it', async () => {
     target.route('/bounce', (_req, res) => res.writeHead(302, { location: other.url('/secret') }).end());
     const a = await agent();
@@ -287,6 +298,7 @@ describe('runs', () => {
       ['priority "5"', { goal: 'ok', priority: '5' }, 'priority'],
       ['priority 1.5', { goal: 'ok', priority: 1.5 }, 'priority'],
       ['an unknown field', { goal: 'ok', extra: true }, 'extra'],
+      ['a NUL character', { goal: 'a\u0000b' }, 'goal'],
     ])('refuses %s with 422 naming the field', async (_label, payload, field) => {
       const res = await t.request({ method: 'POST', url: `/agents/${a}/goals`, payload });
       expect(res.statusCode).toBe(422);

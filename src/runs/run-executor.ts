@@ -45,10 +45,23 @@ export class RunExecutor {
     } catch (error) {
       if (signal.aborted) return;
       this.logger.error({ err: error, run_id: run.id }, 'run failed unexpectedly');
-      await this.queue.finish(owner, run.id, {
-        status: RunStatus.Failed,
-        errorMessage: `internal error: ${error instanceof Error ? error.message : String(error)}`,
-      });
+      const message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+      // Most such errors are the database going away for a moment: try again while attempts last.
+      await this.queue
+        .finish(
+          owner,
+          run.id,
+          run.attempts < run.max_attempts
+            ? {
+                status: RunStatus.Pending,
+                errorMessage: message,
+                retryAt: new Date(Date.now() + retryDelayMs(run.attempts)),
+              }
+            : { status: RunStatus.Failed, errorMessage: message },
+        )
+        .catch((e: unknown) =>
+          this.logger.error({ err: e, run_id: run.id }, 'could not record the failure; the lease will lapse'),
+        );
     }
   }
 
@@ -74,10 +87,10 @@ export class RunExecutor {
         outcomes.push({ ok: true });
         continue;
       }
-      const skill = this.skills.get(step.skill);
-      if (previous?.status === ToolCallStatus.Running) {
-        const idempotent = skill.isIdempotent?.(step.input) ?? skill.manifest.side_effects !== 'non_idempotent';
-        if (!idempotent) {
+      // `running`: the process died during the call; `cancelled`: it was aborted at shutdown (a
+      // user's cancel never runs the step again). Either way the call may have had its effect.
+      if (previous?.status === ToolCallStatus.Running || previous?.status === ToolCallStatus.Cancelled) {
+        if (!this.isIdempotent(step.skill, step.input)) {
           const error = `step ${index} (${step.skill}) was interrupted and is not idempotent; it was not repeated`;
           await this.provenance.completeToolCall(this.dataSource.manager, run.id, index, {
             status: ToolCallStatus.Failed,
@@ -100,11 +113,10 @@ export class RunExecutor {
     const errorMessage = failures.map((f) => f.error).join('; ');
     if (failures.every((f) => f.retryable) && run.attempts < run.max_attempts) {
       // Failures that may pass (network, 5xx, 429): try the run again later; finished steps stay done.
-      const delay = Math.min(RETRY_BASE_MS * 2 ** (run.attempts - 1), RETRY_MAX_MS) * (1 + Math.random() * 0.2);
       await this.queue.finish(owner, run.id, {
         status: RunStatus.Pending,
         errorMessage: `attempt ${run.attempts} failed, retrying: ${errorMessage}`,
-        retryAt: new Date(Date.now() + delay),
+        retryAt: new Date(Date.now() + retryDelayMs(run.attempts)),
       });
       return;
     }
@@ -113,6 +125,11 @@ export class RunExecutor {
       status: succeeded ? RunStatus.Partial : RunStatus.Failed,
       errorMessage,
     });
+  }
+
+  private isIdempotent(skillId: string, input: Record<string, unknown>): boolean {
+    const skill = this.skills.get(skillId);
+    return skill.isIdempotent?.(input) ?? skill.manifest.side_effects !== 'non_idempotent';
   }
 
   /** The plan of an earlier attempt is kept: a retried run does what was recorded. */
@@ -179,8 +196,14 @@ export class RunExecutor {
       return {
         ok: false,
         error: `step ${index} (${skillId}): ${message}`,
-        retryable: error instanceof SkillError && error.retryable,
+        // A failed call is tried again with the run only if repeating it is harmless.
+        retryable: error instanceof SkillError && error.retryable && this.isIdempotent(skillId, input),
       };
     }
   }
+}
+
+/** Exponential backoff between attempts of a run (1 s, 2 s, 4 s … up to a minute) with jitter. */
+function retryDelayMs(attempt: number): number {
+  return Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), RETRY_MAX_MS) * (1 + Math.random() * 0.2);
 }

@@ -122,7 +122,8 @@ export class RunQueue {
         [runId, outcome.status, outcome.errorMessage, retry],
       );
       if (inTransaction) await inTransaction(m);
-      if (retry) await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
+      // A retry is ready later; a finished run frees a slot of its agent, maybe on another instance.
+      await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
       return true;
     });
   }
@@ -198,6 +199,7 @@ export class RunQueue {
       [ids, reason],
     );
     for (const id of ids) await m.query(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', $1)`, [id]);
+    await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
     return ids;
   }
 

@@ -31,8 +31,10 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly timers: NodeJS.Timeout[] = [];
   private listener: Client | undefined;
   private stopping = false;
-  private filling = false;
+  private filling: Promise<void> | undefined;
   private fillAgain = false;
+  private lastRenewal = Date.now();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,8 +60,10 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     };
     const third = Math.max(Math.floor(this.config.runLeaseMs / 3), 250);
     every(POLL_INTERVAL_MS, () => Promise.resolve(this.kick()));
-    every(third, () => this.heartbeat());
     every(third, () => this.queue.reclaimExpired());
+    // Leases are renewed until the runs are released, the shutdown drain included.
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), third);
+    this.heartbeatTimer.unref();
     this.kick();
   }
 
@@ -67,6 +71,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!this.enabled || this.stopping) return;
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
+    await this.filling;
     const pending = [...this.active.values()].map((a) => a.done);
     if (pending.length > 0) {
       this.logger.log({ runs: pending.length, grace_ms: this.config.shutdownGraceMs }, 'draining runs');
@@ -88,9 +93,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.fillAgain = true;
       return;
     }
-    this.filling = true;
-    void this.fill().finally(() => {
-      this.filling = false;
+    this.filling = this.fill().finally(() => {
+      this.filling = undefined;
       if (this.fillAgain) {
         this.fillAgain = false;
         this.kick();
@@ -103,6 +107,11 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       while (!this.stopping && this.active.size < this.config.workerConcurrency) {
         const run = await this.queue.claim(this.owner, this.config.runLeaseMs);
         if (!run) return;
+        if (this.stopping) {
+          // Shutdown began while this claim was in flight: give the run straight back.
+          await this.queue.release(this.owner, [run.id]);
+          return;
+        }
         this.start(run);
       }
     } catch (error) {
@@ -123,8 +132,30 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async heartbeat(): Promise<void> {
-    const lost = await this.queue.renew(this.owner, [...this.active.keys()], this.config.runLeaseMs);
-    for (const id of lost) this.active.get(id)?.controller.abort(new Error('run cancelled or lease lost'));
+    try {
+      const lost = await this.queue.renew(this.owner, [...this.active.keys()], this.config.runLeaseMs);
+      this.lastRenewal = Date.now();
+      for (const id of lost) this.active.get(id)?.controller.abort(new Error('run cancelled or lease lost'));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'lease renewal failed');
+      // Past its lease another instance may already run these: stop rather than run them twice.
+      if (Date.now() - this.lastRenewal > this.config.runLeaseMs) {
+        for (const run of this.active.values()) run.controller.abort(new Error('lease could not be renewed'));
+      }
+    }
+  }
+
+  /** Keeps trying to (re)subscribe, with backoff, until it works or the worker stops. */
+  private relisten(delayMs = LISTENER_RETRY_MS): void {
+    if (this.stopping) return;
+    setTimeout(() => {
+      this.listen()
+        .then(() => this.kick())
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'run notifications unavailable; retrying');
+          this.relisten(Math.min(delayMs * 2, 30_000));
+        });
+    }, delayMs).unref();
   }
 
   /** A dedicated connection for LISTEN (pooled connections cannot keep a subscription). */
@@ -139,11 +170,16 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     client.on('error', (error) => {
       this.logger.warn({ err: error }, 'run notifications lost; reconnecting');
       void client.end().catch(() => undefined);
-      if (!this.stopping) setTimeout(() => void this.listen().catch(() => undefined), LISTENER_RETRY_MS).unref();
+      this.relisten();
     });
-    await client.connect();
-    await client.query(`LISTEN ${RUN_READY_CHANNEL}`);
-    await client.query(`LISTEN ${RUN_CANCEL_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${RUN_READY_CHANNEL}`);
+      await client.query(`LISTEN ${RUN_CANCEL_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     this.listener = client;
   }
 }

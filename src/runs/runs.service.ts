@@ -113,7 +113,9 @@ export class RunsService implements OnModuleInit {
       await this.agents.findOrFail(this.dataSource.manager, agentId);
       throw new RunNotFoundError(runId);
     }
-    const record = await this.dataSource.getRepository(ProvenanceEntity).findOneByOrFail({ id: runId });
+    // Both rows go together; a concurrent delete of the agent can take them between the reads.
+    const record = await this.dataSource.getRepository(ProvenanceEntity).findOneBy({ id: runId });
+    if (!record) throw new RunNotFoundError(runId);
     const toolCalls = await this.provenance.toolCalls(runId);
     return {
       ...toSummary(run),

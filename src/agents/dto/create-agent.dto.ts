@@ -1,3 +1,4 @@
+import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
@@ -9,6 +10,7 @@ export class CreateAgentDto {
   @Transform(trim)
   @IsString()
   @Length(1, 200)
+  @NoNulCharacters()
   name!: string;
 
   @ApiPropertyOptional({

@@ -1,3 +1,4 @@
+import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
@@ -11,6 +12,7 @@ export class UpdateAgentDto {
   @Transform(trim)
   @IsString()
   @Length(1, 200)
+  @NoNulCharacters()
   name?: string;
 
   @ApiPropertyOptional({

@@ -1,3 +1,4 @@
+import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDateString, IsIn, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
@@ -16,6 +17,7 @@ export class CreateMemoryDto {
   @ApiProperty({ minLength: 1, maxLength: 100_000 })
   @IsString()
   @Length(1, 100_000)
+  @NoNulCharacters()
   text!: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
@@ -74,6 +76,7 @@ export class RecallQueryDto extends PageQueryDto {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @MaxLength(1000)
+  @NoNulCharacters()
   query?: string;
 
   @ApiPropertyOptional({ enum: MemoryType, enumName: 'MemoryType' })

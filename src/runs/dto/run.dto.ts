@@ -1,3 +1,4 @@
+import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
@@ -12,6 +13,7 @@ export class SubmitGoalDto {
   @IsString()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @Length(1, MAX_GOAL_LENGTH)
+  @NoNulCharacters()
   goal!: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 9, default: 5, description: 'Higher runs first' })

@@ -104,27 +104,37 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
   }
 
   async execute(input: HttpCallInput, context: SkillContext): Promise<SkillResult<HttpCallOutput>> {
-    const method = input.method ?? 'GET';
-    let url = new URL(input.url);
+    // A whole-call deadline: the per-attempt timeout stops counting once headers arrive, and a
+    // server trickling its body must not hold the run forever.
+    const deadlineMs = this.config.http.timeoutMs * (this.config.http.retries + 1) + MAX_RETRY_DELAY_MS;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = AbortSignal.any([context.signal, deadline]);
+    let hop: Hop = { url: new URL(input.url), method: input.method ?? 'GET', body: input.body, headers: input.headers };
     let attempts = 0;
     let response: AxiosResponse<Buffer> | undefined;
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      response = await this.request(url, method, input, context, (n) => (attempts += n));
+    for (let redirects = 0; ; redirects++) {
+      try {
+        response = await this.request(hop, signal, (n) => (attempts += n));
+      } catch (error) {
+        if (deadline.aborted && !context.signal.aborted) {
+          throw new SkillError(`${hop.method} ${hop.url.toString()} did not finish within ${deadlineMs} ms`, true);
+        }
+        throw this.toSkillError(error, hop.url, hop.method, attempts, context.signal);
+      }
       const location = response.headers.location as string | undefined;
       if (response.status < 300 || response.status >= 400 || !location) break;
-      if (hop === MAX_REDIRECTS) throw new SkillError(`more than ${MAX_REDIRECTS} redirects from ${input.url}`);
-      url = new URL(location, url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new SkillError(`redirect to unsupported scheme ${url.protocol}`);
+      if (redirects === MAX_REDIRECTS) throw new SkillError(`more than ${MAX_REDIRECTS} redirects from ${input.url}`);
+      hop = nextHop(hop, response.status, new URL(location, hop.url));
+      if (hop.url.protocol !== 'http:' && hop.url.protocol !== 'https:') {
+        throw new SkillError(`redirect to unsupported scheme ${hop.url.protocol}`);
       }
     }
-    const final = response!;
+    const final = response;
+    const url = hop.url.toString();
     const contentType = (final.headers['content-type'] as string | undefined) ?? null;
-    const text = final.data.toString('utf8');
-    const truncated = text.length > MAX_BODY_TEXT;
-    const body = truncated ? text.slice(0, MAX_BODY_TEXT) : text;
+    const { text: body, truncated } = bodyText(final.data);
     const output: HttpCallOutput = {
-      url: url.toString(),
+      url,
       status: final.status,
       content_type: contentType,
       body,
@@ -132,37 +142,33 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       attempts,
     };
     if (final.status >= 400) {
-      throw new SkillError(`${method} ${url.toString()} answered ${final.status}`, false);
+      throw new SkillError(`${hop.method} ${url} answered ${final.status}`, false);
     }
     return {
       output,
       memory: {
         memory_type: MemoryType.SkillResult,
         text: body || `(empty ${final.status} response)`,
-        meta: { url: url.toString(), status: final.status, content_type: contentType, truncated },
+        meta: { url, status: final.status, content_type: contentType, truncated },
       },
     };
   }
 
+  /** One hop, with axios-retry's retries; resolves on any answer below 500 except 429. */
   private async request(
-    url: URL,
-    method: HttpMethod,
-    input: HttpCallInput,
-    context: SkillContext,
+    hop: Hop,
+    signal: AbortSignal,
     countAttempts: (n: number) => void,
   ): Promise<AxiosResponse<Buffer>> {
-    const { httpAgent, httpsAgent } = this.policy.agentsFor(url);
-    // The first hop keeps the method and body; a redirect is followed with GET (as browsers do for 301-303).
-    const isFirstHop = url.toString() === new URL(input.url).toString();
-    const hopMethod = isFirstHop ? method : 'GET';
+    const { httpAgent, httpsAgent } = this.policy.agentsFor(hop.url);
     let tries = 0;
     try {
       const response = await this.http.axiosRef.request<Buffer>({
-        url: url.toString(),
-        method: hopMethod,
-        headers: { 'user-agent': 'aos-http-call/1.0', ...(isFirstHop ? input.headers : {}) },
-        data: isFirstHop ? input.body : undefined,
-        signal: context.signal,
+        url: hop.url.toString(),
+        method: hop.method,
+        headers: { 'user-agent': 'aos-http-call/1.0', ...hop.headers },
+        data: hop.body,
+        signal,
         timeout: this.config.http.timeoutMs,
         maxRedirects: 0,
         maxContentLength: this.config.http.maxResponseBytes,
@@ -178,20 +184,18 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
             onRetry: () => {
               tries++;
             },
-            retryCondition: (error: AxiosError) => !context.signal.aborted && isRetryable(error, hopMethod),
+            retryCondition: (error: AxiosError) => !signal.aborted && isRetryable(error, hop.method),
           },
         },
       });
-      countAttempts(tries + 1);
       return { ...response, data: Buffer.from(response.data) };
-    } catch (error) {
+    } finally {
       countAttempts(tries + 1);
-      throw this.toSkillError(error, url, hopMethod, tries + 1, context);
     }
   }
 
-  private toSkillError(error: unknown, url: URL, method: string, attempts: number, context: SkillContext): Error {
-    if (context.signal.aborted) return new SkillError(`${method} ${url.toString()} cancelled`);
+  private toSkillError(error: unknown, url: URL, method: string, attempts: number, cancel: AbortSignal): Error {
+    if (cancel.aborted) return new SkillError(`${method} ${url.toString()} cancelled`);
     const refusal = ssrfRefusal(error, url) ?? (isAxiosError(error) ? ssrfRefusal(error.cause, url) : undefined);
     if (refusal) return new SkillError(refusal, false);
     if (isAxiosError(error)) {
@@ -215,6 +219,36 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       `${method} ${url.toString()} failed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+interface Hop {
+  url: URL;
+  method: HttpMethod;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The request a redirect asks for: 307/308 repeat the method and body; 303 (and 301/302 after a
+ * POST, as browsers do) continue with GET. The caller's headers stay with its origin.
+ */
+function nextHop(previous: Hop, status: number, url: URL): Hop {
+  const headers = url.origin === previous.url.origin ? previous.headers : undefined;
+  if (status === 307 || status === 308) return { ...previous, url, headers };
+  if (status === 303 || previous.method === 'POST') return { url, method: 'GET', body: undefined, headers };
+  return { ...previous, url, headers };
+}
+
+/** The body as text fit for JSON and PostgreSQL: no NUL characters, cut on a character boundary. */
+function bodyText(data: Buffer): { text: string; truncated: boolean } {
+  let text = data.toString('utf8').replace(/\u0000/g, '');
+  const truncated = text.length > MAX_BODY_TEXT;
+  if (truncated) {
+    text = text.slice(0, MAX_BODY_TEXT);
+    // Do not end on the first half of a surrogate pair.
+    if (/[\uD800-\uDBFF]$/.test(text)) text = text.slice(0, -1);
+  }
+  return { text, truncated };
 }
 
 function isRetryable(error: AxiosError, method = 'GET'): boolean {
