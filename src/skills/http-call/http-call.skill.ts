@@ -241,6 +241,7 @@ function nextHop(previous: Hop, status: number, url: URL): Hop {
 
 /** The body as text fit for JSON and PostgreSQL: no NUL characters, cut on a character boundary. */
 function bodyText(data: Buffer): { text: string; truncated: boolean } {
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is removed
   let text = data.toString('utf8').replace(/\u0000/g, '');
   const truncated = text.length > MAX_BODY_TEXT;
   if (truncated) {
