@@ -59,8 +59,11 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
       bodyLimit: config.bodyLimitBytes,
       genReqId: requestIdFor,
       requestIdHeader: false,
-      // Behind a load balancer the client address comes from X-Forwarded-For.
-      trustProxy: true,
+      // Off by default: otherwise any client could choose the address logged for it.
+      trustProxy:
+        typeof config.trustProxy === 'number'
+          ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+          : config.trustProxy,
       routerOptions: { maxParamLength: 200 },
     });
     const app = await NestFactory.create<NestFastifyApplication>(

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       AOS_DATA_DIR: '/var/lib/aos',
       AOS_MIGRATIONS_RUN: 'false',
       AOS_DB_POOL_SIZE: '5',
+      AOS_TRUST_PROXY: '2',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgresql://u:p@db:5432/aos',
@@ -42,6 +43,7 @@ describe('loadConfig', () => {
       dataDir: '/var/lib/aos',
       migrationsRun: false,
       dbPoolSize: 5,
+      trustProxy: 2,
     });
   });
 
@@ -53,6 +55,7 @@ describe('loadConfig', () => {
     [{ AOS_MIGRATIONS_RUN: 'maybe' }, /AOS_MIGRATIONS_RUN must be true or false/],
     [{ AOS_CORS_ORIGINS: 'not a url' }, /AOS_CORS_ORIGINS has an invalid origin/],
     [{ NODE_ENV: 'staging' }, /NODE_ENV must be one of the following values/],
+    [{ AOS_TRUST_PROXY: 'yes please' }, /AOS_TRUST_PROXY must be true, false or a number of proxy hops/],
   ])('refuses %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -124,6 +124,11 @@ class EnvironmentVariables {
   AOS_RATE_LIMIT_PER_MINUTE?: number;
 
   @IsOptional()
+  @Matches(/^(true|false|\d{1,2})$/i, { message: 'must be true, false or a number of proxy hops' })
+  @Transform(emptyToUndefined)
+  AOS_TRUST_PROXY?: string;
+
+  @IsOptional()
   @IsIn(['api', 'worker', 'all'])
   @Transform(emptyToUndefined)
   AOS_ROLE?: 'api' | 'worker' | 'all';
@@ -209,6 +214,11 @@ export interface AppConfig {
   readonly dbPoolSize: number;
   readonly rateLimitPerMinute: number;
   readonly gitCommit: string | undefined;
+  /**
+   * Whether X-Forwarded-For names the client: `false` (the socket's peer is the client), `true`
+   * (trust every hop) or a number of trusted proxy hops.
+   */
+  readonly trustProxy: boolean | number;
   /** `api` serves HTTP only, `worker` executes runs only, `all` both (one command starts everything). */
   readonly role: 'api' | 'worker' | 'all';
   readonly workerConcurrency: number;
@@ -274,6 +284,12 @@ function parseCorsOrigins(raw: string | undefined, isProduction: boolean): AppCo
   return origins.map((o) => o.replace(/\/$/, ''));
 }
 
+function parseTrustProxy(raw: string | undefined): boolean | number {
+  if (raw === undefined || raw.toLowerCase() === 'false') return false;
+  if (raw.toLowerCase() === 'true') return true;
+  return Number(raw);
+}
+
 function parseAllowHosts(raw: string | undefined): string[] {
   if (raw === undefined) return [];
   const entries = raw
@@ -330,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     dbPoolSize: vars.AOS_DB_POOL_SIZE ?? 10,
     rateLimitPerMinute: vars.AOS_RATE_LIMIT_PER_MINUTE ?? 0,
     gitCommit: vars.AOS_GIT_COMMIT,
+    trustProxy: parseTrustProxy(vars.AOS_TRUST_PROXY),
     role: vars.AOS_ROLE ?? 'all',
     workerConcurrency: vars.AOS_WORKER_CONCURRENCY ?? 4,
     runLeaseMs: vars.AOS_RUN_LEASE_MS ?? 15_000,
