@@ -9,7 +9,6 @@ import type { Plan } from '../planner/planner';
 import { ToolCallStatus } from './tool-call-status.enum';
 import { ProvenanceDto, ProvenanceSummaryDto, ToolCallDto } from './dto/provenance.dto';
 import { ProvenanceEntity } from './provenance.entity';
-import { RunStatus } from './run-status.enum';
 import { ToolCallEntity } from './tool-call.entity';
 
 export class ProvenanceNotFoundError extends NotFoundError {
@@ -33,27 +32,8 @@ export class ProvenanceService {
     private readonly agents: AgentsService,
   ) {}
 
-  /** The record of a new run, in the transaction that creates the run (its id is the run's). */
-  async open(manager: EntityManager, run: { id: string; agentId: string; goal: string }): Promise<void> {
-    await manager.insert(ProvenanceEntity, { id: run.id, agentId: run.agentId, goal: run.goal });
-  }
-
   async recordPlan(runId: string, plan: Plan, manager: EntityManager = this.dataSource.manager): Promise<void> {
     await manager.update(ProvenanceEntity, { id: runId }, { planner: plan.planner, plan: plan.steps });
-  }
-
-  async setStatus(
-    manager: EntityManager,
-    runIds: string[],
-    status: RunStatus,
-    errorMessage: string | null,
-    completedAt: Date | null,
-  ): Promise<void> {
-    if (runIds.length === 0) return;
-    await manager.query(
-      `UPDATE provenance SET status = $2, error_message = $3, completed_at = $4 WHERE id = ANY($1::uuid[])`,
-      [runIds, status, errorMessage, completedAt],
-    );
   }
 
   async toolCalls(runId: string, manager: EntityManager = this.dataSource.manager): Promise<ToolCallEntity[]> {

@@ -123,7 +123,7 @@ export class RunQueue {
       );
       if (inTransaction) await inTransaction(m);
       // A retry is ready later; a finished run frees a slot of its agent, maybe on another instance.
-      await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
+      await this.notifyReady(m);
       return true;
     });
   }
@@ -141,7 +141,7 @@ export class RunQueue {
         ),
       );
       await m.query(`UPDATE provenance SET status = 'pending' WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
-      await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
+      await this.notifyReady(m);
     });
   }
 
@@ -173,7 +173,7 @@ export class RunQueue {
           [row.id, row.status, row.error_message],
         );
       }
-      if (rows.length > 0) await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
+      if (rows.length > 0) await this.notifyReady(m);
       return rows.length;
     });
   }
@@ -199,7 +199,7 @@ export class RunQueue {
       [ids, reason],
     );
     for (const id of ids) await m.query(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', $1)`, [id]);
-    await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
+    await this.notifyReady(m);
     return ids;
   }
 
