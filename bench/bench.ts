@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: AOS against a bare Fastify + pg server doing the same work, on the same
- * PostgreSQL (DATABASE_URL, else an embedded one in a temporary directory), each server in its
- * own process and the load generator (autocannon) in this one. Prints requests/s, p99 and ratios.
+ * `npm run bench`: AOS against a bare Fastify + pg server doing the same insert/select with the
+ * same key check (the issue's reference), and against the "Nest floor" (the same routes on NestJS
+ * with nothing but guard, ValidationPipe and SQL), on the same PostgreSQL (DATABASE_URL, else an
+ * embedded one in a temporary directory). Each server runs in its own process, the load generator
+ * (autocannon) in this one. Prints requests/s, p99 and ratios.
  */
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -13,10 +15,11 @@ import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server
 
 const API_KEY = 'bench-key-0123456789-abcdefghijklmnopqrstuvwxyz';
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
-// Rounds alternate bare and AOS so drift on a shared machine hits both alike; medians are reported.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROOT = resolve(__dirname, '../..');
+// The runtime flags of `npm run start:prod` and the Dockerfile, given to every server alike.
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=32').split(' ').filter(Boolean);
 
 interface Measured {
   rps: number;
@@ -42,7 +45,7 @@ function databaseUrl(adminUrl: string, name: string): string {
 }
 
 function startServer(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [resolve(ROOT, script)], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, script)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -97,33 +100,40 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function compare(
-  aosUrl: string,
-  bareUrl: string,
-  request: () => autocannon.Request,
-): Promise<[Measured, Measured]> {
-  const aos: Measured[] = [];
-  const bare: Measured[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    bare.push(await load(bareUrl, request()));
-    aos.push(await load(aosUrl, request()));
-  }
-  const summary = (runs: Measured[]): Measured => ({
-    rps: median(runs.map((r) => r.rps)),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    errors: runs.reduce((n, r) => n + r.errors, 0),
-  });
-  return [summary(aos), summary(bare)];
+interface Compared {
+  aos: Measured;
+  floor: Measured;
+  bare: Measured;
 }
 
-function row(label: string, aos: Measured, bare: Measured): string {
-  const ratio = aos.rps / bare.rps;
+/** Rounds alternate the three servers, so drift on a shared machine hits each alike. */
+async function compare(
+  urls: { aos: string; floor: string; bare: string },
+  request: () => autocannon.Request,
+): Promise<Compared> {
+  const runs: Record<keyof Compared, Measured[]> = { aos: [], floor: [], bare: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.bare.push(await load(urls.bare, request()));
+    runs.floor.push(await load(urls.floor, request()));
+    runs.aos.push(await load(urls.aos, request()));
+  }
+  const summary = (measured: Measured[]): Measured => ({
+    rps: median(measured.map((r) => r.rps)),
+    p50: median(measured.map((r) => r.p50)),
+    p99: median(measured.map((r) => r.p99)),
+    errors: measured.reduce((n, r) => n + r.errors, 0),
+  });
+  return { aos: summary(runs.aos), floor: summary(runs.floor), bare: summary(runs.bare) };
+}
+
+function row(label: string, { aos, floor, bare }: Compared): string {
+  const server = (m: Measured) => `${m.rps.toFixed(0).padStart(6)} req/s p99 ${String(m.p99).padStart(3)} ms`;
+  const errors = aos.errors + floor.errors + bare.errors;
   return (
-    `${label.padEnd(22)} AOS ${aos.rps.toFixed(0).padStart(7)} req/s p99 ${String(aos.p99).padStart(4)} ms | ` +
-    `bare ${bare.rps.toFixed(0).padStart(7)} req/s p99 ${String(bare.p99).padStart(4)} ms | ` +
-    `ratio ${ratio.toFixed(2)} (p99 ${(bare.p99 / Math.max(aos.p99, 1)).toFixed(2)})` +
-    (aos.errors + bare.errors > 0 ? `  errors: AOS ${aos.errors}, bare ${bare.errors}` : '')
+    `${label.padEnd(17)} AOS ${server(aos)} | Nest floor ${server(floor)} | bare ${server(bare)} | ` +
+    `AOS/bare ${(aos.rps / bare.rps).toFixed(2)} (p99 ${(bare.p99 / Math.max(aos.p99, 1)).toFixed(2)}), ` +
+    `floor/bare ${(floor.rps / bare.rps).toFixed(2)}, AOS/floor ${(aos.rps / floor.rps).toFixed(2)}` +
+    (errors > 0 ? `  errors: AOS ${aos.errors}, floor ${floor.errors}, bare ${bare.errors}` : '')
   );
 }
 
@@ -267,6 +277,9 @@ async function main(): Promise<void> {
     children.push(aos.child);
     const bare = await startServer('dist/bench/bare-server.js', common);
     children.push(bare.child);
+    const floor = await startServer('dist/bench/nest-floor-server.js', common);
+    children.push(floor.child);
+    const urls = { aos: aos.url, floor: floor.url, bare: bare.url };
 
     console.log(
       `AOS benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
@@ -277,17 +290,14 @@ async function main(): Promise<void> {
     );
 
     // Warm up both (JIT, pools, caches) before measuring.
-    await load(aos.url, postAgent(), 2);
-    await load(bare.url, postAgent(), 2);
+    for (const url of Object.values(urls)) await load(url, postAgent(), 2);
 
-    const [aosCreate, bareCreate] = await compare(aos.url, bare.url, postAgent);
-    console.log(row('POST /agents', aosCreate, bareCreate));
+    console.log(row('POST /agents', await compare(urls, postAgent)));
 
     const ids = await withClient(url, async (c) =>
       (await c.query<{ id: string }>('SELECT id FROM agents ORDER BY random() LIMIT 5000')).rows.map((r) => r.id),
     );
-    const [aosGet, bareGet] = await compare(aos.url, bare.url, () => getAgent(ids));
-    console.log(row('GET /agents/{id}', aosGet, bareGet));
+    console.log(row('GET /agents/{id}', await compare(urls, () => getAgent(ids))));
 
     await benchGoals(aos.url, url);
     await benchRecall(aos.url, url);

@@ -1,0 +1,80 @@
+/**
+ * The benchmark's second reference: the same two routes on NestJS 12 + Fastify with only what the
+ * framework itself puts on the path (a global guard doing the same key check, the same strict
+ * ValidationPipe and DTO as AOS, ParseUUIDPipe) and the same SQL on a pg pool. No request id, no
+ * security headers, no access log, no services. AOS / this server is the cost of AOS's own
+ * per-request features; this server / bare is the cost of the framework.
+ */
+import 'reflect-metadata';
+import {
+  Body,
+  CanActivate,
+  Controller,
+  ExecutionContext,
+  Get,
+  Injectable,
+  Module,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { hash, timingSafeEqual } from 'node:crypto';
+import { Pool } from 'pg';
+import { CreateAgentDto } from '../src/agents/dto/create-agent.dto';
+import { createValidationPipe } from '../src/common/validation';
+import { AgentRow, agentJson, AGENT_COLUMNS } from './agent-row';
+
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+const expectedDigest = hash('sha256', process.env.AOS_API_KEY ?? '', 'buffer');
+
+@Injectable()
+class KeyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const key = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers['x-aos-key'];
+    if (typeof key !== 'string' || !timingSafeEqual(hash('sha256', key, 'buffer'), expectedDigest)) {
+      throw new UnauthorizedException('Invalid API key');
+    }
+    return true;
+  }
+}
+
+@Controller('agents')
+class AgentsController {
+  @Post()
+  async create(@Body() dto: CreateAgentDto) {
+    const { rows } = await pool.query<AgentRow>(
+      `INSERT INTO agents (name, max_concurrent_runs) VALUES ($1, $2) RETURNING ${AGENT_COLUMNS}`,
+      [dto.name, dto.max_concurrent_runs ?? 1],
+    );
+    return agentJson(rows[0]);
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string) {
+    const { rows } = await pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = $1`, [id]);
+    if (rows.length === 0) throw new NotFoundException('Agent not found');
+    return agentJson(rows[0]);
+  }
+}
+
+@Module({ controllers: [AgentsController], providers: [{ provide: APP_GUARD, useClass: KeyGuard }] })
+class NestFloorModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create<NestFastifyApplication>(NestFloorModule, new FastifyAdapter(), {
+    logger: false,
+    bodyParser: false,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stderr.write(`nest-floor listening on ${await app.getUrl()} \n`);
+  const shutdown = () => void app.close().then(() => pool.end().then(() => process.exit(0)));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+void main();
