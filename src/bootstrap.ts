@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -73,7 +74,7 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
       // buffer and parses it in a second step.
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
-    configureApp(app, config);
+    await configureApp(app, config);
     await app.init();
     return {
       app,
@@ -94,7 +95,7 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
   }
 }
 
-function configureApp(app: NestFastifyApplication, config: AppConfig): void {
+async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.flushLogs();
@@ -140,10 +141,32 @@ function configureApp(app: NestFastifyApplication, config: AppConfig): void {
   // JSON is the only body this API speaks: anything else is 415, not a string that fails validation.
   fastify.removeContentTypeParser(['text/plain']);
 
+  if (config.rateLimitPerMinute > 0) {
+    // Before any route exists: the plugin adds its hook to each route as it is registered.
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      // Per client address (X-Forwarded-For only with AOS_TRUST_PROXY); probes are never limited.
+      allowList: (request) => request.url.startsWith('/health') || request.url === '/version',
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(
+          new Error(`Too many requests: at most ${context.max} per minute from one client; retry in ${context.after}`),
+          { statusCode: context.statusCode },
+        ),
+    });
+  }
+
   if (config.corsOrigins !== false) {
     app.enableCors({
       origin: config.corsOrigins,
-      exposedHeaders: ['X-Request-ID', 'Location', 'Retry-After'],
+      exposedHeaders: [
+        'X-Request-ID',
+        'Location',
+        'Retry-After',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+      ],
       allowedHeaders: ['Content-Type', 'X-AOS-Key', 'X-Request-ID', 'Idempotency-Key'],
       methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     });

@@ -77,3 +77,32 @@ describe('error contract', () => {
     expect(res.json()).toEqual({ detail: expect.any(String) });
   });
 });
+
+describe('rate limit (AOS_RATE_LIMIT_PER_MINUTE)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ AOS_RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers the request over the limit with 429, Retry-After and a detail; probes are never limited', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await t.request({ method: 'GET', url: '/agents' })).statusCode);
+    expect(statuses).toEqual([200, 200, 200]);
+
+    // Unauthenticated requests count too: the limit runs before the key check.
+    const limited = await t.request({ method: 'GET', url: '/agents', auth: false });
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['x-request-id']).toBeTruthy();
+    expect(limited.json()).toEqual({
+      detail: expect.stringMatching(/^Too many requests: at most 3 per minute from one client; retry in /),
+    });
+
+    for (const url of ['/health/live', '/health/ready', '/version']) {
+      expect((await t.request({ method: 'GET', url })).statusCode).toBe(200);
+    }
+  });
+});
