@@ -59,8 +59,12 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.timers.push(timer);
     };
     const third = Math.max(Math.floor(this.config.runLeaseMs / 3), 250);
-    every(POLL_INTERVAL_MS, () => Promise.resolve(this.kick()));
-    every(third, () => this.queue.reclaimExpired());
+    every(POLL_INTERVAL_MS, async () => {
+      if (this.active.size < this.config.workerConcurrency && (await this.queue.hasReadyRuns())) this.kick();
+    });
+    every(third, async () => {
+      if (await this.queue.hasExpiredLeases()) await this.queue.reclaimExpired();
+    });
     // Leases are renewed until the runs are released, the shutdown drain included.
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), third);
     this.heartbeatTimer.unref();
