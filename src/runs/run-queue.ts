@@ -19,6 +19,12 @@ export interface ClaimedRun {
   max_attempts: number;
 }
 
+// Shared by the claim/reclaim statements and the cheap probes in front of them, so they cannot drift.
+/** A run a claim may take (`r` = runs, `a` = its agent), concurrency aside. */
+const READY_RUN = `r.status = 'pending' AND r.available_at <= now() AND a.status = 'active'`;
+/** A running run whose worker stopped renewing its lease. */
+const LAPSED_LEASE = `status = 'running' AND lease_expires_at < now()`;
+
 interface Candidate {
   id: string;
   agent_id: string;
@@ -44,7 +50,7 @@ export class RunQueue {
     const { rows } = await pgPoolOf(this.dataSource).query<{ ready: boolean }>(
       `SELECT EXISTS (
          SELECT 1 FROM runs r JOIN agents a ON a.id = r.agent_id
-          WHERE r.status = 'pending' AND r.available_at <= now() AND a.status = 'active'
+          WHERE ${READY_RUN}
        ) AS ready`,
     );
     return rows[0].ready;
@@ -53,7 +59,7 @@ export class RunQueue {
   /** Whether any running run's lease has lapsed (cheap check before reclaimExpired). */
   async hasExpiredLeases(): Promise<boolean> {
     const { rows } = await pgPoolOf(this.dataSource).query<{ expired: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM runs WHERE status = 'running' AND lease_expires_at < now()) AS expired`,
+      `SELECT EXISTS (SELECT 1 FROM runs WHERE ${LAPSED_LEASE}) AS expired`,
     );
     return rows[0].expired;
   }
@@ -65,7 +71,7 @@ export class RunQueue {
         const [candidate] = await m.query<Candidate[]>(
           `SELECT r.id, r.agent_id, a.max_concurrent_runs
              FROM runs r JOIN agents a ON a.id = r.agent_id
-            WHERE r.status = 'pending' AND r.available_at <= now() AND a.status = 'active'
+            WHERE ${READY_RUN}
               AND NOT (r.agent_id = ANY($1::uuid[]))
               AND (SELECT count(*) FROM runs x WHERE x.agent_id = r.agent_id AND x.status = 'running') < a.max_concurrent_runs
             ORDER BY r.priority DESC, r.created_at, r.id
@@ -178,7 +184,7 @@ export class RunQueue {
       const rows = returnedRows(
         await m.query<{ id: string; status: RunStatus; error_message: string | null }[] | [never[], number]>(
           `WITH expired AS (
-             SELECT id FROM runs WHERE status = 'running' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED
+             SELECT id FROM runs WHERE ${LAPSED_LEASE} FOR UPDATE SKIP LOCKED
            )
            UPDATE runs r SET
              status = CASE WHEN r.attempts < r.max_attempts THEN 'pending'::run_status ELSE 'failed'::run_status END,
