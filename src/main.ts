@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import { createAosServer } from './bootstrap';
 import { ConfigError } from './config/app-config';
+import { withEnvFile } from './config/env-file';
+import { EmbeddedPostgresError } from './database/embedded-postgres.server';
 
 async function main(): Promise<void> {
-  const server = await createAosServer();
+  // `.env` in the working directory, when present; variables set in the environment win.
+  const server = await createAosServer({ env: withEnvFile(process.env) });
   const url = await server.listen();
   process.stderr.write(`AOS listening on ${url} (docs at ${url}/docs)\n`);
 
@@ -25,8 +28,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // A bad environment is the operator's to fix: one clear line, no stack trace.
-  if (error instanceof ConfigError) {
+  // A bad environment or an embedded database that cannot start is the operator's to fix: one
+  // clear line, no stack trace.
+  if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {
     process.stderr.write(`aos: ${error.message}\n`);
   } else {
     process.stderr.write(

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -12,9 +12,10 @@ afterEach(() => {
 });
 
 /** Runs the built service (`npm test` builds first) the way an operator would. */
-function startProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const { DATABASE_URL: _ignored, ...inherited } = process.env;
+function startProcess(env: Record<string, string>, cwd?: string): { child: ChildProcess; output: () => string } {
+  const { DATABASE_URL: _ignored, PORT: _port, ...inherited } = process.env;
   const child = spawn(process.execPath, [MAIN], {
+    cwd,
     env: { ...inherited, LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,6 +58,17 @@ describe('the service process', () => {
     const { child, output } = startProcess(env);
     expect(await exited(child)).toBe(1);
     expect(output()).toMatch(message);
+  });
+
+  it('reads .env from its working directory, and the environment wins over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aos-dotenv-'));
+    writeFileSync(join(dir, '.env'), 'PORT=eighty\nLOG_LEVEL=info\n');
+    const fromFile = startProcess({}, dir);
+    expect(await exited(fromFile.child)).toBe(1);
+    expect(fromFile.output()).toMatch(/^aos: Invalid environment: PORT must .*\(got "eighty"\)\n$/);
+    const fromEnv = startProcess({ PORT: 'seventy' }, dir);
+    expect(await exited(fromEnv.child)).toBe(1);
+    expect(fromEnv.output()).toMatch(/\(got "seventy"\)\n$/);
   });
 
   it('starts on the embedded database with a generated key, and keeps both across a restart', async () => {
