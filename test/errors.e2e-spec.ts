@@ -60,6 +60,54 @@ describe('error contract', () => {
     expect(missing.json()).toEqual({ detail: 'Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found' });
   });
 
+  it('says a missing required field is required, and nothing else about it', async () => {
+    const res = await t.request({ method: 'POST', url: '/agents', payload: {} });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toEqual({
+      detail: 'Validation failed: name is required',
+      errors: [{ field: 'name', message: 'name is required' }],
+    });
+  });
+
+  it.each([
+    ['name', { name: null }],
+    ['max_concurrent_runs', { max_concurrent_runs: null }],
+    ['status', { status: null }],
+  ])('answers null for the non-nullable %s with 422 naming it', async (field, payload) => {
+    const agent = (await t.request({ method: 'POST', url: '/agents', payload: { name: 'nulls' } })).json();
+    const res = await t.request({ method: 'PATCH', url: `/agents/${agent.id}`, payload });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().errors).toEqual([{ field, message: `${field} must not be null` }]);
+  });
+
+  it('refuses a body nested deeper than 32 levels with 422 before transforming it', async () => {
+    // 1,000 levels fit this app's 2 KB body limit; the fuzz test sends 20,000 at the default limit.
+    const deep = '{"name":' + '['.repeat(1_000) + ']'.repeat(1_000) + '}';
+    const res = await t.request({
+      method: 'POST',
+      url: '/agents',
+      headers: { 'content-type': 'application/json' },
+      payload: deep,
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().detail).toMatch(/deeper than 32 levels/);
+  });
+
+  it.each([
+    ['a NUL character', '{"goal":"a\\u0000b"}', 'goal must not contain NUL characters'],
+    ['an unpaired surrogate', '{"goal":"a\\ud800"}', 'goal must not contain unpaired UTF-16 surrogates'],
+  ])('refuses %s anywhere in a body with 422 naming the field', async (_label, payload, message) => {
+    const agent = (await t.request({ method: 'POST', url: '/agents', payload: { name: 'odd' } })).json();
+    const res = await t.request({
+      method: 'POST',
+      url: `/agents/${agent.id}/goals`,
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().errors[0]).toEqual({ field: 'goal', message: expect.stringContaining(message) });
+  });
+
   it('answers an unknown route with 404 in the same shape', async () => {
     const res = await t.request({ method: 'GET', url: '/no-such-route' });
     expect(res.statusCode).toBe(404);

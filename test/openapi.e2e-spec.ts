@@ -28,8 +28,10 @@ describe('OpenAPI document', () => {
         const success = Object.entries<any>(op.responses).filter(([s]) => s.startsWith('2'));
         expect([where, success.length]).toEqual([where, 1]);
         const [status, response] = success[0];
+        // JSON everywhere but the Prometheus text of /metrics.
+        const mediaType = path === '/metrics' ? 'text/plain' : 'application/json';
         if (status !== '204')
-          expect([where, response.content?.['application/json']?.schema]).toEqual([where, expect.anything()]);
+          expect([where, response.content?.[mediaType]?.schema]).toEqual([where, expect.anything()]);
         for (const [code, error] of Object.entries<any>(op.responses).filter(([s]) => /^[45]/.test(s))) {
           expect([where, code, error.content?.['application/json']?.schema?.$ref]).toEqual([
             where,
@@ -44,17 +46,31 @@ describe('OpenAPI document', () => {
   it('declares the API key scheme and uses it on every non-public operation', () => {
     expect(served.components.securitySchemes.api_key).toEqual({ type: 'apiKey', in: 'header', name: 'X-AOS-Key' });
     for (const [path, operations] of Object.entries<Record<string, any>>(served.paths)) {
-      const isPublic = path.startsWith('/health') || path === '/version';
+      // /metrics has its own optional bearer token, never the API key.
+      const isPublic = path.startsWith('/health') || path === '/version' || path === '/metrics';
       for (const op of Object.values<any>(operations)) {
         expect([path, op.security]).toEqual([path, isPublic ? undefined : [{ api_key: [] }]]);
       }
     }
   });
 
-  it('generates a strictly typed client with openapi-typescript', async () => {
+  it("generates, with openapi-typescript's default options, a client that compiles strictly against minimal bodies", async () => {
+    // Default options on purpose: that is what users run (`npx openapi-typescript openapi.json`).
     const schema = astToString(await openapiTS(served as any));
     const usage = `
       import type { paths, components } from './schema';
+      type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+        requestBody?: { content: { 'application/json': infer B } };
+      }
+        ? B
+        : never;
+      // The smallest bodies a user sends: every field with a server-side default may be left out.
+      const createAgent: Body<'/agents', 'post'> = { name: 'scout' };
+      const submitGoal: Body<'/agents/{id}/goals', 'post'> = { goal: 'read the news' };
+      const addMemory: Body<'/agents/{id}/memory', 'post'> = { memory_type: 'context', text: 'likes tea' };
+      const pause: Body<'/agents/{id}', 'patch'> = { status: 'paused' };
+      type Listing = paths['/agents']['get']['parameters']['query'];
+      const noQuery: Listing = {};
       type Agent = paths['/agents']['post']['responses'][201]['content']['application/json'];
       const agent: Agent = { id: 'x', name: 'n', status: 'paused', max_concurrent_runs: 1, created_at: 't', updated_at: 't' };
       type Accepted = paths['/agents/{id}/goals']['post']['responses'][202]['content']['application/json'];
@@ -63,16 +79,17 @@ describe('OpenAPI document', () => {
       const badRun: Accepted['status'] = 'done';
       // @ts-expect-error status is an enum, not any string
       const wrongStatus: Agent['status'] = 'sleeping';
+      // @ts-expect-error the goal is required
+      const noGoal: Body<'/agents/{id}/goals', 'post'> = { priority: 1 };
       type Page = paths['/agents']['get']['responses'][200]['content']['application/json'];
       const next: string | null = ({} as Page).next_cursor;
       const items: Agent[] = ({} as Page).items;
       type Invalid = paths['/agents']['post']['responses'][422]['content']['application/json'];
       const fields: string[] = ({} as Invalid).errors.map((e) => e.field);
-      type Create = paths['/agents']['post']['requestBody'];
       // @ts-expect-error the body is required and has a required name
-      const body: NonNullable<Create>['content']['application/json'] = {};
+      const body: Body<'/agents', 'post'> = {};
       const err: components['schemas']['ErrorResponseDto'] = { detail: 'x' };
-      export { agent, wrongStatus, next, items, fields, body, err, accepted, badRun };
+      export { createAgent, submitGoal, addMemory, pause, noQuery, agent, wrongStatus, noGoal, next, items, fields, body, err, accepted, badRun };
     `;
     const files: Record<string, string> = { '/client/schema.ts': schema, '/client/usage.ts': usage };
     const options: ts.CompilerOptions = {
@@ -100,5 +117,24 @@ describe('OpenAPI document', () => {
       .getPreEmitDiagnostics(program)
       .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(diagnostics).toEqual([]);
+  });
+
+  it('types whole numbers as integer and gives each error status its own example', () => {
+    const schemas = served.components.schemas;
+    expect(schemas.AgentResponseDto.properties.max_concurrent_runs.type).toBe('integer');
+    expect(schemas.SubmitGoalDto.properties.priority.type).toBe('integer');
+    expect(schemas.RunSummaryDto.properties.attempts.type).toBe('integer');
+    const examples = new Map<string, string>();
+    for (const operations of Object.values<Record<string, any>>(served.paths)) {
+      for (const op of Object.values<any>(operations)) {
+        for (const [code, response] of Object.entries<any>(op.responses).filter(([s]) => /^4/.test(s))) {
+          const example = response.content?.['application/json']?.example;
+          expect([code, typeof example?.detail]).toEqual([code, 'string']);
+          examples.set(code, example.detail);
+        }
+      }
+    }
+    // One example per status, not one message for all of them.
+    expect(new Set(examples.values()).size).toBe(examples.size);
   });
 });

@@ -51,6 +51,9 @@ export function toErrorResponse(
     if (code === '23505') return { status: HttpStatus.CONFLICT, body: { detail: 'Resource already exists' } };
     if (code === '23503')
       return { status: HttpStatus.CONFLICT, body: { detail: 'Referenced resource does not exist' } };
+    // Deadlock or serialization failure: a concurrent change won; the request may simply be sent again.
+    if (code === '40P01' || code === '40001')
+      return { status: HttpStatus.CONFLICT, body: { detail: 'Conflicting concurrent change; retry the request' } };
   }
   if (error instanceof Error) {
     const code = (error as Error & { code?: string }).code;

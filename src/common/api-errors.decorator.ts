@@ -2,14 +2,36 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { ErrorResponseDto, ValidationErrorResponseDto } from './error-response.dto';
 
-const DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed request (e.g. invalid JSON)',
-  401: 'Missing or invalid X-AOS-Key',
-  404: 'Not found',
-  409: 'Conflicts with the current state',
-  413: 'Request body too large',
-  422: 'Validation failed',
-  429: 'Too many requests (see Retry-After)',
+/** What each error status means, with an example body of its own (Swagger UI shows it). */
+const ERRORS: Record<number, { description: string; example: Record<string, unknown> }> = {
+  400: {
+    description: 'Malformed request (e.g. invalid JSON)',
+    example: { detail: 'Malformed JSON body: Unexpected end of JSON input' },
+  },
+  401: {
+    description: 'Missing or invalid X-AOS-Key',
+    example: { detail: 'Missing API key: send it in the X-AOS-Key header' },
+  },
+  404: {
+    description: 'Not found',
+    example: { detail: 'Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found' },
+  },
+  409: {
+    description: 'Conflicts with the current state',
+    example: { detail: 'Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e is stopped; resume it before giving it goals' },
+  },
+  413: { description: 'Request body too large', example: { detail: 'Request body is too large' } },
+  422: {
+    description: 'Validation failed',
+    example: {
+      detail: 'Validation failed: name is required',
+      errors: [{ field: 'name', message: 'name is required' }],
+    },
+  },
+  429: {
+    description: 'Too many requests (see Retry-After)',
+    example: { detail: 'Too many requests: at most 600 per minute from one client; retry in 42 seconds' },
+  },
 };
 
 /** Documents the `{"detail"}` error bodies an operation can answer with. */
@@ -18,8 +40,9 @@ export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorat
     ...statuses.map((status) =>
       ApiResponse({
         status,
-        description: DESCRIPTIONS[status] ?? 'Error',
+        description: ERRORS[status]?.description ?? 'Error',
         type: status === 422 ? ValidationErrorResponseDto : ErrorResponseDto,
+        example: ERRORS[status]?.example ?? { detail: 'Error' },
       }),
     ),
   );

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class ErrorResponseDto {
-  @ApiProperty({ description: 'Human-readable explanation of the error', example: 'Agent not found' })
+  @ApiProperty({ description: 'Human-readable explanation of the error' })
   detail!: string;
 }
 

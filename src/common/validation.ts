@@ -2,11 +2,40 @@ import { HttpStatus, UnprocessableEntityException, ValidationError, ValidationPi
 import * as classValidator from 'class-validator';
 import type { FieldErrorDto } from './error-response.dto';
 
-function flatten(errors: ValidationError[], parent = ''): FieldErrorDto[] {
+// Constraints that check what kind of value a field holds. When one fails, the field's other
+// messages (length, range, pattern) describe a value it does not have, so only these are kept.
+const TYPE_CONSTRAINTS = new Set([
+  'isString',
+  'isInt',
+  'isNumber',
+  'isBoolean',
+  'isObject',
+  'isArray',
+  'isEnum',
+  'isIn',
+  'isDateString',
+  'isUuid',
+  'isNotEmptyObject',
+]);
+
+/**
+ * One message per problem, with the field's dotted path: a missing field is "required", a null
+ * is "must not be null" (nullable fields never reach here), a value of the wrong kind gets its
+ * type message alone, anything else every rule it broke.
+ */
+export function fieldErrors(errors: ValidationError[], parent = ''): FieldErrorDto[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(error.children ?? [], field)];
+    const constraints = Object.entries(error.constraints ?? {});
+    let own: FieldErrorDto[];
+    if (constraints.length === 0) own = [];
+    else if (error.value === undefined) own = [{ field, message: `${field} is required` }];
+    else if (error.value === null) own = [{ field, message: `${field} must not be null` }];
+    else {
+      const typeFailures = constraints.filter(([name]) => TYPE_CONSTRAINTS.has(name));
+      own = (typeFailures.length > 0 ? typeFailures : constraints).map(([, message]) => ({ field, message }));
+    }
+    return [...own, ...fieldErrors(error.children ?? [], field)];
   });
 }
 
@@ -29,9 +58,9 @@ export function createValidationPipe(): ValidationPipe {
         Promise.resolve(classValidator.validateSync(object, options)),
     },
     exceptionFactory: (errors) => {
-      const fieldErrors = flatten(errors);
-      const summary = fieldErrors.map((e) => e.message).join('; ');
-      return new UnprocessableEntityException({ detail: `Validation failed: ${summary}`, errors: fieldErrors });
+      const found = fieldErrors(errors);
+      const summary = found.map((e) => e.message).join('; ');
+      return new UnprocessableEntityException({ detail: `Validation failed: ${summary}`, errors: found });
     },
   });
 }

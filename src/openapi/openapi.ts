@@ -25,7 +25,37 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,
   });
+  moveRequestDefaultsToDescriptions(document);
   document.paths = sortKeys(document.paths) ?? {};
   if (document.components) document.components.schemas = sortKeys(document.components.schemas);
   return document;
+}
+
+/**
+ * Client generators read `default` as "always present": openapi-typescript's default options make
+ * such a field required, so a client could not send `{name}` alone. In request bodies the server
+ * fills the default in, so there it is stated in the description instead.
+ */
+function moveRequestDefaultsToDescriptions(document: OpenAPIObject): void {
+  // The document's own types are not exported by @nestjs/swagger; only these fields are read.
+  type Schema = { properties?: Record<string, Schema>; default?: unknown; description?: string };
+  type Operation = { requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } };
+  const schemas = (document.components?.schemas ?? {}) as Record<string, Schema>;
+  const requestSchemas = new Set<string>();
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations as Record<string, Operation>)) {
+      for (const media of Object.values(operation.requestBody?.content ?? {})) {
+        const ref = media.schema?.$ref;
+        if (ref) requestSchemas.add(ref.split('/').pop()!);
+      }
+    }
+  }
+  for (const name of requestSchemas) {
+    for (const property of Object.values(schemas[name]?.properties ?? {})) {
+      if (property.default === undefined) continue;
+      const note = `Default: ${JSON.stringify(property.default)}.`;
+      property.description = property.description ? `${property.description}. ${note}` : note;
+      delete property.default;
+    }
+  }
 }

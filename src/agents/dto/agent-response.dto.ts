@@ -13,7 +13,7 @@ export class AgentResponseDto {
   @ApiProperty({ enum: AgentStatus, enumName: 'AgentStatus' })
   status!: AgentStatus;
 
-  @ApiProperty({ minimum: 1, maximum: 100 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100 })
   max_concurrent_runs!: number;
 
   @ApiProperty({ format: 'date-time' })

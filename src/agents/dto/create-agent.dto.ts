@@ -1,7 +1,7 @@
-import { NoNulCharacters } from '../../common/no-nul.decorator';
+import { OptionalField } from '../../common/optional-field.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -10,16 +10,16 @@ export class CreateAgentDto {
   @Transform(trim)
   @IsString()
   @Length(1, 200)
-  @NoNulCharacters()
   name!: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 100,
     default: 1,
     description: 'How many of its runs may execute at once; 1 runs its goals one by one',
   })
-  @IsOptional()
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(100)

@@ -1,18 +1,17 @@
-import { NoNulCharacters } from '../../common/no-nul.decorator';
+import { OptionalField } from '../../common/optional-field.decorator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEnum, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsEnum, IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { AgentStatus } from '../agent-status.enum';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class UpdateAgentDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
+  @OptionalField()
   @Transform(trim)
   @IsString()
   @Length(1, 200)
-  @NoNulCharacters()
   name?: string;
 
   @ApiPropertyOptional({
@@ -20,12 +19,12 @@ export class UpdateAgentDto {
     enumName: 'AgentStatus',
     description: 'Same rules as the pause/resume/stop operations',
   })
-  @IsOptional()
+  @OptionalField()
   @IsEnum(AgentStatus, { message: `status must be one of: ${Object.values(AgentStatus).join(', ')}` })
   status?: AgentStatus;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100 })
-  @IsOptional()
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100 })
+  @OptionalField()
   @IsInt()
   @Min(1)
   @Max(100)

@@ -17,13 +17,12 @@ export class CreateMemoryDto {
   @ApiProperty({ minLength: 1, maxLength: 100_000 })
   @IsString()
   @Length(1, 100_000)
-  @NoNulCharacters()
   text!: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
   @IsOptional()
   @IsObject()
-  meta?: Record<string, unknown>;
+  meta?: Record<string, unknown> | null;
 }
 
 export class MemoryResponseDto {

@@ -12,7 +12,7 @@ export class PlanStepDto {
 }
 
 export class ToolCallDto {
-  @ApiProperty({ description: 'Index of the plan step (0-based)' })
+  @ApiProperty({ type: 'integer', description: 'Index of the plan step (0-based)' })
   step!: number;
 
   @ApiProperty({ example: 'http_call' })
@@ -30,7 +30,7 @@ export class ToolCallDto {
   @ApiProperty({ enum: ToolCallStatus, enumName: 'ToolCallStatus' })
   status!: ToolCallStatus;
 
-  @ApiProperty({ description: 'How many times the step was started (a crash or retry adds one)' })
+  @ApiProperty({ type: 'integer', description: 'How many times the step was started (a crash or retry adds one)' })
   attempts!: number;
 
   @ApiProperty({ format: 'date-time' })
@@ -39,7 +39,7 @@ export class ToolCallDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   completed_at!: string | null;
 
-  @ApiProperty({ type: Number, nullable: true })
+  @ApiProperty({ type: 'integer', nullable: true })
   duration_ms!: number | null;
 }
 

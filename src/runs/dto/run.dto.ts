@@ -1,4 +1,4 @@
-import { NoNulCharacters } from '../../common/no-nul.decorator';
+import { OptionalField } from '../../common/optional-field.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
@@ -13,11 +13,10 @@ export class SubmitGoalDto {
   @IsString()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @Length(1, MAX_GOAL_LENGTH)
-  @NoNulCharacters()
   goal!: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 9, default: 5, description: 'Higher runs first' })
-  @IsOptional()
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 9, default: 5, description: 'Higher runs first' })
+  @OptionalField()
   @IsInt()
   @Min(0)
   @Max(9)
@@ -42,7 +41,7 @@ export class RunSummaryDto {
   @ApiProperty()
   goal!: string;
 
-  @ApiProperty({ minimum: 0, maximum: 9 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 9 })
   priority!: number;
 
   @ApiProperty({ enum: RunStatus, enumName: 'RunStatus' })
@@ -51,7 +50,7 @@ export class RunSummaryDto {
   @ApiProperty({ type: String, nullable: true })
   error_message!: string | null;
 
-  @ApiProperty({ description: 'Times a worker started it (crash recovery and retries add one)' })
+  @ApiProperty({ type: 'integer', description: 'Times a worker started it (crash recovery and retries add one)' })
   attempts!: number;
 
   @ApiProperty({ format: 'date-time' })
