@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module';
 import type { EmbeddedPostgresServer } from './database/embedded-postgres.server';
 import { HealthModule } from './health/health.module';
 import { MemoryModule } from './memory/memory.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ProvenanceModule } from './provenance/provenance.module';
 import { RunsModule } from './runs/runs.module';
 import { SkillsModule } from './skills/skills.module';
@@ -30,6 +31,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config)),
         DatabaseModule.forRoot({ config, url: databaseUrl, embedded }),
+        MetricsModule,
         AgentsModule,
         MemoryModule,
         ProvenanceModule,

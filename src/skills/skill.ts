@@ -3,7 +3,7 @@ import type { MemoryType } from '../memory/memory-type.enum';
 export type SideEffects = 'none' | 'idempotent' | 'non_idempotent';
 export type JsonSchema = Record<string, unknown>;
 
-/** What a skill declares about itself (seed §4). The planner sees only manifests. */
+/** What a skill declares about itself (docs/architecture.md §1). The planner sees only manifests. */
 export interface SkillManifest {
   skill_id: string;
   version: string;

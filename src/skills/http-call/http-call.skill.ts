@@ -4,9 +4,12 @@ import { AxiosError, AxiosResponse, isAxiosError } from 'axios';
 import axiosRetry, { exponentialDelay } from 'axios-retry';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
+import { MetricsService } from '../../metrics/metrics.service';
+import type { Counter } from 'prom-client';
 import { MemoryType } from '../../memory/memory-type.enum';
 import { Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
-import { OutboundPolicy, ssrfRefusal } from './ssrf';
+import { findSsrfBlock, OutboundPolicy } from '../../common/ssrf';
+import { failedAttemptOf, IDEMPOTENT_METHODS, mayRetry } from './retry-policy';
 
 type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -30,18 +33,6 @@ const MAX_REDIRECTS = 5;
 /** Longest body text kept in the step output and in the memory. */
 const MAX_BODY_TEXT = 16 * 1024;
 const MAX_RETRY_DELAY_MS = 10_000;
-const IDEMPOTENT_METHODS = new Set(['GET', 'PUT', 'DELETE']);
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-
 /**
  * Calls an HTTP(S) endpoint: 5 s timeout per attempt, up to 3 retries with exponential backoff
  * and jitter on network errors, 5xx and 429 (honouring Retry-After, capped at 10 s), a response
@@ -84,17 +75,24 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
   };
 
   private readonly policy: OutboundPolicy;
+  private readonly outcomes: Counter<'outcome'>;
 
   constructor(
     private readonly http: HttpService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    metrics: MetricsService,
   ) {
-    this.policy = new OutboundPolicy(config.http.allowHosts);
+    this.outcomes = metrics.counter({
+      name: 'aos_http_call_total',
+      help: 'http_call skill calls by outcome: success, http_error, network_error, timeout, ssrf_blocked, too_large, cancelled, invalid',
+      labelNames: ['outcome'],
+    });
+    this.policy = new OutboundPolicy(config.http.allowHosts, 'AOS_HTTP_ALLOW_HOSTS');
     // axios ships separate type files for CJS and ESM; axios-retry's types see the other one.
     axiosRetry(this.http.axiosRef as unknown as Parameters<typeof axiosRetry>[0], {
       retries: config.http.retries,
       shouldResetTimeout: true,
-      retryCondition: (error) => isRetryable(error),
+      retryCondition: (error) => mayRetry(failedAttemptOf(error), error.config?.method ?? 'GET'),
       retryDelay: (retryCount, error) => Math.min(exponentialDelay(retryCount, error, 200), MAX_RETRY_DELAY_MS),
     });
   }
@@ -104,6 +102,17 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
   }
 
   async execute(input: HttpCallInput, context: SkillContext): Promise<SkillResult<HttpCallOutput>> {
+    try {
+      const result = await this.call(input, context);
+      this.outcomes.inc({ outcome: 'success' });
+      return result;
+    } catch (error) {
+      this.outcomes.inc({ outcome: context.signal.aborted ? 'cancelled' : outcomeOf(error) });
+      throw error;
+    }
+  }
+
+  private async call(input: HttpCallInput, context: SkillContext): Promise<SkillResult<HttpCallOutput>> {
     // A whole-call deadline: the per-attempt timeout stops counting once headers arrive, and a
     // server trickling its body must not hold the run forever.
     const deadlineMs = this.config.http.timeoutMs * (this.config.http.retries + 1) + MAX_RETRY_DELAY_MS;
@@ -117,16 +126,22 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
         response = await this.request(hop, signal, (n) => (attempts += n));
       } catch (error) {
         if (deadline.aborted && !context.signal.aborted) {
-          throw new SkillError(`${hop.method} ${hop.url.toString()} did not finish within ${deadlineMs} ms`, true);
+          throw new HttpCallFailure(
+            `${hop.method} ${hop.url.toString()} did not finish within ${deadlineMs} ms`,
+            true,
+            'timeout',
+          );
         }
         throw this.toSkillError(error, hop.url, hop.method, attempts, context.signal);
       }
       const location = response.headers.location as string | undefined;
       if (response.status < 300 || response.status >= 400 || !location) break;
-      if (redirects === MAX_REDIRECTS) throw new SkillError(`more than ${MAX_REDIRECTS} redirects from ${input.url}`);
+      if (redirects === MAX_REDIRECTS) {
+        throw new HttpCallFailure(`more than ${MAX_REDIRECTS} redirects from ${input.url}`, false, 'invalid');
+      }
       hop = nextHop(hop, response.status, new URL(location, hop.url));
       if (hop.url.protocol !== 'http:' && hop.url.protocol !== 'https:') {
-        throw new SkillError(`redirect to unsupported scheme ${hop.url.protocol}`);
+        throw new HttpCallFailure(`redirect to unsupported scheme ${hop.url.protocol}`, false, 'invalid');
       }
     }
     const final = response;
@@ -142,7 +157,7 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       attempts,
     };
     if (final.status >= 400) {
-      throw new SkillError(`${hop.method} ${url} answered ${final.status}`, false);
+      throw new HttpCallFailure(`${hop.method} ${url} answered ${final.status}`, false, 'http_error');
     }
     return {
       output,
@@ -184,7 +199,7 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
             onRetry: () => {
               tries++;
             },
-            retryCondition: (error: AxiosError) => !signal.aborted && isRetryable(error, hop.method),
+            retryCondition: (error: AxiosError) => !signal.aborted && mayRetry(failedAttemptOf(error), hop.method),
           },
         },
       });
@@ -195,30 +210,57 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
   }
 
   private toSkillError(error: unknown, url: URL, method: string, attempts: number, cancel: AbortSignal): Error {
-    if (cancel.aborted) return new SkillError(`${method} ${url.toString()} cancelled`);
-    const refusal = ssrfRefusal(error, url) ?? (isAxiosError(error) ? ssrfRefusal(error.cause, url) : undefined);
-    if (refusal) return new SkillError(refusal, false);
+    if (cancel.aborted) return new HttpCallFailure(`${method} ${url.toString()} cancelled`, false, 'cancelled');
+    const blocked = findSsrfBlock(error);
+    if (blocked) return new HttpCallFailure(blocked.message, false, 'ssrf_blocked');
     if (isAxiosError(error)) {
       if (error.response) {
-        return new SkillError(
+        return new HttpCallFailure(
           `${method} ${url.toString()} answered ${error.response.status} after ${attempts} attempt(s)`,
           true,
+          'http_error',
         );
       }
-      if (/maxContentLength/.test(error.message)) {
-        return new SkillError(
+      if (error.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(error.message)) {
+        return new HttpCallFailure(
           `${method} ${url.toString()}: response larger than ${this.config.http.maxResponseBytes} bytes`,
+          false,
+          'too_large',
         );
       }
       const code = error.code ?? 'network error';
-      const what =
-        code === 'ECONNABORTED' ? `timed out after ${this.config.http.timeoutMs} ms` : `${code}: ${error.message}`;
-      return new SkillError(`${method} ${url.toString()} failed after ${attempts} attempt(s): ${what}`, true);
+      const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+      const what = timedOut ? `timed out after ${this.config.http.timeoutMs} ms` : `${code}: ${error.message}`;
+      return new HttpCallFailure(
+        `${method} ${url.toString()} failed after ${attempts} attempt(s): ${what}`,
+        true,
+        timedOut ? 'timeout' : 'network_error',
+      );
     }
-    return new SkillError(
+    return new HttpCallFailure(
       `${method} ${url.toString()} failed: ${error instanceof Error ? error.message : String(error)}`,
+      false,
+      'network_error',
     );
   }
+}
+
+type HttpCallOutcome =
+  'http_error' | 'network_error' | 'timeout' | 'ssrf_blocked' | 'too_large' | 'cancelled' | 'invalid';
+
+/** A failed call, with the outcome it counts as in `aos_http_call_total`. */
+class HttpCallFailure extends SkillError {
+  constructor(
+    message: string,
+    retryable: boolean,
+    readonly outcome: HttpCallOutcome,
+  ) {
+    super(message, retryable);
+  }
+}
+
+function outcomeOf(error: unknown): HttpCallOutcome {
+  return error instanceof HttpCallFailure ? error.outcome : 'network_error';
 }
 
 interface Hop {
@@ -250,15 +292,4 @@ function bodyText(data: Buffer): { text: string; truncated: boolean } {
     if (/[\uD800-\uDBFF]$/.test(text)) text = text.slice(0, -1);
   }
   return { text, truncated };
-}
-
-function isRetryable(error: AxiosError, method = 'GET'): boolean {
-  if (/ is not allowed\. Because/.test(`${error.message} ${String(error.cause)}`)) return false;
-  if (error.code === 'ERR_CANCELED') return false;
-  const status = error.response?.status;
-  if (!IDEMPOTENT_METHODS.has(method.toUpperCase())) {
-    return error.code === 'ECONNREFUSED' || status === 429 || status === 503;
-  }
-  if (status !== undefined) return status >= 500 || status === 429;
-  return NETWORK_ERROR_CODES.has(error.code ?? '') || error.code === undefined;
 }
