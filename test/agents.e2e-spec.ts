@@ -124,6 +124,20 @@ describe('agents: update and delete', () => {
     expect(Date.parse(res.json().updated_at)).toBeGreaterThan(Date.parse(agent.updated_at));
   });
 
+  it('treats setting what already is as a no-op: updated_at does not move', async () => {
+    const agent = await create('same');
+    await new Promise((r) => setTimeout(r, 5));
+    for (const request of [
+      { method: 'PATCH' as const, url: `/agents/${agent.id}`, payload: { status: 'active' } },
+      { method: 'PATCH' as const, url: `/agents/${agent.id}`, payload: { name: 'same', max_concurrent_runs: 1 } },
+      { method: 'POST' as const, url: `/agents/${agent.id}/resume` },
+    ]) {
+      const res = await t.request(request);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().updated_at).toBe(agent.updated_at);
+    }
+  });
+
   it('follows the lifecycle rules for status', async () => {
     const agent = await create();
     const patch = (status: string) => t.request({ method: 'PATCH', url: `/agents/${agent.id}`, payload: { status } });

@@ -10,6 +10,12 @@ export interface AgentStatusChanged {
   manager: EntityManager;
 }
 
+export interface AgentDeleting {
+  agent: AgentEntity;
+  /** The transaction that deletes the agent (its row is locked): listeners lock or end what is theirs first. */
+  manager: EntityManager;
+}
+
 type Listener<E> = (event: E) => Promise<void>;
 
 /**
@@ -20,6 +26,7 @@ type Listener<E> = (event: E) => Promise<void>;
 @Injectable()
 export class AgentEvents {
   private readonly statusChangedListeners: Listener<AgentStatusChanged>[] = [];
+  private readonly deletingListeners: Listener<AgentDeleting>[] = [];
 
   onStatusChanged(listener: Listener<AgentStatusChanged>): void {
     this.statusChangedListeners.push(listener);
@@ -27,5 +34,14 @@ export class AgentEvents {
 
   async statusChanged(event: AgentStatusChanged): Promise<void> {
     for (const listener of this.statusChangedListeners) await listener(event);
+  }
+
+  /** Before the agent's row (and by cascade everything of it) is deleted, in the same transaction. */
+  onDeleting(listener: Listener<AgentDeleting>): void {
+    this.deletingListeners.push(listener);
+  }
+
+  async deleting(event: AgentDeleting): Promise<void> {
+    for (const listener of this.deletingListeners) await listener(event);
   }
 }

@@ -1,4 +1,4 @@
-/** Lifecycle of an agent (seed §2). Stored as the PostgreSQL enum `agent_status`. */
+/** Lifecycle of an agent (see agent-lifecycle.ts for the transitions). Stored as the PostgreSQL enum `agent_status`. */
 export enum AgentStatus {
   Active = 'active',
   Paused = 'paused',

@@ -79,11 +79,13 @@ export class AgentsRepository {
   }
 
   /** Deletes the agent; its memories, runs and provenance go with it (ON DELETE CASCADE). */
-  async delete(id: string): Promise<boolean> {
-    const result = await this.dataSource.query<{ id: string }[] | [{ id: string }[], number]>(
-      'DELETE FROM agents WHERE id = $1 RETURNING id',
-      [id],
+  async delete(manager: EntityManager, id: string): Promise<boolean> {
+    const rows = returnedRows(
+      await manager.query<{ id: string }[] | [{ id: string }[], number]>(
+        'DELETE FROM agents WHERE id = $1 RETURNING id',
+        [id],
+      ),
     );
-    return returnedRows(result).length > 0;
+    return rows.length > 0;
   }
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Page } from '../common/pagination';
 import { AgentEvents } from './agent-events';
+import { canTransition } from './agent-lifecycle';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
 import { AgentNotFoundError, AgentStatusTransitionError } from './agent.errors';
@@ -11,13 +12,6 @@ import { AgentResponseDto } from './dto/agent-response.dto';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
 import type { UpdateAgentDto } from './dto/update-agent.dto';
-
-// Which status may follow which. A stopped agent can be resumed; it cannot be paused.
-const ALLOWED_TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
-  [AgentStatus.Active]: [AgentStatus.Paused, AgentStatus.Stopped],
-  [AgentStatus.Paused]: [AgentStatus.Active, AgentStatus.Stopped],
-  [AgentStatus.Stopped]: [AgentStatus.Active],
-};
 
 @Injectable()
 export class AgentsService {
@@ -56,9 +50,17 @@ export class AgentsService {
     return this.dataSource.transaction(async (manager) => {
       const agent = await this.findOrFail(manager, id, 'update');
       const previousStatus = agent.status;
+      if (dto.status !== undefined && !canTransition(agent.status, dto.status)) {
+        throw new AgentStatusTransitionError(agent.status, dto.status);
+      }
+      const changed =
+        (dto.name !== undefined && dto.name !== agent.name) ||
+        (dto.status !== undefined && dto.status !== agent.status) ||
+        (dto.max_concurrent_runs !== undefined && dto.max_concurrent_runs !== agent.maxConcurrentRuns);
+      // Asking for what already is changes nothing, updated_at included.
+      if (!changed) return AgentResponseDto.from(agent);
       if (dto.name !== undefined) agent.name = dto.name;
       if (dto.max_concurrent_runs !== undefined) agent.maxConcurrentRuns = dto.max_concurrent_runs;
-      if (dto.status !== undefined) this.checkTransition(agent.status, dto.status);
       if (dto.status !== undefined) agent.status = dto.status;
       const updated = await this.agents.update(manager, agent);
       if (dto.status !== undefined && dto.status !== previousStatus) {
@@ -74,14 +76,17 @@ export class AgentsService {
     return this.update(id, { status });
   }
 
+  /**
+   * Deletes the agent and, by cascade, everything of it. Its row is locked first and the other
+   * modules end their work on it (runs cancels and locks its runs) before the cascade, so the
+   * cascade takes locks in the same order as the run queue and cannot deadlock with a worker.
+   */
   async remove(id: string): Promise<void> {
-    if (!(await this.agents.delete(id))) throw new AgentNotFoundError(id);
+    await this.dataSource.transaction(async (manager) => {
+      const agent = await this.findOrFail(manager, id, 'update');
+      await this.events.deleting({ agent, manager });
+      await this.agents.delete(manager, id);
+    });
     this.logger.log({ agent_id: id }, 'agent deleted');
-  }
-
-  private checkTransition(previous: AgentStatus, next: AgentStatus): void {
-    if (previous !== next && !ALLOWED_TRANSITIONS[previous].includes(next)) {
-      throw new AgentStatusTransitionError(previous, next);
-    }
   }
 }

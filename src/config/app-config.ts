@@ -106,6 +106,11 @@ class EnvironmentVariables {
   AOS_EMBEDDED_PG_PORT?: number;
 
   @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_EMBEDDED_PG_RUNTIME_DIR?: string;
+
+  @IsOptional()
   @IsBoolean({ message: 'must be true or false' })
   @Transform(toBool)
   AOS_MIGRATIONS_RUN?: boolean;
@@ -136,13 +141,39 @@ class EnvironmentVariables {
   @IsOptional()
   @IsInt({ message: 'must be an integer' })
   @Min(0)
-  @Max(256)
+  @Max(1000)
   @Transform(toInt)
   AOS_WORKER_CONCURRENCY?: number;
 
   @IsOptional()
   @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(1000)
+  @Min(10)
+  @Max(60_000)
+  @Transform(toInt)
+  AOS_WORKER_POLL_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(10)
+  @Max(600_000)
+  @Transform(toInt)
+  AOS_RUN_RETRY_BASE_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(10)
+  @Max(86_400_000)
+  @Transform(toInt)
+  AOS_RUN_RETRY_MAX_MS?: number;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(300)
   @Max(600_000)
   @Transform(toInt)
   AOS_RUN_LEASE_MS?: number;
@@ -210,6 +241,11 @@ export interface AppConfig {
   readonly bodyLimitBytes: number;
   readonly dataDir: string;
   readonly embeddedPostgresPort: number;
+  /**
+   * Used only when running as root and `dataDir` is out of the `postgres` user's reach: the
+   * embedded cluster and a copy of its binaries are placed here instead, owned by that user.
+   */
+  readonly embeddedPostgresRuntimeDir: string;
   readonly migrationsRun: boolean;
   readonly dbPoolSize: number;
   readonly rateLimitPerMinute: number;
@@ -222,7 +258,14 @@ export interface AppConfig {
   /** `api` serves HTTP only, `worker` executes runs only, `all` both (one command starts everything). */
   readonly role: 'api' | 'worker' | 'all';
   readonly workerConcurrency: number;
+  /** How often an idle worker looks for runs whose retry time came (NOTIFY wakes it otherwise). */
+  readonly workerPollMs: number;
   readonly runLeaseMs: number;
+  /** Backoff between attempts of a run: doubles from the base, capped at the max. */
+  readonly runRetryBaseMs: number;
+  readonly runRetryMaxMs: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is public like the probes. */
+  readonly metricsToken: string | undefined;
   readonly runMaxAttempts: number;
   readonly shutdownGraceMs: number;
   readonly http: {
@@ -233,6 +276,15 @@ export interface AppConfig {
     readonly retries: number;
   };
 }
+
+/**
+ * Runs in flight per instance. Runs spend nearly all their time waiting on networks and models, and
+ * hold no database connection while they wait, so an instance keeps many in flight; each costs
+ * about a few hundred kilobytes (see README, Performance).
+ */
+export const DEFAULT_WORKER_CONCURRENCY = 100;
+/** Connections per instance: enough for the worker's short bookkeeping statements and the API. */
+export const DEFAULT_DB_POOL_SIZE = 20;
 
 const MIN_PRODUCTION_KEY_LENGTH = 32;
 const KNOWN_WEAK_KEYS = new Set(['changeme', 'change-me', 'secret', 'password', 'dev-key', 'test', 'aos', 'nova']);
@@ -342,14 +394,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     bodyLimitBytes: vars.AOS_BODY_LIMIT ?? 1024 * 1024,
     dataDir: vars.AOS_DATA_DIR ?? '.aos-data',
     embeddedPostgresPort: vars.AOS_EMBEDDED_PG_PORT ?? 0,
+    embeddedPostgresRuntimeDir: vars.AOS_EMBEDDED_PG_RUNTIME_DIR ?? '/var/lib/aos',
     migrationsRun: vars.AOS_MIGRATIONS_RUN ?? true,
-    dbPoolSize: vars.AOS_DB_POOL_SIZE ?? 10,
+    dbPoolSize: vars.AOS_DB_POOL_SIZE ?? DEFAULT_DB_POOL_SIZE,
     rateLimitPerMinute: vars.AOS_RATE_LIMIT_PER_MINUTE ?? 0,
     gitCommit: vars.AOS_GIT_COMMIT,
     trustProxy: parseTrustProxy(vars.AOS_TRUST_PROXY),
     role: vars.AOS_ROLE ?? 'all',
-    workerConcurrency: vars.AOS_WORKER_CONCURRENCY ?? 4,
+    workerConcurrency: vars.AOS_WORKER_CONCURRENCY ?? DEFAULT_WORKER_CONCURRENCY,
+    workerPollMs: vars.AOS_WORKER_POLL_MS ?? 1_000,
     runLeaseMs: vars.AOS_RUN_LEASE_MS ?? 15_000,
+    runRetryBaseMs: vars.AOS_RUN_RETRY_BASE_MS ?? 1_000,
+    runRetryMaxMs: vars.AOS_RUN_RETRY_MAX_MS ?? 60_000,
+    metricsToken: vars.AOS_METRICS_TOKEN,
     runMaxAttempts: vars.AOS_RUN_MAX_ATTEMPTS ?? 3,
     shutdownGraceMs: vars.AOS_SHUTDOWN_GRACE_MS ?? 10_000,
     http: {

@@ -1,4 +1,4 @@
-/** What produced a memory (seed §2). Stored as the PostgreSQL enum `memory_type`. */
+/** What produced a memory. Stored as the PostgreSQL enum `memory_type`. */
 export enum MemoryType {
   SkillResult = 'skill_result',
   UserInput = 'user_input',

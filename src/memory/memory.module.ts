@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { MemoryController } from './memory.controller';
+import { MemoryRepository } from './memory.repository';
 import { MemoryService } from './memory.service';
 
 @Module({
   imports: [AgentsModule],
   controllers: [MemoryController],
-  providers: [MemoryService],
+  providers: [MemoryService, MemoryRepository],
   exports: [MemoryService],
 })
 export class MemoryModule {}

@@ -2,7 +2,7 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { AgentEntity } from '../agents/agent.entity';
 import { RunStatus } from './run-status.enum';
 
-/** The audit record of one run; its id is the run id (seed §2). */
+/** The audit record of one run; its id is the run id. */
 @Entity('provenance')
 @Index('provenance_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
 export class ProvenanceEntity {

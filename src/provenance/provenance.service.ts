@@ -4,12 +4,15 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
 import { NotFoundError } from '../common/domain-error';
 import { isoOrNull } from '../common/iso-date';
-import { findPage, Page, PageQueryDto } from '../common/pagination';
+import { Page, PageQueryDto } from '../common/pagination';
 import type { Plan } from '../planner/planner';
-import { ToolCallStatus } from './tool-call-status.enum';
 import { ProvenanceDto, ProvenanceSummaryDto, ToolCallDto } from './dto/provenance.dto';
-import { ProvenanceEntity } from './provenance.entity';
-import { ToolCallEntity } from './tool-call.entity';
+import type { ProvenanceEntity } from './provenance.entity';
+import { ProvenanceRepository, RunTransition } from './provenance.repository';
+import type { ToolCallEntity } from './tool-call.entity';
+import { ToolCallStatus } from './tool-call-status.enum';
+
+export type { RunTransition } from './provenance.repository';
 
 export class ProvenanceNotFoundError extends NotFoundError {
   constructor(id: string) {
@@ -24,72 +27,75 @@ export interface ToolCallCompletion {
   durationMs: number;
 }
 
-/** The audit trail of runs: what was planned, each tool call with its result, how it ended. */
+/**
+ * The audit trail of runs: what was planned, each tool call with its result, how it ended. The
+ * provenance and tool_calls tables have this one owner; the run queue reports each run
+ * transition here, in its own transaction, instead of writing the copy itself.
+ */
 @Injectable()
 export class ProvenanceService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: ProvenanceRepository,
     private readonly agents: AgentsService,
   ) {}
 
-  async recordPlan(runId: string, plan: Plan, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.update(ProvenanceEntity, { id: runId }, { planner: plan.planner, plan: plan.steps });
+  /** The record of a new run (its id becomes the run id), in the caller's transaction. */
+  create(m: EntityManager, agentId: string, goal: string): Promise<string> {
+    return this.records.insert(m, { agentId, goal });
   }
 
-  async toolCalls(runId: string, manager: EntityManager = this.dataSource.manager): Promise<ToolCallEntity[]> {
-    return manager.find(ToolCallEntity, { where: { runId }, order: { stepIndex: 'ASC' } });
+  find(id: string): Promise<ProvenanceEntity | null> {
+    return this.records.findById(id);
+  }
+
+  async recordPlan(runId: string, plan: Plan): Promise<void> {
+    await this.records.recordPlan(runId, plan);
+  }
+
+  /** Every status change of runs, inside the transaction that made it. */
+  recordRunTransitions(m: EntityManager, transitions: RunTransition[]): Promise<void> {
+    return this.records.mirrorRunStatus(m, transitions);
+  }
+
+  toolCalls(runId: string, m?: EntityManager): Promise<ToolCallEntity[]> {
+    return this.records.toolCalls(runId, m);
   }
 
   /**
    * Write-ahead record of a step about to run: created, or its attempts counted up when the step
    * runs again. Returns the attempt number.
    */
-  async startToolCall(runId: string, stepIndex: number, skillId: string, input: unknown): Promise<number> {
-    const rows = await this.dataSource.query<{ attempts: number }[]>(
-      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at)
-       VALUES ($1, $2, $3, $4, 'running', 1, now())
-       ON CONFLICT (run_id, step_index) DO UPDATE
-         SET status = 'running', attempts = tool_calls.attempts + 1, started_at = now(),
-             output = NULL, error = NULL, completed_at = NULL, duration_ms = NULL
-       RETURNING attempts`,
-      [runId, stepIndex, skillId, JSON.stringify(input)],
-    );
-    return rows[0].attempts;
+  startToolCall(runId: string, stepIndex: number, skillId: string, input: unknown): Promise<number> {
+    return this.records.startToolCall(runId, stepIndex, skillId, input);
   }
 
   async completeToolCall(
-    manager: EntityManager,
     runId: string,
     stepIndex: number,
     completion: ToolCallCompletion,
+    m: EntityManager = this.dataSource.manager,
   ): Promise<void> {
-    await manager.query(
-      `UPDATE tool_calls SET status = $3, output = $4, error = $5, completed_at = now(), duration_ms = $6
-        WHERE run_id = $1 AND step_index = $2`,
-      [
-        runId,
-        stepIndex,
-        completion.status,
-        completion.output === undefined ? null : JSON.stringify(completion.output),
-        completion.error ?? null,
-        Math.round(completion.durationMs),
-      ],
-    );
+    await this.records.completeToolCall(m, runId, stepIndex, {
+      status: completion.status,
+      output: completion.output,
+      error: completion.error ?? null,
+      durationMs: completion.durationMs,
+    });
   }
 
   async list(agentId: string, query: PageQueryDto): Promise<Page<ProvenanceSummaryDto>> {
     await this.agents.findOrFail(this.dataSource.manager, agentId);
-    const qb = this.dataSource
-      .getRepository(ProvenanceEntity)
-      .createQueryBuilder('provenance')
-      .where('provenance.agent_id = :agentId', { agentId });
-    const { rows, nextCursor } = await findPage(qb, query);
+    const { rows, nextCursor } = await this.records.page(agentId, query);
     return { items: rows.map((p) => toSummary(p)), next_cursor: nextCursor };
   }
 
   async get(agentId: string, id: string): Promise<ProvenanceDto> {
-    const record = await this.dataSource.getRepository(ProvenanceEntity).findOneBy({ id, agentId });
-    if (!record) throw new ProvenanceNotFoundError(id);
+    const record = await this.records.findForAgent(agentId, id);
+    if (!record) {
+      await this.agents.findOrFail(this.dataSource.manager, agentId);
+      throw new ProvenanceNotFoundError(id);
+    }
     return { ...toSummary(record), tool_calls: (await this.toolCalls(id)).map(toToolCallDto) };
   }
 }

@@ -3,22 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MemoryService } from '../memory/memory.service';
 import { Plan, PLANNER, Planner } from '../planner/planner';
-import { ProvenanceEntity } from '../provenance/provenance.entity';
 import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
 import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 import { SkillError } from '../skills/skill';
 import { SkillRegistry } from '../skills/skill-registry';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { retryDelayMs, runOutcome, StepOutcome, stepResumption } from './run-outcome';
 import { ClaimedRun, RunQueue } from './run-queue';
-
-const RETRY_BASE_MS = 1_000;
-const RETRY_MAX_MS = 60_000;
-
-interface StepOutcome {
-  ok: boolean;
-  error?: string;
-  retryable?: boolean;
-}
 
 /**
  * Executes one claimed run: plan (recorded before anything runs), then each step through the
@@ -32,6 +25,7 @@ export class RunExecutor {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PLANNER) private readonly planner: Planner,
     private readonly skills: SkillRegistry,
     private readonly provenance: ProvenanceService,
@@ -44,6 +38,11 @@ export class RunExecutor {
       await this.executeSteps(run, owner, signal);
     } catch (error) {
       if (signal.aborted) return;
+      if ((error as { driverError?: { code?: string } }).driverError?.code === '23503') {
+        // Its provenance record is gone: the agent was deleted while the step ran.
+        this.logger.log({ run_id: run.id }, 'run deleted while executing');
+        return;
+      }
       this.logger.error({ err: error, run_id: run.id }, 'run failed unexpectedly');
       const message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
       // Most such errors are the database going away for a moment: try again while attempts last.
@@ -55,7 +54,7 @@ export class RunExecutor {
             ? {
                 status: RunStatus.Pending,
                 errorMessage: message,
-                retryAt: new Date(Date.now() + retryDelayMs(run.attempts)),
+                retryAt: new Date(Date.now() + this.retryDelay(run.attempts)),
               }
             : { status: RunStatus.Failed, errorMessage: message },
         )
@@ -83,48 +82,35 @@ export class RunExecutor {
     for (const [index, step] of plan.steps.entries()) {
       if (signal.aborted) return;
       const previous = earlier.get(index);
-      if (previous?.status === ToolCallStatus.Succeeded) {
+      const resumption = stepResumption(previous?.status, this.isIdempotent(step.skill, step.input));
+      if (resumption === 'reuse') {
         outcomes.push({ ok: true });
         continue;
       }
-      // `running`: the process died during the call; `cancelled`: it was aborted at shutdown (a
-      // user's cancel never runs the step again). Either way the call may have had its effect.
-      if (previous?.status === ToolCallStatus.Running || previous?.status === ToolCallStatus.Cancelled) {
-        if (!this.isIdempotent(step.skill, step.input)) {
-          const error = `step ${index} (${step.skill}) was interrupted and is not idempotent; it was not repeated`;
-          await this.provenance.completeToolCall(this.dataSource.manager, run.id, index, {
-            status: ToolCallStatus.Failed,
-            error,
-            durationMs: Date.now() - previous.startedAt.getTime(),
-          });
-          outcomes.push({ ok: false, error });
-          break;
-        }
+      if (resumption === 'refuse') {
+        const error = `step ${index} (${step.skill}) was interrupted and is not idempotent; it was not repeated`;
+        await this.provenance.completeToolCall(run.id, index, {
+          status: ToolCallStatus.Failed,
+          error,
+          durationMs: previous ? Date.now() - previous.startedAt.getTime() : 0,
+        });
+        outcomes.push({ ok: false, error });
+        break;
       }
       outcomes.push(await this.runStep(run, index, step.skill, step.input, signal));
       if (signal.aborted) return;
     }
 
-    const failures = outcomes.filter((o) => !o.ok);
-    if (failures.length === 0) {
-      await this.queue.finish(owner, run.id, { status: RunStatus.Completed, errorMessage: null });
-      return;
-    }
-    const errorMessage = failures.map((f) => f.error).join('; ');
-    if (failures.every((f) => f.retryable) && run.attempts < run.max_attempts) {
-      // Failures that may pass (network, 5xx, 429): try the run again later; finished steps stay done.
-      await this.queue.finish(owner, run.id, {
-        status: RunStatus.Pending,
-        errorMessage: `attempt ${run.attempts} failed, retrying: ${errorMessage}`,
-        retryAt: new Date(Date.now() + retryDelayMs(run.attempts)),
-      });
-      return;
-    }
-    const succeeded = outcomes.some((o) => o.ok);
+    const outcome = runOutcome(outcomes, run.attempts, run.max_attempts);
     await this.queue.finish(owner, run.id, {
-      status: succeeded ? RunStatus.Partial : RunStatus.Failed,
-      errorMessage,
+      status: outcome.status,
+      errorMessage: outcome.errorMessage,
+      retryAt: outcome.retry ? new Date(Date.now() + this.retryDelay(run.attempts)) : undefined,
     });
+  }
+
+  private retryDelay(attempt: number): number {
+    return retryDelayMs(attempt, this.config.runRetryBaseMs, this.config.runRetryMaxMs);
   }
 
   private isIdempotent(skillId: string, input: Record<string, unknown>): boolean {
@@ -134,8 +120,8 @@ export class RunExecutor {
 
   /** The plan of an earlier attempt is kept: a retried run does what was recorded. */
   private async planOnce(run: ClaimedRun): Promise<Plan> {
-    const record = await this.dataSource.getRepository(ProvenanceEntity).findOneByOrFail({ id: run.id });
-    if (record.plan && record.planner) return { planner: record.planner, steps: record.plan as Plan['steps'] };
+    const record = await this.provenance.find(run.id);
+    if (record?.plan && record.planner) return { planner: record.planner, steps: record.plan as Plan['steps'] };
     const plan = await this.planner.plan(run.goal, {
       agentId: run.agent_id,
       runId: run.id,
@@ -158,11 +144,7 @@ export class RunExecutor {
     const started = Date.now();
     if (inputProblems) {
       const error = `invalid input for ${skillId}: ${inputProblems}`;
-      await this.provenance.completeToolCall(this.dataSource.manager, run.id, index, {
-        status: ToolCallStatus.Failed,
-        error,
-        durationMs: 0,
-      });
+      await this.provenance.completeToolCall(run.id, index, { status: ToolCallStatus.Failed, error, durationMs: 0 });
       return { ok: false, error };
     }
     try {
@@ -175,11 +157,12 @@ export class RunExecutor {
       const outputProblems = this.skills.outputProblems(skillId, result.output);
       if (outputProblems) throw new SkillError(`${skillId} returned an invalid output: ${outputProblems}`);
       await this.dataSource.transaction(async (m) => {
-        await this.provenance.completeToolCall(m, run.id, index, {
-          status: ToolCallStatus.Succeeded,
-          output: result.output,
-          durationMs: Date.now() - started,
-        });
+        await this.provenance.completeToolCall(
+          run.id,
+          index,
+          { status: ToolCallStatus.Succeeded, output: result.output, durationMs: Date.now() - started },
+          m,
+        );
         if (result.memory) {
           await this.memory.recordForStep(m, { agentId: run.agent_id, runId: run.id, stepIndex: index }, result.memory);
         }
@@ -188,7 +171,7 @@ export class RunExecutor {
     } catch (error) {
       const cancelled = signal.aborted;
       const message = error instanceof Error ? error.message : String(error);
-      await this.provenance.completeToolCall(this.dataSource.manager, run.id, index, {
+      await this.provenance.completeToolCall(run.id, index, {
         status: cancelled ? ToolCallStatus.Cancelled : ToolCallStatus.Failed,
         error: cancelled ? 'cancelled' : message,
         durationMs: Date.now() - started,
@@ -201,9 +184,4 @@ export class RunExecutor {
       };
     }
   }
-}
-
-/** Exponential backoff between attempts of a run (1 s, 2 s, 4 s … up to a minute) with jitter. */
-function retryDelayMs(attempt: number): number {
-  return Math.min(RETRY_BASE_MS * 2 ** (attempt - 1), RETRY_MAX_MS) * (1 + Math.random() * 0.2);
 }

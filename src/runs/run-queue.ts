@@ -3,7 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { pgPoolOf } from '../database/pg-pool';
 import { returnedRows } from '../database/returned-rows';
+import { ProvenanceService, RunTransition } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
+import { RunMetrics } from './run-metrics';
+import { LAPSED_LEASE, READY_RUN } from './run-queue.sql';
 
 /** Channel a worker LISTENs on: a run may be ready to claim (payload unused). */
 export const RUN_READY_CHANNEL = 'aos_run_ready';
@@ -17,29 +20,35 @@ export interface ClaimedRun {
   priority: number;
   attempts: number;
   max_attempts: number;
+  /** How long it waited to be claimed since it became ready (created, or its retry time came). */
+  waited_ms: number;
 }
 
-// Shared by the claim/reclaim statements and the cheap probes in front of them, so they cannot drift.
-/** A run a claim may take (`r` = runs, `a` = its agent), concurrency aside. */
-const READY_RUN = `r.status = 'pending' AND r.available_at <= now() AND a.status = 'active'`;
-/** A running run whose worker stopped renewing its lease. */
-const LAPSED_LEASE = `status = 'running' AND lease_expires_at < now()`;
+/** What every transition returns, for provenance to mirror. */
+const TRANSITION = 'id, status, error_message, completed_at';
 
-interface Candidate {
+export interface Candidate {
   id: string;
   agent_id: string;
-  max_concurrent_runs: number;
+  max_running: number;
+  running: number;
 }
 
 /**
- * The durable queue is the runs table itself. Claiming takes the best pending run (priority,
- * then age) whose agent is active and below its concurrency, with FOR UPDATE SKIP LOCKED so
- * instances never wait on each other; an advisory lock per agent serialises the check of that
- * agent's running count, so two instances cannot both start its last free slot.
+ * The durable queue is the runs table itself, and this is its repository: every status change
+ * of a run is one of the statements below, each reported to provenance in the same transaction.
+ * Claiming takes the best pending runs (priority, then age) whose agent is active and below its
+ * concurrency, with FOR UPDATE SKIP LOCKED so instances never wait on each other; an advisory
+ * lock per agent serialises the recount of that agent's running runs, so two instances cannot
+ * both start its last free slot.
  */
 @Injectable()
 export class RunQueue {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly provenance: ProvenanceService,
+    private readonly metrics: RunMetrics,
+  ) {}
 
   /**
    * Whether a claim could find anything: one indexed statement on the pool, no transaction. The
@@ -64,94 +73,112 @@ export class RunQueue {
     return rows[0].expired;
   }
 
-  async claim(owner: string, leaseMs: number): Promise<ClaimedRun | null> {
+  /**
+   * Claims up to `limit` runs in one transaction (a handful of statements however many it takes),
+   * so a worker with many free slots fills them in one round rather than one claim per run.
+   */
+  async claim(owner: string, leaseMs: number, limit: number): Promise<ClaimedRun[]> {
+    if (limit <= 0) return [];
     return this.dataSource.transaction(async (m) => {
-      const skipped: string[] = [];
-      for (let tries = 0; tries < 10; tries++) {
-        const [candidate] = await m.query<Candidate[]>(
-          `SELECT r.id, r.agent_id, a.max_concurrent_runs
-             FROM runs r JOIN agents a ON a.id = r.agent_id
-            WHERE ${READY_RUN}
-              AND NOT (r.agent_id = ANY($1::uuid[]))
-              AND (SELECT count(*) FROM runs x WHERE x.agent_id = r.agent_id AND x.status = 'running') < a.max_concurrent_runs
-            ORDER BY r.priority DESC, r.created_at, r.id
-            LIMIT 1
-            FOR UPDATE OF r SKIP LOCKED`,
-          [skipped],
-        );
-        if (!candidate) return null;
-        const [{ locked }] = await m.query<{ locked: boolean }[]>(
-          'SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked',
-          [candidate.agent_id],
-        );
-        // A fresh statement under the lock sees every claim committed before it.
-        const [{ running }] = locked
-          ? await m.query<{ running: number }[]>(
-              `SELECT count(*)::int AS running FROM runs WHERE agent_id = $1 AND status = 'running'`,
-              [candidate.agent_id],
-            )
-          : [{ running: Number.MAX_SAFE_INTEGER }];
-        if (running >= candidate.max_concurrent_runs) {
-          skipped.push(candidate.agent_id);
-          continue;
-        }
-        const [run] = returnedRows(
-          await m.query<ClaimedRun[] | [ClaimedRun[], number]>(
-            `UPDATE runs SET status = 'running', attempts = attempts + 1, lease_owner = $2,
-                    lease_expires_at = now() + $3 * interval '1 millisecond',
-                    started_at = coalesce(started_at, now()), updated_at = now()
-              WHERE id = $1
-              RETURNING id, agent_id, goal, priority, attempts, max_attempts`,
-            [candidate.id, owner, leaseMs],
-          ),
-        );
-        await m.query(`UPDATE provenance SET status = 'running' WHERE id = $1`, [candidate.id]);
-        return run ?? null;
-      }
-      return null;
+      // Agents already at their limit are left out by joining the (small) set of running runs,
+      // instead of counting per candidate row; a scan of a few times `limit` rows lets several
+      // runs of one agent and of many agents be taken in one go.
+      const candidates = await m.query<Candidate[]>(
+        `WITH busy AS (
+           SELECT agent_id, count(*)::int AS running FROM runs WHERE status = 'running' GROUP BY agent_id
+         )
+         SELECT r.id, r.agent_id, a.max_concurrent_runs AS max_running, coalesce(b.running, 0) AS running
+           FROM runs r
+           JOIN agents a ON a.id = r.agent_id
+           LEFT JOIN busy b ON b.agent_id = r.agent_id
+          WHERE ${READY_RUN} AND coalesce(b.running, 0) < a.max_concurrent_runs
+          ORDER BY r.priority DESC, r.created_at, r.id
+          LIMIT $1
+          FOR UPDATE OF r SKIP LOCKED`,
+        [Math.max(limit * 4, 32)],
+      );
+      const picked = admitRuns(candidates, limit);
+      if (picked.length === 0) return [];
+
+      // Under each agent's lock, a fresh count sees every claim committed before it. An agent
+      // whose lock another instance holds right now is skipped until the next round.
+      const recounted = await m.query<{ agent_id: string; running: number }[]>(
+        `SELECT l.agent_id,
+                (SELECT count(*)::int FROM runs x WHERE x.agent_id = l.agent_id AND x.status = 'running') AS running
+           FROM unnest($1::uuid[]) AS l(agent_id)
+          WHERE pg_try_advisory_xact_lock(hashtextextended(l.agent_id::text, 0))`,
+        [[...new Set(picked.map((c) => c.agent_id))]],
+      );
+      const running = new Map(recounted.map((c) => [c.agent_id, c.running]));
+      const ids = admitRuns(
+        picked.filter((c) => running.has(c.agent_id)).map((c) => ({ ...c, running: running.get(c.agent_id)! })),
+        limit,
+      );
+      if (ids.length === 0) return [];
+
+      const claimed = returnedRows(
+        await m.query<(ClaimedRun & RunTransition)[] | [(ClaimedRun & RunTransition)[], number]>(
+          `UPDATE runs SET status = 'running', attempts = attempts + 1, lease_owner = $2,
+                  lease_expires_at = now() + $3 * interval '1 millisecond',
+                  started_at = coalesce(started_at, now()), updated_at = now()
+            WHERE id = ANY($1::uuid[])
+            RETURNING ${TRANSITION}, agent_id, goal, priority, attempts, max_attempts,
+                      (extract(epoch FROM now() - greatest(available_at, created_at)) * 1000)::float8 AS waited_ms`,
+          [ids.map((c) => c.id), owner, leaseMs],
+        ),
+      );
+      await this.provenance.recordRunTransitions(m, claimed);
+      this.metrics.claimed(claimed);
+      // In queue order (UPDATE ... RETURNING keeps none), so the best runs start first.
+      const order = new Map(ids.map((c, i) => [c.id, i]));
+      claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      return claimed.map((r) => ({
+        id: r.id,
+        agent_id: r.agent_id,
+        goal: r.goal,
+        priority: r.priority,
+        attempts: r.attempts,
+        max_attempts: r.max_attempts,
+        waited_ms: Math.max(0, r.waited_ms),
+      }));
     });
   }
 
   /** Extends the leases this worker still holds; returns the ids it no longer holds. */
   async renew(owner: string, runIds: string[], leaseMs: number): Promise<string[]> {
     if (runIds.length === 0) return [];
-    const rows = await this.dataSource.query<{ id: string }[] | [{ id: string }[], number]>(
+    const { rows } = await pgPoolOf(this.dataSource).query<{ id: string }>(
       `UPDATE runs SET lease_expires_at = now() + $3 * interval '1 millisecond'
         WHERE id = ANY($1::uuid[]) AND lease_owner = $2 AND status = 'running' RETURNING id`,
       [runIds, owner, leaseMs],
     );
-    const held = new Set(returnedRows(rows).map((r) => r.id));
+    const held = new Set(rows.map((r) => r.id));
     return runIds.filter((id) => !held.has(id));
   }
 
   /**
-   * Ends a run this worker holds. Returns false when it no longer holds it (cancelled, or its
-   * lease lapsed and another worker took it), in which case nothing is written.
+   * Ends a run this worker holds (or, with `retryAt`, puts it back for a later attempt). Returns
+   * false when it no longer holds it (cancelled, or its lease lapsed and another worker took it),
+   * in which case nothing is written.
    */
   async finish(
     owner: string,
     runId: string,
     outcome: { status: RunStatus; errorMessage: string | null; retryAt?: Date },
-    inTransaction?: (m: EntityManager) => Promise<void>,
   ): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
-      const retry = outcome.retryAt !== undefined;
       const rows = returnedRows(
-        await m.query<{ id: string }[] | [{ id: string }[], number]>(
+        await m.query<RunTransition[] | [RunTransition[], number]>(
           `UPDATE runs SET status = $3, error_message = $4, lease_owner = NULL, lease_expires_at = NULL,
-                  completed_at = CASE WHEN $5::boolean THEN NULL ELSE now() END,
-                  available_at = coalesce($6, available_at), updated_at = now()
-            WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
-          [runId, owner, outcome.status, outcome.errorMessage, retry, outcome.retryAt ?? null],
+                  completed_at = CASE WHEN $5::timestamptz IS NULL THEN now() END,
+                  available_at = coalesce($5, available_at), updated_at = now()
+            WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING ${TRANSITION}`,
+          [runId, owner, outcome.status, outcome.errorMessage, outcome.retryAt ?? null],
         ),
       );
       if (rows.length === 0) return false;
-      await m.query(
-        `UPDATE provenance SET status = $2, error_message = $3,
-                completed_at = CASE WHEN $4::boolean THEN NULL ELSE now() END WHERE id = $1`,
-        [runId, outcome.status, outcome.errorMessage, retry],
-      );
-      if (inTransaction) await inTransaction(m);
+      await this.provenance.recordRunTransitions(m, rows);
+      this.metrics.transitions(rows);
       // A retry is ready later; a finished run frees a slot of its agent, maybe on another instance.
       await this.notifyReady(m);
       return true;
@@ -163,14 +190,14 @@ export class RunQueue {
     if (runIds.length === 0) return;
     await this.dataSource.transaction(async (m) => {
       const rows = returnedRows(
-        await m.query<{ id: string }[] | [{ id: string }[], number]>(
+        await m.query<RunTransition[] | [RunTransition[], number]>(
           `UPDATE runs SET status = 'pending', attempts = greatest(attempts - 1, 0), lease_owner = NULL,
                   lease_expires_at = NULL, available_at = now(), updated_at = now()
-            WHERE id = ANY($1::uuid[]) AND lease_owner = $2 AND status = 'running' RETURNING id`,
+            WHERE id = ANY($1::uuid[]) AND lease_owner = $2 AND status = 'running' RETURNING ${TRANSITION}`,
           [runIds, owner],
         ),
       );
-      await m.query(`UPDATE provenance SET status = 'pending' WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+      await this.provenance.recordRunTransitions(m, rows);
       await this.notifyReady(m);
     });
   }
@@ -182,7 +209,7 @@ export class RunQueue {
   async reclaimExpired(): Promise<number> {
     return this.dataSource.transaction(async (m) => {
       const rows = returnedRows(
-        await m.query<{ id: string; status: RunStatus; error_message: string | null }[] | [never[], number]>(
+        await m.query<RunTransition[] | [RunTransition[], number]>(
           `WITH expired AS (
              SELECT id FROM runs WHERE ${LAPSED_LEASE} FOR UPDATE SKIP LOCKED
            )
@@ -193,16 +220,12 @@ export class RunQueue {
              completed_at = CASE WHEN r.attempts < r.max_attempts THEN NULL ELSE now() END,
              lease_owner = NULL, lease_expires_at = NULL, available_at = now(), updated_at = now()
            FROM expired WHERE r.id = expired.id
-           RETURNING r.id, r.status, r.error_message`,
+           RETURNING r.id, r.status, r.error_message, r.completed_at`,
         ),
-      ) as { id: string; status: RunStatus; error_message: string | null }[];
-      for (const row of rows) {
-        await m.query(
-          `UPDATE provenance SET status = $2::run_status, error_message = $3,
-                  completed_at = CASE WHEN $2::text = 'failed' THEN now() ELSE NULL END WHERE id = $1`,
-          [row.id, row.status, row.error_message],
-        );
-      }
+      );
+      await this.provenance.recordRunTransitions(m, rows);
+      this.metrics.reclaimed(rows.length);
+      this.metrics.transitions(rows.filter((r) => r.status === RunStatus.Failed));
       if (rows.length > 0) await this.notifyReady(m);
       return rows.length;
     });
@@ -214,21 +237,19 @@ export class RunQueue {
    */
   async cancel(m: EntityManager, where: { agentId: string; runId?: string }, reason: string): Promise<string[]> {
     const rows = returnedRows(
-      await m.query<{ id: string; was_running: boolean }[] | [never[], number]>(
+      await m.query<RunTransition[] | [RunTransition[], number]>(
         `UPDATE runs SET status = 'cancelled', error_message = $3, completed_at = now(),
                 lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
           WHERE agent_id = $1 AND ($2::uuid IS NULL OR id = $2) AND status IN ('pending', 'running')
-          RETURNING id`,
+          RETURNING ${TRANSITION}`,
         [where.agentId, where.runId ?? null, reason],
       ),
-    ) as { id: string }[];
-    const ids = rows.map((r) => r.id);
-    if (ids.length === 0) return ids;
-    await m.query(
-      `UPDATE provenance SET status = 'cancelled', error_message = $2, completed_at = now() WHERE id = ANY($1::uuid[])`,
-      [ids, reason],
     );
-    for (const id of ids) await m.query(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', $1)`, [id]);
+    if (rows.length === 0) return [];
+    await this.provenance.recordRunTransitions(m, rows);
+    this.metrics.transitions(rows);
+    const ids = rows.map((r) => r.id);
+    await m.query(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', id) FROM unnest($1::text[]) AS id`, [ids]);
     await this.notifyReady(m);
     return ids;
   }
@@ -236,4 +257,21 @@ export class RunQueue {
   async notifyReady(m: EntityManager = this.dataSource.manager): Promise<void> {
     await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
   }
+}
+
+/**
+ * Best runs first, at most `limit` in all, and per agent no more than its free slots
+ * (`max_running - running`). Candidates come in queue order.
+ */
+export function admitRuns<C extends Candidate>(candidates: C[], limit: number): C[] {
+  const taken = new Map<string, number>();
+  const admitted: C[] = [];
+  for (const c of candidates) {
+    if (admitted.length >= limit) break;
+    const n = taken.get(c.agent_id) ?? 0;
+    if (c.running + n >= c.max_running) continue;
+    taken.set(c.agent_id, n + 1);
+    admitted.push(c);
+  }
+  return admitted;
 }

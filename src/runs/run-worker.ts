@@ -6,11 +6,11 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DATABASE_URL } from '../database/database.tokens';
 import { RunExecutor } from './run-executor';
+import { RunMetrics } from './run-metrics';
 import { ClaimedRun, RUN_CANCEL_CHANNEL, RUN_READY_CHANNEL, RunQueue } from './run-queue';
 
-// Pickup is driven by NOTIFY; the poll only catches retries whose time has come and missed wake-ups.
-const POLL_INTERVAL_MS = 1_000;
-const LISTENER_RETRY_MS = 1_000;
+const LISTENER_RETRY_FIRST_MS = 1_000;
+const LISTENER_RETRY_MAX_MS = 30_000;
 
 interface ActiveRun {
   controller: AbortController;
@@ -35,12 +35,14 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private fillAgain = false;
   private lastRenewal = Date.now();
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private relistenTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
     private readonly queue: RunQueue,
     private readonly executor: RunExecutor,
+    private readonly metrics: RunMetrics,
   ) {}
 
   get enabled(): boolean {
@@ -59,7 +61,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.timers.push(timer);
     };
     const third = Math.max(Math.floor(this.config.runLeaseMs / 3), 250);
-    every(POLL_INTERVAL_MS, async () => {
+    // Pickup is driven by NOTIFY; the poll only catches retries whose time has come and missed wake-ups.
+    every(this.config.workerPollMs, async () => {
       if (this.active.size < this.config.workerConcurrency && (await this.queue.hasReadyRuns())) this.kick();
     });
     every(third, async () => {
@@ -75,6 +78,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!this.enabled || this.stopping) return;
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
+    clearTimeout(this.relistenTimer);
     await this.filling;
     const pending = [...this.active.values()].map((a) => a.done);
     if (pending.length > 0) {
@@ -84,10 +88,12 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     const leftover = [...this.active.keys()];
     for (const run of this.active.values()) run.controller.abort(new Error('shutting down'));
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
+    clearInterval(this.heartbeatTimer);
     await this.queue
       .release(this.owner, leftover)
       .catch((e: unknown) => this.logger.warn({ err: e }, 'release failed'));
     await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
   }
 
   /** Claims runs until the worker is full or the queue has nothing ready. */
@@ -109,14 +115,21 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private async fill(): Promise<void> {
     try {
       while (!this.stopping && this.active.size < this.config.workerConcurrency) {
-        const run = await this.queue.claim(this.owner, this.config.runLeaseMs);
-        if (!run) return;
+        const runs = await this.queue.claim(
+          this.owner,
+          this.config.runLeaseMs,
+          this.config.workerConcurrency - this.active.size,
+        );
+        if (runs.length === 0) return;
         if (this.stopping) {
-          // Shutdown began while this claim was in flight: give the run straight back.
-          await this.queue.release(this.owner, [run.id]);
+          // Shutdown began while this claim was in flight: give the runs straight back.
+          await this.queue.release(
+            this.owner,
+            runs.map((r) => r.id),
+          );
           return;
         }
-        this.start(run);
+        for (const run of runs) this.start(run);
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'claiming runs failed');
@@ -130,9 +143,11 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       .catch((error: unknown) => this.logger.error({ err: error, run_id: run.id }, 'run crashed'))
       .finally(() => {
         this.active.delete(run.id);
+        this.metrics.inFlight.set(this.active.size);
         this.kick();
       });
     this.active.set(run.id, { controller, done });
+    this.metrics.inFlight.set(this.active.size);
   }
 
   private async heartbeat(): Promise<void> {
@@ -149,17 +164,24 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
-  /** Keeps trying to (re)subscribe, with backoff, until it works or the worker stops. */
-  private relisten(delayMs = LISTENER_RETRY_MS): void {
-    if (this.stopping) return;
-    setTimeout(() => {
+  /**
+   * Keeps trying to (re)subscribe, with backoff, until it works or the worker stops. One timer at
+   * a time, cleared at shutdown, and shutdown is checked again when it fires and after connecting.
+   */
+  private relisten(delayMs = Math.min(this.config.workerPollMs, LISTENER_RETRY_FIRST_MS)): void {
+    if (this.stopping || this.relistenTimer) return;
+    this.relistenTimer = setTimeout(() => {
+      this.relistenTimer = undefined;
+      if (this.stopping) return;
       this.listen()
         .then(() => this.kick())
         .catch((error: unknown) => {
+          if (this.stopping) return;
           this.logger.warn({ err: error }, 'run notifications unavailable; retrying');
-          this.relisten(Math.min(delayMs * 2, 30_000));
+          this.relisten(Math.min(delayMs * 2, LISTENER_RETRY_MAX_MS));
         });
-    }, delayMs).unref();
+    }, delayMs);
+    this.relistenTimer.unref();
   }
 
   /** A dedicated connection for LISTEN (pooled connections cannot keep a subscription). */
@@ -172,8 +194,10 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       }
     });
     client.on('error', (error) => {
-      this.logger.warn({ err: error }, 'run notifications lost; reconnecting');
+      if (this.listener === client) this.listener = undefined;
       void client.end().catch(() => undefined);
+      if (this.stopping) return;
+      this.logger.warn({ err: error }, 'run notifications lost; reconnecting');
       this.relisten();
     });
     try {
@@ -183,6 +207,11 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
+    }
+    if (this.stopping) {
+      // Shutdown began while connecting: nobody will end this connection later.
+      await client.end().catch(() => undefined);
+      return;
     }
     this.listener = client;
   }

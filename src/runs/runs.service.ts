@@ -6,16 +6,16 @@ import { AgentStatus } from '../agents/agent-status.enum';
 import { AgentsService } from '../agents/agents.service';
 import { InvalidInputError } from '../common/domain-error';
 import { isoOrNull } from '../common/iso-date';
-import { findPage, Page } from '../common/pagination';
-import { ProvenanceEntity } from '../provenance/provenance.entity';
+import { Page } from '../common/pagination';
 import { ProvenanceService, toToolCallDto } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ListRunsQueryDto, RunAcceptedDto, RunDto, RunSummaryDto, SubmitGoalDto } from './dto/run.dto';
 import { AgentStoppedError, IdempotencyKeyReusedError, RunFinishedError, RunNotFoundError } from './run.errors';
-import { RunEntity } from './run.entity';
+import type { RunEntity } from './run.entity';
 import { RunQueue } from './run-queue';
+import { RunsRepository } from './runs.repository';
 
 const DEFAULT_PRIORITY = 5;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -33,6 +33,7 @@ export class RunsService implements OnModuleInit {
     private readonly agents: AgentsService,
     private readonly agentEvents: AgentEvents,
     private readonly provenance: ProvenanceService,
+    private readonly runs: RunsRepository,
     private readonly queue: RunQueue,
   ) {}
 
@@ -44,6 +45,10 @@ export class RunsService implements OnModuleInit {
       } else if (agent.status === AgentStatus.Active) {
         await this.queue.notifyReady(manager);
       }
+    });
+    // Workers executing the agent's runs stop at once instead of failing against deleted rows.
+    this.agentEvents.onDeleting(async ({ agent, manager }) => {
+      await this.queue.cancel(manager, { agentId: agent.id }, 'cancelled: agent deleted');
     });
   }
 
@@ -57,7 +62,7 @@ export class RunsService implements OnModuleInit {
     }
     const priority = dto.priority ?? DEFAULT_PRIORITY;
     const replay = async () => {
-      const existing = await this.dataSource.getRepository(RunEntity).findOneBy({ agentId, idempotencyKey });
+      const existing = await this.runs.findByIdempotencyKey(agentId, idempotencyKey!);
       if (!existing) return undefined;
       if (existing.goal !== dto.goal || existing.priority !== priority) throw new IdempotencyKeyReusedError();
       return { run_id: existing.id, status: existing.status, created: false };
@@ -71,9 +76,9 @@ export class RunsService implements OnModuleInit {
       return await this.dataSource.transaction(async (m) => {
         const agent = await this.agents.findOrFail(m, agentId, 'share');
         if (agent.status === AgentStatus.Stopped) throw new AgentStoppedError(agentId);
-        const record = await m.save(ProvenanceEntity, m.create(ProvenanceEntity, { agentId, goal: dto.goal }));
-        await m.insert(RunEntity, {
-          id: record.id,
+        const id = await this.provenance.create(m, agentId, dto.goal);
+        await this.runs.insert(m, {
+          id,
           agentId,
           goal: dto.goal,
           priority,
@@ -81,7 +86,7 @@ export class RunsService implements OnModuleInit {
           maxAttempts: this.config.runMaxAttempts,
         });
         await this.queue.notifyReady(m);
-        return { run_id: record.id, status: RunStatus.Pending, created: true };
+        return { run_id: id, status: RunStatus.Pending, created: true };
       });
     } catch (error) {
       // Two requests with the same new key raced: the loser answers with the winner's run.
@@ -98,23 +103,18 @@ export class RunsService implements OnModuleInit {
 
   async list(agentId: string, query: ListRunsQueryDto): Promise<Page<RunSummaryDto>> {
     await this.agents.findOrFail(this.dataSource.manager, agentId);
-    const qb = this.dataSource
-      .getRepository(RunEntity)
-      .createQueryBuilder('run')
-      .where('run.agent_id = :agentId', { agentId });
-    if (query.status) qb.andWhere('run.status = :status', { status: query.status });
-    const { rows, nextCursor } = await findPage(qb, query);
+    const { rows, nextCursor } = await this.runs.page(agentId, query);
     return { items: rows.map(toSummary), next_cursor: nextCursor };
   }
 
   async get(agentId: string, runId: string): Promise<RunDto> {
-    const run = await this.dataSource.getRepository(RunEntity).findOneBy({ id: runId, agentId });
+    const run = await this.runs.findForAgent(agentId, runId);
     if (!run) {
       await this.agents.findOrFail(this.dataSource.manager, agentId);
       throw new RunNotFoundError(runId);
     }
     // Both rows go together; a concurrent delete of the agent can take them between the reads.
-    const record = await this.dataSource.getRepository(ProvenanceEntity).findOneBy({ id: runId });
+    const record = await this.provenance.find(runId);
     if (!record) throw new RunNotFoundError(runId);
     const toolCalls = await this.provenance.toolCalls(runId);
     return {
@@ -128,16 +128,13 @@ export class RunsService implements OnModuleInit {
   /** Cancels a pending or running run; a running one has its skill call aborted. */
   async cancel(agentId: string, runId: string): Promise<RunDto> {
     await this.dataSource.transaction(async (m) => {
-      const [run] = await m.query<{ status: RunStatus }[]>(
-        'SELECT status FROM runs WHERE id = $1 AND agent_id = $2 FOR UPDATE',
-        [runId, agentId],
-      );
-      if (!run) {
+      const status = await this.runs.lockStatus(m, agentId, runId);
+      if (!status) {
         await this.agents.findOrFail(m, agentId);
         throw new RunNotFoundError(runId);
       }
-      if (run.status !== RunStatus.Pending && run.status !== RunStatus.Running) {
-        throw new RunFinishedError(runId, run.status);
+      if (status !== RunStatus.Pending && status !== RunStatus.Running) {
+        throw new RunFinishedError(runId, status);
       }
       await this.queue.cancel(m, { agentId, runId }, 'cancelled by request');
     });

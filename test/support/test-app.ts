@@ -7,6 +7,8 @@ export const TEST_API_KEY = 'test-key-0123456789-abcdefghijklmnopqrstuvwxyz';
 
 export interface TestApp {
   server: AosServer;
+  /** The database of this app alone, dropped by close(). */
+  databaseName: string;
   dataSource: DataSource;
   /** HTTP through Fastify's inject, with the API key unless the request sets its own headers. */
   request(options: InjectOptions & { auth?: boolean }): Promise<LightMyRequestResponse>;
@@ -33,6 +35,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   }
   return {
     server,
+    databaseName: database.name,
     dataSource: server.app.get(DataSource),
     request: ({ auth = true, headers, ...options }) =>
       server.app.inject({

@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { findPage, PageQueryDto } from '../common/pagination';
+import { pgPoolOf } from '../database/pg-pool';
+import { MemoryEntity } from './memory.entity';
+import type { MemoryType } from './memory-type.enum';
+
+export interface MemoryFilter {
+  memoryType?: MemoryType;
+  since?: Date;
+  until?: Date;
+}
+
+export interface NewMemoryRow {
+  agentId: string;
+  memoryType: MemoryType;
+  text: string;
+  meta: Record<string, unknown> | null;
+}
+
+interface MemoryRow {
+  id: string;
+  agent_id: string;
+  memory_type: MemoryType;
+  text: string;
+  meta: Record<string, unknown> | null;
+  run_id: string | null;
+  step_index: number | null;
+  created_at: Date;
+}
+
+const COLUMNS = 'id, agent_id, memory_type, text, meta, run_id, step_index, created_at';
+
+function toEntity(row: MemoryRow): MemoryEntity {
+  return Object.assign(new MemoryEntity(), {
+    id: row.id,
+    agentId: row.agent_id,
+    memoryType: row.memory_type,
+    text: row.text,
+    meta: row.meta,
+    runId: row.run_id,
+    stepIndex: row.step_index,
+    createdAt: row.created_at,
+  });
+}
+
+/** The SQL of the memories table. */
+@Injectable()
+export class MemoryRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(memory: NewMemoryRow): Promise<MemoryEntity> {
+    const { rows } = await pgPoolOf(this.dataSource).query<MemoryRow>(
+      `INSERT INTO memories (agent_id, memory_type, text, meta) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [memory.agentId, memory.memoryType, memory.text, memory.meta],
+    );
+    return toEntity(rows[0]);
+  }
+
+  /** Keyed by (run, step): a step executed again after a crash does not write it twice. */
+  async insertForStep(m: EntityManager, memory: NewMemoryRow & { runId: string; stepIndex: number }): Promise<void> {
+    await m.query(
+      `INSERT INTO memories (agent_id, memory_type, text, meta, run_id, step_index)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, step_index) DO NOTHING`,
+      [memory.agentId, memory.memoryType, memory.text, memory.meta, memory.runId, memory.stepIndex],
+    );
+  }
+
+  /** Ranked full-text search over the generated tsvector (GIN index); best matches first. */
+  async search(
+    agentId: string,
+    query: string,
+    limit: number,
+    filter: MemoryFilter,
+  ): Promise<{ memory: MemoryEntity; rank: number }[]> {
+    const params: unknown[] = [agentId, query, limit];
+    const filters: string[] = [];
+    if (filter.memoryType) filters.push(`AND m.memory_type = $${params.push(filter.memoryType)}`);
+    if (filter.since) filters.push(`AND m.created_at >= $${params.push(filter.since)}`);
+    if (filter.until) filters.push(`AND m.created_at < $${params.push(filter.until)}`);
+    const { rows } = await pgPoolOf(this.dataSource).query<MemoryRow & { rank: number }>(
+      `SELECT m.id, m.agent_id, m.memory_type, m.text, m.meta, m.run_id, m.step_index, m.created_at,
+              ts_rank(m.search, q) AS rank
+         FROM memories m, websearch_to_tsquery('english', $2) q
+        WHERE m.agent_id = $1 AND m.search @@ q ${filters.join(' ')}
+        ORDER BY rank DESC, m.created_at DESC, m.id DESC
+        LIMIT $3`,
+      params,
+    );
+    return rows.map((r) => ({ memory: toEntity(r), rank: Number(r.rank) }));
+  }
+
+  /** Newest first, keyset-paged. */
+  async page(agentId: string, filter: MemoryFilter, query: PageQueryDto) {
+    const qb = this.dataSource
+      .getRepository(MemoryEntity)
+      .createQueryBuilder('memory')
+      .where('memory.agent_id = :agentId', { agentId });
+    if (filter.memoryType) qb.andWhere('memory.memory_type = :type', { type: filter.memoryType });
+    if (filter.since) qb.andWhere('memory.created_at >= :since', { since: filter.since });
+    if (filter.until) qb.andWhere('memory.created_at < :until', { until: filter.until });
+    return findPage(qb, query);
+  }
+
+  /** The memory (locked for the caller's transaction) and whether the run that wrote it is still running. */
+  async lockForDelete(
+    m: EntityManager,
+    agentId: string,
+    memoryId: string,
+  ): Promise<{ runId: string | null; runRunning: boolean } | undefined> {
+    const [row] = await m.query<{ run_id: string | null; run_status: string | null }[]>(
+      `SELECT m.run_id, p.status AS run_status FROM memories m LEFT JOIN provenance p ON p.id = m.run_id
+        WHERE m.id = $1 AND m.agent_id = $2 FOR UPDATE OF m`,
+      [memoryId, agentId],
+    );
+    return row ? { runId: row.run_id, runRunning: row.run_status === 'running' } : undefined;
+  }
+
+  async delete(m: EntityManager, memoryId: string): Promise<void> {
+    await m.query('DELETE FROM memories WHERE id = $1', [memoryId]);
+  }
+}

@@ -1,0 +1,59 @@
+import { RunStatus } from '../provenance/run-status.enum';
+import { ToolCallStatus } from '../provenance/tool-call-status.enum';
+
+/** What a step came to in this attempt. */
+export interface StepOutcome {
+  ok: boolean;
+  error?: string;
+  /** The failure may pass (network, 5xx, 429) and repeating the call is harmless. */
+  retryable?: boolean;
+}
+
+/**
+ * What to do with a plan step, given its record from an earlier attempt of the run:
+ * `reuse` its recorded output (it succeeded), `execute` it (new, failed, or safe to repeat), or
+ * `refuse` it: the call was interrupted (`running` = the process died during it, `cancelled` =
+ * aborted at shutdown), may have had its effect, and is not idempotent, so it is not repeated.
+ */
+export function stepResumption(
+  previous: ToolCallStatus | undefined,
+  idempotent: boolean,
+): 'reuse' | 'execute' | 'refuse' {
+  if (previous === ToolCallStatus.Succeeded) return 'reuse';
+  const interrupted = previous === ToolCallStatus.Running || previous === ToolCallStatus.Cancelled;
+  return interrupted && !idempotent ? 'refuse' : 'execute';
+}
+
+export interface RunOutcome {
+  status: RunStatus.Completed | RunStatus.Partial | RunStatus.Failed | RunStatus.Pending;
+  errorMessage: string | null;
+  /** Pending again: try the run later (finished steps stay done). */
+  retry: boolean;
+}
+
+/**
+ * How a run ends after its steps: `completed` when every step succeeded; tried again later
+ * (`pending`) when every failure may pass and attempts are left; otherwise `partial` when some
+ * step succeeded, `failed` when none did. The error message lists the failed steps.
+ */
+export function runOutcome(outcomes: StepOutcome[], attempt: number, maxAttempts: number): RunOutcome {
+  const failures = outcomes.filter((o) => !o.ok);
+  if (failures.length === 0) return { status: RunStatus.Completed, errorMessage: null, retry: false };
+  const errorMessage = failures.map((f) => f.error).join('; ');
+  if (failures.every((f) => f.retryable) && attempt < maxAttempts) {
+    return {
+      status: RunStatus.Pending,
+      errorMessage: `attempt ${attempt} failed, retrying: ${errorMessage}`,
+      retry: true,
+    };
+  }
+  return { status: outcomes.some((o) => o.ok) ? RunStatus.Partial : RunStatus.Failed, errorMessage, retry: false };
+}
+
+/**
+ * Delay before the next attempt: exponential from `baseMs` (1 s, 2 s, 4 s …), capped at `maxMs`,
+ * plus up to 20 % jitter so runs that failed together do not come back together.
+ */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  return Math.min(baseMs * 2 ** Math.max(attempt - 1, 0), maxMs) * (1 + random() * 0.2);
+}

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { findPage, PageQueryDto } from '../common/pagination';
+import { pgPoolOf } from '../database/pg-pool';
+import type { RunStatus } from '../provenance/run-status.enum';
+import { RunEntity } from './run.entity';
+import { READY_RUN } from './run-queue.sql';
+
+/**
+ * The SQL of the runs table outside the queue's transitions (those are in RunQueue): accepting
+ * goals, and reading runs for the API.
+ */
+@Injectable()
+export class RunsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(
+    m: EntityManager,
+    run: {
+      id: string;
+      agentId: string;
+      goal: string;
+      priority: number;
+      idempotencyKey: string | null;
+      maxAttempts: number;
+    },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO runs (id, agent_id, goal, priority, idempotency_key, max_attempts) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [run.id, run.agentId, run.goal, run.priority, run.idempotencyKey, run.maxAttempts],
+    );
+  }
+
+  findByIdempotencyKey(agentId: string, idempotencyKey: string): Promise<RunEntity | null> {
+    return this.dataSource.getRepository(RunEntity).findOneBy({ agentId, idempotencyKey });
+  }
+
+  findForAgent(agentId: string, runId: string): Promise<RunEntity | null> {
+    return this.dataSource.getRepository(RunEntity).findOneBy({ id: runId, agentId });
+  }
+
+  async page(agentId: string, query: PageQueryDto & { status?: RunStatus }) {
+    const qb = this.dataSource
+      .getRepository(RunEntity)
+      .createQueryBuilder('run')
+      .where('run.agent_id = :agentId', { agentId });
+    if (query.status) qb.andWhere('run.status = :status', { status: query.status });
+    return findPage(qb, query);
+  }
+
+  /** The run's status, its row locked for the caller's transaction; undefined when it is not the agent's. */
+  async lockStatus(m: EntityManager, agentId: string, runId: string): Promise<RunStatus | undefined> {
+    const [run] = await m.query<{ status: RunStatus }[]>(
+      'SELECT status FROM runs WHERE id = $1 AND agent_id = $2 FOR UPDATE',
+      [runId, agentId],
+    );
+    return run?.status;
+  }
+
+  /**
+   * Queue figures for /metrics: pending and running counts, how many pending runs are ready to be
+   * claimed, and how long the oldest ready one has waited. Read through the partial indexes on
+   * pending and running runs, so the cost follows the queue, not the history.
+   */
+  async queueStats(): Promise<{ pending: number; running: number; ready: number; oldestReadyAgeS: number }> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{
+      pending: number;
+      running: number;
+      ready: number;
+      oldest: number | null;
+    }>(
+      `SELECT count(*) FILTER (WHERE r.status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE r.status = 'running')::int AS running,
+              count(*) FILTER (WHERE ${READY_RUN})::int AS ready,
+              extract(epoch FROM now() - min(r.created_at) FILTER (WHERE ${READY_RUN}))::float8 AS oldest
+         FROM runs r JOIN agents a ON a.id = r.agent_id
+        WHERE r.status IN ('pending', 'running')`,
+    );
+    const [row] = rows;
+    return { pending: row.pending, running: row.running, ready: row.ready, oldestReadyAgeS: row.oldest ?? 0 };
+  }
+}
