@@ -5,38 +5,26 @@
  * embedded one in a temporary directory). Each server runs in its own process, the load generator
  * (autocannon) in this one. Prints requests/s, p99 and ratios.
  */
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
 import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
+import { benchDrain, SlowTarget, startSlowTarget } from './drain';
+import { API_KEY, api, CONNECTIONS, DURATION_S, load, Measured, median, percentile, withClient } from './support';
 
-const API_KEY = 'bench-key-0123456789-abcdefghijklmnopqrstuvwxyz';
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROOT = resolve(__dirname, '../..');
+/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, recall); all by default. */
+const sections = new Set(
+  (process.env.BENCH_ONLY ?? 'api,goals,drain,recall')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 // The runtime flags of `npm run start:prod` and the Dockerfile, given to every server alike.
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=32').split(' ').filter(Boolean);
-
-interface Measured {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function databaseUrl(adminUrl: string, name: string): string {
   const url = new URL(adminUrl);
@@ -44,7 +32,12 @@ function databaseUrl(adminUrl: string, name: string): string {
   return url.toString();
 }
 
-function startServer(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+interface Started {
+  child: ChildProcess;
+  url: string;
+}
+
+function startServer(script: string, env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, [...NODE_FLAGS, resolve(ROOT, script)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -60,27 +53,6 @@ function startServer(script: string, env: Record<string, string>): Promise<{ chi
   });
 }
 
-async function load(
-  url: string,
-  request: autocannon.Request,
-  durationS = DURATION_S,
-  connections = CONNECTIONS,
-): Promise<Measured> {
-  const result = await autocannon({
-    url,
-    connections,
-    duration: durationS,
-    headers: { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
-    requests: [request],
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-  };
-}
-
 function postAgent(): autocannon.Request {
   let n = 0;
   return {
@@ -93,11 +65,6 @@ function postAgent(): autocannon.Request {
 function getAgent(ids: string[]): autocannon.Request {
   let n = 0;
   return { method: 'GET', setupRequest: (r) => ({ ...r, path: `/agents/${ids[n++ % ids.length]}` }) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 interface Compared {
@@ -135,21 +102,6 @@ function row(label: string, { aos, floor, bare }: Compared): string {
     `floor/bare ${(floor.rps / bare.rps).toFixed(2)}, AOS/floor ${(aos.rps / floor.rps).toFixed(2)}` +
     (errors > 0 ? `  errors: AOS ${aos.errors}, floor ${floor.errors}, bare ${bare.errors}` : '')
   );
-}
-
-async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers:
-      body === undefined ? { 'x-aos-key': API_KEY } : { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /**
@@ -265,14 +217,18 @@ async function main(): Promise<void> {
   await withClient(adminUrl, (c) => c.query(`CREATE DATABASE "${dbName}"`));
   const url = databaseUrl(adminUrl, dbName);
   const children: ChildProcess[] = [];
+  let target: SlowTarget | undefined;
   try {
     const common = { DATABASE_URL: url, AOS_API_KEY: API_KEY, HOST: '127.0.0.1', PORT: '0' };
     // AOS migrates the database first; the bare server then uses the very same table.
+    target = await startSlowTarget();
     const aos = await startServer('dist/src/main.js', {
       ...common,
       NODE_ENV: 'production',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       AOS_CORS_ORIGINS: 'none',
+      // The drain benchmark's local target: the only private address AOS may call.
+      AOS_HTTP_ALLOW_HOSTS: `127.0.0.1:${target.port}`,
     });
     children.push(aos.child);
     const bare = await startServer('dist/bench/bare-server.js', common);
@@ -292,17 +248,19 @@ async function main(): Promise<void> {
     // Warm up both (JIT, pools, caches) before measuring.
     for (const url of Object.values(urls)) await load(url, postAgent(), 2);
 
-    console.log(row('POST /agents', await compare(urls, postAgent)));
-
-    const ids = await withClient(url, async (c) =>
-      (await c.query<{ id: string }>('SELECT id FROM agents ORDER BY random() LIMIT 5000')).rows.map((r) => r.id),
-    );
-    console.log(row('GET /agents/{id}', await compare(urls, () => getAgent(ids))));
-
-    await benchGoals(aos.url, url);
-    await benchRecall(aos.url, url);
+    if (sections.has('api')) {
+      console.log(row('POST /agents', await compare(urls, postAgent)));
+      const ids = await withClient(url, async (c) =>
+        (await c.query<{ id: string }>('SELECT id FROM agents ORDER BY random() LIMIT 5000')).rows.map((r) => r.id),
+      );
+      console.log(row('GET /agents/{id}', await compare(urls, () => getAgent(ids))));
+    }
+    if (sections.has('goals')) await benchGoals(aos.url, url);
+    if (sections.has('drain')) await benchDrain(aos, url, target);
+    if (sections.has('recall')) await benchRecall(aos.url, url);
   } finally {
     for (const child of children) child.kill('SIGTERM');
+    target?.server.close();
     await new Promise((r) => setTimeout(r, 500));
     await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
     await embedded?.stop();

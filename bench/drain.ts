@@ -1,0 +1,150 @@
+/**
+ * Drain benchmark: goals queued while their agents are paused, then every agent resumed at once;
+ * runs/s from the resume to the last terminal run, at the service's default settings.
+ *   (a) goals without network I/O (the rule-based plan only writes a memory);
+ *   (b) goals whose one http_call waits 1 s at a local target.
+ * During (b) it also samples what a full worker costs: in-flight runs, the process's resident
+ * memory, the pool's database connections, and GET /agents/{id} latency against idle.
+ */
+import autocannon from 'autocannon';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { API_KEY, api, sleep, withClient } from './support';
+
+export interface SlowTarget {
+  server: Server;
+  port: number;
+}
+
+/** A local HTTP target whose /slow answers after one second. */
+export async function startSlowTarget(): Promise<SlowTarget> {
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/slow')) setTimeout(() => res.end('slow answer'), 1_000);
+    else res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+interface Sample {
+  inFlight: number;
+  rssMb: number;
+  connections: number;
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function apiLatency(url: string, agentId: string, durationS: number): Promise<{ p50: number; p99: number }> {
+  const result = await autocannon({
+    url: `${url}/agents/${agentId}`,
+    connections: 4,
+    duration: durationS,
+    headers: { 'x-aos-key': API_KEY },
+  });
+  return { p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function drain(
+  aos: { child: ChildProcess; url: string },
+  dbUrl: string,
+  label: string,
+  options: { agents: number; goals: number; goal: string; target: number; watchApi: boolean },
+): Promise<void> {
+  const agents: string[] = [];
+  for (let i = 0; i < options.agents; i++) {
+    const { id } = await api<{ id: string }>(aos.url, 'POST', '/agents', { name: `drain-${i}` });
+    await api(aos.url, 'POST', `/agents/${id}/pause`);
+    agents.push(id);
+  }
+  // Goals round-robin over the agents, a few requests in flight at a time.
+  const runIds: string[] = [];
+  for (let i = 0; i < options.goals; i += 16) {
+    const batch = Array.from({ length: Math.min(16, options.goals - i) }, (_, j) =>
+      api<{ run_id: string }>(aos.url, 'POST', `/agents/${agents[(i + j) % agents.length]}/goals`, {
+        goal: options.goal,
+      }),
+    );
+    runIds.push(...(await Promise.all(batch)).map((r) => r.run_id));
+  }
+  const pid = aos.child.pid!;
+  const idleRss = rssMb(pid);
+  const idleApi = options.watchApi ? await apiLatency(aos.url, agents[0], 3) : undefined;
+
+  const samples: Sample[] = [];
+  let done = false;
+  const sampler = withClient(dbUrl, async (c) => {
+    while (!done) {
+      const { rows } = await c.query<{ in_flight: number; connections: number }>(
+        `SELECT (SELECT count(*)::int FROM runs WHERE status = 'running') AS in_flight,
+                (SELECT count(*)::int FROM pg_stat_activity
+                  WHERE datname = current_database() AND application_name = 'aos') AS connections`,
+      );
+      samples.push({ inFlight: rows[0].in_flight, rssMb: rssMb(pid), connections: rows[0].connections });
+      await sleep(100);
+    }
+  });
+
+  const started = Date.now();
+  await Promise.all(agents.map((id) => api(aos.url, 'POST', `/agents/${id}/resume`)));
+  const busyApi = options.watchApi ? apiLatency(aos.url, agents[0], 3) : undefined;
+  const finished = await withClient(dbUrl, async (c) => {
+    for (;;) {
+      const { rows } = await c.query<{ open: number; last: Date | null; completed: number }>(
+        `SELECT count(*) FILTER (WHERE status IN ('pending', 'running'))::int AS open,
+                count(*) FILTER (WHERE status = 'completed')::int AS completed,
+                max(completed_at) AS last
+           FROM runs WHERE id = ANY($1::uuid[])`,
+        [runIds],
+      );
+      if (rows[0].open === 0) return rows[0];
+      await sleep(50);
+    }
+  });
+  done = true;
+  await sampler;
+  const busy = await busyApi;
+  const seconds = (finished.last!.getTime() - started) / 1000;
+  const rate = runIds.length / seconds;
+  const peak = samples.reduce((m, s) => (s.inFlight > m.inFlight ? s : m), samples[0]);
+  const peakRss = Math.max(...samples.map((s) => s.rssMb));
+  const peakConnections = Math.max(...samples.map((s) => s.connections));
+  console.log(
+    `drain ${label.padEnd(44)} ${rate.toFixed(0).padStart(5)} runs/s (target ≥ ${options.target}) ` +
+      `${finished.completed}/${runIds.length} completed in ${seconds.toFixed(2)} s; peak ${peak.inFlight} in flight, ` +
+      `${peakConnections} pool connections in use at most`,
+  );
+  if (options.watchApi && idleApi && busy) {
+    const perRunKb = ((peakRss - idleRss) * 1024) / Math.max(peak.inFlight, 1);
+    console.log(
+      `      memory: RSS ${idleRss.toFixed(0)} MB idle → ${peakRss.toFixed(0)} MB with ${peak.inFlight} in flight ` +
+        `(≈ ${perRunKb.toFixed(0)} KB per in-flight run); GET /agents/{id} p50/p99 ${idleApi.p50}/${idleApi.p99} ms idle, ` +
+        `${busy.p50}/${busy.p99} ms during the drain`,
+    );
+  }
+}
+
+export async function benchDrain(
+  aos: { child: ChildProcess; url: string },
+  dbUrl: string,
+  target: SlowTarget,
+): Promise<void> {
+  await drain(aos, dbUrl, '(a) 2,000 goals, no network, 50 agents', {
+    agents: 50,
+    goals: 2_000,
+    goal: 'remember the drain benchmark',
+    target: 300,
+    watchApi: false,
+  });
+  await drain(aos, dbUrl, '(b) 400 goals, one 1 s call each, 100 agents', {
+    agents: 100,
+    goals: 400,
+    goal: `fetch http://127.0.0.1:${target.port}/slow`,
+    target: 50,
+    watchApi: true,
+  });
+}

@@ -1,0 +1,69 @@
+/** Helpers shared by the benchmark sections. */
+import autocannon from 'autocannon';
+import { Client } from 'pg';
+
+export const API_KEY = 'bench-key-0123456789-abcdefghijklmnopqrstuvwxyz';
+export const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+export interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function load(
+  url: string,
+  request: autocannon.Request,
+  durationS = DURATION_S,
+  connections = CONNECTIONS,
+): Promise<Measured> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: durationS,
+    headers: { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
+    requests: [request],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+export async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers:
+      body === undefined ? { 'x-aos-key': API_KEY } : { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
