@@ -18,7 +18,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Nest modules are classes with only static members by design.
       '@typescript-eslint/no-extraneous-class': 'off',
-      // Architecture (ARCHITECTURE.md §2): dependencies point one way; nothing imports the runs module
+      // Architecture (docs/architecture.md §2): dependencies point one way; nothing imports the runs module
       // except the app module, and domain modules never import the app wiring.
       'no-restricted-imports': [
         'error',
@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    // ARCHITECTURE.md §2: runs may use agents, planner, skills, memory and provenance; nothing
+    // docs/architecture.md §2: runs may use agents, planner, skills, memory and provenance; nothing
     // depends on runs (the wiring in app.module and the entity list excepted).
     files: ['src/**/*.ts'],
     ignores: [
@@ -46,7 +46,7 @@ export default tseslint.config(
             { group: ['**/app.module', '**/bootstrap'], message: 'Only main.ts and tests wire the app.' },
             {
               group: ['**/runs/*', '../runs', './runs'],
-              message: 'Nothing depends on the runs module (ARCHITECTURE.md §2).',
+              message: 'Nothing depends on the runs module (docs/architecture.md §2).',
             },
           ],
         },

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Agents, memories and provenance: the seed's data model (PROJECT_NOTES §2). Needs PostgreSQL >= 13. */
+/** Agents, memories and provenance: the original data model. Needs PostgreSQL >= 13. */
 export class InitialSchema1764115200000 implements MigrationInterface {
   name = 'InitialSchema1764115200000';
 
