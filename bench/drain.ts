@@ -3,8 +3,8 @@
  * runs/s from the resume to the last terminal run, at the service's default settings.
  *   (a) goals without network I/O (the rule-based plan only writes a memory);
  *   (b) goals whose one http_call waits 1 s at a local target.
- * During (b) it also samples what a full worker costs: in-flight runs, the process's resident
- * memory, the pool's database connections, and GET /agents/{id} latency against idle.
+ * During both it samples what a full worker costs: in-flight runs, the process's resident memory,
+ * the instance's database connections, and GET /agents/{id} latency against idle.
  */
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
@@ -57,7 +57,7 @@ async function drain(
 ): Promise<void> {
   const agents: string[] = [];
   for (let i = 0; i < options.agents; i++) {
-    const { id } = await api<{ id: string }>(aos.url, 'POST', '/agents', { name: `drain-${i}` });
+    const { id } = await api<{ id: string }>(aos.url, 'POST', '/agents', { name: `drain-${i}`, planner: 'rule-based' });
     await api(aos.url, 'POST', `/agents/${id}/pause`);
     agents.push(id);
   }
@@ -82,7 +82,8 @@ async function drain(
       const { rows } = await c.query<{ in_flight: number; connections: number }>(
         `SELECT (SELECT count(*)::int FROM runs WHERE status = 'running') AS in_flight,
                 (SELECT count(*)::int FROM pg_stat_activity
-                  WHERE datname = current_database() AND application_name = 'aos') AS connections`,
+                  WHERE datname = current_database() AND pid <> pg_backend_pid()
+                    AND application_name LIKE 'aos%') AS connections`,
       );
       samples.push({ inFlight: rows[0].in_flight, rssMb: rssMb(pid), connections: rows[0].connections });
       await sleep(100);
@@ -116,7 +117,7 @@ async function drain(
   console.log(
     `drain ${label.padEnd(44)} ${rate.toFixed(0).padStart(5)} runs/s (target ≥ ${options.target}) ` +
       `${finished.completed}/${runIds.length} completed in ${seconds.toFixed(2)} s; peak ${peak.inFlight} in flight, ` +
-      `${peakConnections} pool connections in use at most`,
+      `${peakConnections} connections of the instance at most (pool + LISTEN)`,
   );
   if (options.watchApi && idleApi && busy) {
     const perRunKb = ((peakRss - idleRss) * 1024) / Math.max(peak.inFlight, 1);
@@ -138,7 +139,7 @@ export async function benchDrain(
     goals: 2_000,
     goal: 'remember the drain benchmark',
     target: 300,
-    watchApi: false,
+    watchApi: true,
   });
   await drain(aos, dbUrl, '(b) 400 goals, one 1 s call each, 100 agents', {
     agents: 100,

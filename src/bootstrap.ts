@@ -105,6 +105,9 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.flushLogs();
+  if (config.isProduction && config.metricsToken === undefined) {
+    logger.warn('GET /metrics is public (like the probes); set AOS_METRICS_TOKEN to require a bearer token', 'Metrics');
+  }
   const fastify = app.getHttpAdapter().getInstance();
   registerRequestLogging(fastify);
   const metrics = app.get(MetricsService);
@@ -128,8 +131,10 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
       max: config.rateLimitPerMinute,
       timeWindow: 60_000,
       // Per client address (X-Forwarded-For only with AOS_TRUST_PROXY); probes and scrapes are never limited.
-      allowList: (request) =>
-        request.url.startsWith('/health') || request.url === '/version' || request.url === '/metrics',
+      allowList: (request) => {
+        const path = request.url.split('?')[0];
+        return path.startsWith('/health') || path === '/version' || path === '/metrics';
+      },
       errorResponseBuilder: (_request, context) =>
         Object.assign(
           new Error(`Too many requests: at most ${context.max} per minute from one client; retry in ${context.after}`),

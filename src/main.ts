@@ -27,15 +27,31 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
+/** One line saying what went wrong and, where it is clear, what to do. */
+function startupFailure(error: unknown): string {
+  const code = (error as { code?: string } | undefined)?.code;
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  if (code === 'EADDRINUSE')
+    return `${message}: another process uses the port; set PORT (0 picks a free one) or stop it`;
+  if (code === 'EACCES')
+    return `${message}: permission denied; check AOS_DATA_DIR and PORT (ports below 1024 need privileges)`;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '28P01' || code === '3D000') {
+    return `cannot use the database in DATABASE_URL: ${message}`;
+  }
+  return message;
+}
+
 main().catch((error: unknown) => {
   // A bad environment or an embedded database that cannot start is the operator's to fix: one
   // clear line, no stack trace.
   if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) {
     process.stderr.write(`aos: ${error.message}\n`);
   } else {
-    process.stderr.write(
-      `aos: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    process.stderr.write(`aos: failed to start: ${startupFailure(error)}\n`);
+    // The stack only when asked for: an operator reads the line above.
+    if (/^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '') && error instanceof Error) {
+      process.stderr.write(`${error.stack}\n`);
+    }
   }
   process.exit(1);
 });

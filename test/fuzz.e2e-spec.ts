@@ -1,4 +1,3 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { connect } from 'node:net';
 import { startTestApp, TEST_API_KEY, TestApp } from './support/test-app';
 
@@ -20,6 +19,7 @@ interface Operation {
 }
 
 const HUGE = 'x'.repeat(100 * 1024);
+const REQUEST_TIMEOUT_MS = 10_000;
 const ODD_STRINGS = [
   '',
   ' ',
@@ -185,12 +185,19 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
         check(label, res.status, res.status >= 400 ? await res.text() : '', res.headers.get('content-type') ?? '');
       return;
     }
-    const res: LightMyRequestResponse = await t.server.app.inject({
-      method: op.method as 'GET',
-      url: options.url,
-      headers,
-      payload: options.payload,
-    });
+    // Every request is bounded: a route that holds its connection open (a long-poll) must not hang
+    // the fuzzer; it is reported instead.
+    let timer: NodeJS.Timeout | undefined;
+    const res = await Promise.race([
+      t.server.app.inject({ method: op.method as 'GET', url: options.url, headers, payload: options.payload }),
+      new Promise<undefined>(
+        (resolveTimeout) => (timer = setTimeout(() => resolveTimeout(undefined), REQUEST_TIMEOUT_MS)),
+      ),
+    ]).finally(() => clearTimeout(timer));
+    if (!res) {
+      failures.push(`${label} → no answer within ${REQUEST_TIMEOUT_MS} ms`);
+      return;
+    }
     check(label, res.statusCode, res.body, res.headers['content-type']);
   }
 

@@ -19,7 +19,13 @@ describe('runs', () => {
   beforeAll(async () => {
     target = await new TargetServer().start();
     other = await new TargetServer().start(); // private, not allow-listed: must never be reached
-    t = await startTestApp({ AOS_HTTP_ALLOW_HOSTS: `127.0.0.1:${target.port}`, AOS_WORKER_CONCURRENCY: '4' });
+    t = await startTestApp({
+      AOS_HTTP_ALLOW_HOSTS: `127.0.0.1:${target.port}`,
+      AOS_WORKER_CONCURRENCY: '4',
+      AOS_WORKER_POLL_MS: '100',
+      AOS_HTTP_RETRY_BASE_MS: '20',
+      AOS_RUN_RETRY_BASE_MS: '100',
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -136,7 +142,8 @@ describe('runs', () => {
     const a = await agent();
     expect((await t.request({ method: 'POST', url: `/agents/${a}/pause` })).json().status).toBe('paused');
     const { run_id } = (await submit(a, 'just remember this')).json();
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Several poll intervals (100 ms here): a paused agent's run is never claimed.
+    await new Promise((r) => setTimeout(r, 500));
     expect((await getRun(a, run_id)).status).toBe('pending');
     expect((await t.request({ method: 'POST', url: `/agents/${a}/resume` })).json().status).toBe('active');
     expect((await eventually(() => getRun(a, run_id), finished)).status).toBe('completed');

@@ -66,7 +66,7 @@ describe('run worker shutdown', () => {
       await terminate(await listenConnections(t.databaseName));
       // Close inside the reconnect delay, then wait well past it.
       await t.server.close();
-      await new Promise((r) => setTimeout(r, 1_500));
+      await new Promise((r) => setTimeout(r, 1_000));
       expect(await listenConnections(t.databaseName)).toEqual([]);
     } finally {
       await dropTestDatabase(t.databaseName);

@@ -28,7 +28,7 @@ export function toErrorResponse(
   error: unknown,
   logger: Logger,
   requestId?: string,
-): { status: number; body: ErrorBody } {
+): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (error instanceof InvalidInputError) {
     return {
       status: error.status,
@@ -55,6 +55,13 @@ export function toErrorResponse(
     if (code === '40P01' || code === '40001')
       return { status: HttpStatus.CONFLICT, body: { detail: 'Conflicting concurrent change; retry the request' } };
   }
+  if (databaseUnavailable(error)) {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: { detail: 'The database is busy or unreachable; retry shortly' },
+      headers: { 'retry-after': '1' },
+    };
+  }
   if (error instanceof Error) {
     const code = (error as Error & { code?: string }).code;
     const known = code ? FASTIFY_ERRORS[code] : undefined;
@@ -66,6 +73,21 @@ export function toErrorResponse(
   }
   logger.error({ err: error, reqId: requestId }, 'Unhandled error');
   return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { detail: 'Internal server error' } };
+}
+
+// Connection failures of PostgreSQL (class 08, shutdown 57P01-57P03) and of the socket under it.
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT']);
+
+/**
+ * The database could not be reached or no pooled connection freed up in time (pg-pool's timeout
+ * is a plain Error, known only by its message): a 503 the client may retry, not a 500.
+ */
+function databaseUnavailable(error: unknown): boolean {
+  const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  if (!(cause instanceof Error)) return false;
+  const code = (cause as Error & { code?: string }).code;
+  if (code !== undefined && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return /^timeout exceeded when trying to connect$|^Connection terminated/.test(cause.message);
 }
 
 function messageOf(response: string | object, fallback: string): string {
@@ -84,7 +106,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const { status, body } = toErrorResponse(exception, this.logger, request?.id);
+    const { status, body, headers } = toErrorResponse(exception, this.logger, request?.id);
+    if (headers) void reply.headers(headers);
     void reply.status(status).send(body);
   }
 }

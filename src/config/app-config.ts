@@ -219,10 +219,120 @@ class EnvironmentVariables {
   AOS_HTTP_RETRIES?: number;
 
   @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(1)
+  @Max(60_000)
+  @Transform(toInt)
+  AOS_HTTP_RETRY_BASE_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(1)
+  @Max(600_000)
+  @Transform(toInt)
+  AOS_HTTP_RETRY_MAX_MS?: number;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  ANTHROPIC_API_KEY?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_tld: false, require_protocol: true },
+    { message: 'must be an http(s) URL' },
+  )
+  @Transform(emptyToUndefined)
+  ANTHROPIC_BASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^[\w.:/@-]{1,200}$/, { message: 'must be a model name' })
+  @Transform(emptyToUndefined)
+  AOS_ANTHROPIC_MODEL?: string;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  OPENAI_API_KEY?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_tld: false, require_protocol: true },
+    { message: 'must be an http(s) URL' },
+  )
+  @Transform(emptyToUndefined)
+  OPENAI_BASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^[\w.:/@-]{1,200}$/, { message: 'must be a model name' })
+  @Transform(emptyToUndefined)
+  AOS_OPENAI_MODEL?: string;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(3_600_000)
+  @Transform(toInt)
+  AOS_LLM_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be an integer' })
+  @Min(0)
+  @Max(10)
+  @Transform(toInt)
+  AOS_LLM_MAX_RETRIES?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of tokens' })
+  @Min(16)
+  @Max(128_000)
+  @Transform(toInt)
+  AOS_LLM_MAX_OUTPUT_TOKENS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of tokens' })
+  @Min(1_000)
+  @Max(100_000_000)
+  @Transform(toInt)
+  AOS_RUN_MAX_TOKENS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(1_000)
+  @Max(7 * 86_400_000)
+  @Transform(toInt)
+  AOS_LLM_MAX_WAIT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(10)
+  @Max(3_600_000)
+  @Transform(toInt)
+  AOS_LLM_RETRY_BASE_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(10)
+  @Max(86_400_000)
+  @Transform(toInt)
+  AOS_LLM_RETRY_MAX_MS?: number;
+
+  @IsOptional()
   @Matches(/^[0-9a-f]{7,40}$/i, { message: 'must be a git commit hash' })
   @Transform(emptyToUndefined)
   AOS_GIT_COMMIT?: string;
 }
+
+export interface LlmProviderConfig {
+  readonly apiKey: string;
+  /** Operator-configured: not subject to http_call's SSRF policy (a local model server is fine). */
+  readonly baseUrl: string | undefined;
+  readonly model: string;
+}
+
+/** Current general-purpose models of each provider; agents and AOS_*_MODEL override them. */
+export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
+export const DEFAULT_OPENAI_MODEL = 'gpt-5.5';
 
 export interface AppConfig {
   readonly nodeEnv: NodeEnv;
@@ -268,19 +378,37 @@ export interface AppConfig {
   readonly metricsToken: string | undefined;
   readonly runMaxAttempts: number;
   readonly shutdownGraceMs: number;
+  readonly llm: {
+    /** Present when ANTHROPIC_API_KEY is set; a provider without a key is skipped. */
+    readonly anthropic: LlmProviderConfig | undefined;
+    readonly openai: LlmProviderConfig | undefined;
+    /** The SDKs' own retries and per-request timeout, as they ship them. */
+    readonly maxRetries: number;
+    readonly timeoutMs: number;
+    readonly maxOutputTokens: number;
+    /** Input + output tokens one run may use. */
+    readonly runMaxTokens: number;
+    /** How long a run may wait for any model to answer before it fails. */
+    readonly maxWaitMs: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+  };
   readonly http: {
     /** host or host:port entries the http_call skill may reach even when they are private. */
     readonly allowHosts: string[];
     readonly timeoutMs: number;
     readonly maxResponseBytes: number;
     readonly retries: number;
+    /** Backoff between attempts: exponential from the base with jitter, Retry-After honoured, capped at the max. */
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
   };
 }
 
 /**
  * Runs in flight per instance. Runs spend nearly all their time waiting on networks and models, and
  * hold no database connection while they wait, so an instance keeps many in flight; each costs
- * about a few hundred kilobytes (see README, Performance).
+ * about 150 KB while it waits (see README, Performance).
  */
 export const DEFAULT_WORKER_CONCURRENCY = 100;
 /** Connections per instance: enough for the worker's short bookkeeping statements and the API. */
@@ -409,11 +537,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     metricsToken: vars.AOS_METRICS_TOKEN,
     runMaxAttempts: vars.AOS_RUN_MAX_ATTEMPTS ?? 3,
     shutdownGraceMs: vars.AOS_SHUTDOWN_GRACE_MS ?? 10_000,
+    llm: {
+      anthropic: vars.ANTHROPIC_API_KEY
+        ? {
+            apiKey: vars.ANTHROPIC_API_KEY,
+            baseUrl: vars.ANTHROPIC_BASE_URL,
+            model: vars.AOS_ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL,
+          }
+        : undefined,
+      openai: vars.OPENAI_API_KEY
+        ? {
+            apiKey: vars.OPENAI_API_KEY,
+            baseUrl: vars.OPENAI_BASE_URL,
+            model: vars.AOS_OPENAI_MODEL ?? DEFAULT_OPENAI_MODEL,
+          }
+        : undefined,
+      maxRetries: vars.AOS_LLM_MAX_RETRIES ?? 2,
+      timeoutMs: vars.AOS_LLM_TIMEOUT_MS ?? 120_000,
+      maxOutputTokens: vars.AOS_LLM_MAX_OUTPUT_TOKENS ?? 4_096,
+      runMaxTokens: vars.AOS_RUN_MAX_TOKENS ?? 200_000,
+      maxWaitMs: vars.AOS_LLM_MAX_WAIT_MS ?? 3_600_000,
+      retryBaseMs: vars.AOS_LLM_RETRY_BASE_MS ?? 2_000,
+      retryMaxMs: vars.AOS_LLM_RETRY_MAX_MS ?? 300_000,
+    },
     http: {
       allowHosts: parseAllowHosts(vars.AOS_HTTP_ALLOW_HOSTS),
       timeoutMs: vars.AOS_HTTP_TIMEOUT_MS ?? 5_000,
       maxResponseBytes: vars.AOS_HTTP_MAX_RESPONSE_BYTES ?? 1024 * 1024,
       retries: vars.AOS_HTTP_RETRIES ?? 3,
+      retryBaseMs: vars.AOS_HTTP_RETRY_BASE_MS ?? 200,
+      retryMaxMs: vars.AOS_HTTP_RETRY_MAX_MS ?? 10_000,
     },
   };
 }

@@ -36,6 +36,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private lastRenewal = Date.now();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private relistenTimer: NodeJS.Timeout | undefined;
+  /** A (re)subscription in progress, awaited at shutdown so its connection is closed too. */
+  private listening: Promise<void> | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,7 +53,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
-    await this.listen();
+    await this.subscribe();
     const every = (ms: number, task: () => Promise<unknown>) => {
       const timer = setInterval(
         () => void task().catch((e: unknown) => this.logger.warn({ err: e }, 'worker task failed')),
@@ -92,6 +94,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.queue
       .release(this.owner, leftover)
       .catch((e: unknown) => this.logger.warn({ err: e }, 'release failed'));
+    await this.listening?.catch(() => undefined);
     await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
   }
@@ -173,7 +176,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.relistenTimer = setTimeout(() => {
       this.relistenTimer = undefined;
       if (this.stopping) return;
-      this.listen()
+      this.subscribe()
         .then(() => this.kick())
         .catch((error: unknown) => {
           if (this.stopping) return;
@@ -184,9 +187,19 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.relistenTimer.unref();
   }
 
+  private subscribe(): Promise<void> {
+    this.listening = this.listen().finally(() => (this.listening = undefined));
+    return this.listening;
+  }
+
   /** A dedicated connection for LISTEN (pooled connections cannot keep a subscription). */
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.databaseUrl, application_name: 'aos-worker-listen' });
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      application_name: 'aos-worker-listen',
+      // A database that does not answer must not hold the start (or a reconnect) forever.
+      connectionTimeoutMillis: 5_000,
+    });
     client.on('notification', (message) => {
       if (message.channel === RUN_READY_CHANNEL) this.kick();
       else if (message.channel === RUN_CANCEL_CHANNEL && message.payload) {

@@ -32,7 +32,6 @@ export interface HttpCallOutput {
 const MAX_REDIRECTS = 5;
 /** Longest body text kept in the step output and in the memory. */
 const MAX_BODY_TEXT = 16 * 1024;
-const MAX_RETRY_DELAY_MS = 10_000;
 /**
  * Calls an HTTP(S) endpoint: 5 s timeout per attempt, up to 3 retries with exponential backoff
  * and jitter on network errors, 5xx and 429 (honouring Retry-After, capped at 10 s), a response
@@ -93,7 +92,8 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       retries: config.http.retries,
       shouldResetTimeout: true,
       retryCondition: (error) => mayRetry(failedAttemptOf(error), error.config?.method ?? 'GET'),
-      retryDelay: (retryCount, error) => Math.min(exponentialDelay(retryCount, error, 200), MAX_RETRY_DELAY_MS),
+      retryDelay: (retryCount, error) =>
+        Math.min(exponentialDelay(retryCount, error, config.http.retryBaseMs), config.http.retryMaxMs),
     });
   }
 
@@ -115,7 +115,7 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
   private async call(input: HttpCallInput, context: SkillContext): Promise<SkillResult<HttpCallOutput>> {
     // A whole-call deadline: the per-attempt timeout stops counting once headers arrive, and a
     // server trickling its body must not hold the run forever.
-    const deadlineMs = this.config.http.timeoutMs * (this.config.http.retries + 1) + MAX_RETRY_DELAY_MS;
+    const deadlineMs = this.config.http.timeoutMs * (this.config.http.retries + 1) + this.config.http.retryMaxMs;
     const deadline = AbortSignal.timeout(deadlineMs);
     const signal = AbortSignal.any([context.signal, deadline]);
     let hop: Hop = { url: new URL(input.url), method: input.method ?? 'GET', body: input.body, headers: input.headers };
@@ -127,7 +127,7 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       } catch (error) {
         if (deadline.aborted && !context.signal.aborted) {
           throw new HttpCallFailure(
-            `${hop.method} ${hop.url.toString()} did not finish within ${deadlineMs} ms`,
+            `${hop.method} ${shown(hop.url)} did not finish within ${deadlineMs} ms`,
             true,
             'timeout',
           );
@@ -137,7 +137,11 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       const location = response.headers.location as string | undefined;
       if (response.status < 300 || response.status >= 400 || !location) break;
       if (redirects === MAX_REDIRECTS) {
-        throw new HttpCallFailure(`more than ${MAX_REDIRECTS} redirects from ${input.url}`, false, 'invalid');
+        throw new HttpCallFailure(
+          `more than ${MAX_REDIRECTS} redirects from ${shown(new URL(input.url))}`,
+          false,
+          'invalid',
+        );
       }
       hop = nextHop(hop, response.status, new URL(location, hop.url));
       if (hop.url.protocol !== 'http:' && hop.url.protocol !== 'https:') {
@@ -157,7 +161,7 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       attempts,
     };
     if (final.status >= 400) {
-      throw new HttpCallFailure(`${hop.method} ${url} answered ${final.status}`, false, 'http_error');
+      throw new HttpCallFailure(`${hop.method} ${shown(hop.url)} answered ${final.status}`, false, 'http_error');
     }
     return {
       output,
@@ -210,20 +214,20 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
   }
 
   private toSkillError(error: unknown, url: URL, method: string, attempts: number, cancel: AbortSignal): Error {
-    if (cancel.aborted) return new HttpCallFailure(`${method} ${url.toString()} cancelled`, false, 'cancelled');
+    if (cancel.aborted) return new HttpCallFailure(`${method} ${shown(url)} cancelled`, false, 'cancelled');
     const blocked = findSsrfBlock(error);
     if (blocked) return new HttpCallFailure(blocked.message, false, 'ssrf_blocked');
     if (isAxiosError(error)) {
       if (error.response) {
         return new HttpCallFailure(
-          `${method} ${url.toString()} answered ${error.response.status} after ${attempts} attempt(s)`,
+          `${method} ${shown(url)} answered ${error.response.status} after ${attempts} attempt(s)`,
           true,
           'http_error',
         );
       }
       if (error.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(error.message)) {
         return new HttpCallFailure(
-          `${method} ${url.toString()}: response larger than ${this.config.http.maxResponseBytes} bytes`,
+          `${method} ${shown(url)}: response larger than ${this.config.http.maxResponseBytes} bytes`,
           false,
           'too_large',
         );
@@ -232,17 +236,25 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
       const what = timedOut ? `timed out after ${this.config.http.timeoutMs} ms` : `${code}: ${error.message}`;
       return new HttpCallFailure(
-        `${method} ${url.toString()} failed after ${attempts} attempt(s): ${what}`,
+        `${method} ${shown(url)} failed after ${attempts} attempt(s): ${what}`,
         true,
         timedOut ? 'timeout' : 'network_error',
       );
     }
     return new HttpCallFailure(
-      `${method} ${url.toString()} failed: ${error instanceof Error ? error.message : String(error)}`,
+      `${method} ${shown(url)} failed: ${error instanceof Error ? error.message : String(error)}`,
       false,
       'network_error',
     );
   }
+}
+
+/**
+ * A URL as error messages show it: without user info or query string, which may carry credentials
+ * (errors reach the run's error_message, provenance and logs).
+ */
+export function shown(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}${url.search ? '?…' : ''}`;
 }
 
 type HttpCallOutcome =
