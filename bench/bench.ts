@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: AOS against a bare Fastify + pg server doing the same insert/select with the
- * same key check (the issue's reference), and against the "Nest floor" (the same routes on NestJS
+ * same key check (the reference of the 0.80 throughput target), and against the "Nest floor" (the same routes on NestJS
  * with nothing but guard, ValidationPipe and SQL), on the same PostgreSQL (DATABASE_URL, else an
  * embedded one in a temporary directory). Each server runs in its own process, the load generator
  * (autocannon) in this one. Prints requests/s, p99 and ratios.
@@ -11,14 +11,16 @@ import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
+import type { FakeModelServer } from '../test/support/fake-models';
+import { benchAgentLoop, startFakeModel } from './agent-loop';
 import { benchDrain, SlowTarget, startSlowTarget } from './drain';
 import { API_KEY, api, CONNECTIONS, DURATION_S, load, Measured, median, percentile, withClient } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = resolve(__dirname, '../..');
-/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, recall); all by default. */
+/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, loop, recall); all by default. */
 const sections = new Set(
-  (process.env.BENCH_ONLY ?? 'api,goals,drain,recall')
+  (process.env.BENCH_ONLY ?? 'api,goals,drain,loop,recall')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -110,7 +112,7 @@ function row(label: string, { aos, floor, bare }: Compared): string {
  * submitted 25 ms apart to four active agents.
  */
 async function benchGoals(aosUrl: string, dbUrl: string): Promise<void> {
-  const paused = await api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-paused' });
+  const paused = await api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-paused', planner: 'rule-based' });
   await api(aosUrl, 'POST', `/agents/${paused.id}/pause`);
   const accepted = await load(aosUrl, {
     method: 'POST',
@@ -125,7 +127,9 @@ async function benchGoals(aosUrl: string, dbUrl: string): Promise<void> {
   await api(aosUrl, 'POST', `/agents/${paused.id}/stop`);
 
   const agents = await Promise.all(
-    [0, 1, 2, 3].map(() => api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-active' })),
+    [0, 1, 2, 3].map(() =>
+      api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-active', planner: 'rule-based' }),
+    ),
   );
   const runIds: string[] = [];
   for (let i = 0; i < 400; i++) {
@@ -158,7 +162,7 @@ const WORDS = (
 
 /** Recall latency (one client, so no queueing) over 100k memories of one agent, seeded in bulk. */
 async function benchRecall(aosUrl: string, dbUrl: string): Promise<void> {
-  const agent = await api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-memory' });
+  const agent = await api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-memory', planner: 'rule-based' });
   const count = Number(process.env.BENCH_MEMORIES ?? 100_000);
   const started = Date.now();
   await withClient(dbUrl, (c) =>
@@ -218,10 +222,12 @@ async function main(): Promise<void> {
   const url = databaseUrl(adminUrl, dbName);
   const children: ChildProcess[] = [];
   let target: SlowTarget | undefined;
+  let fakeModel: FakeModelServer | undefined;
   try {
     const common = { DATABASE_URL: url, AOS_API_KEY: API_KEY, HOST: '127.0.0.1', PORT: '0' };
     // AOS migrates the database first; the bare server then uses the very same table.
     target = await startSlowTarget();
+    fakeModel = await startFakeModel();
     const aos = await startServer('dist/src/main.js', {
       ...common,
       NODE_ENV: 'production',
@@ -229,6 +235,9 @@ async function main(): Promise<void> {
       AOS_CORS_ORIGINS: 'none',
       // The drain benchmark's local target: the only private address AOS may call.
       AOS_HTTP_ALLOW_HOSTS: `127.0.0.1:${target.port}`,
+      // The agent-loop benchmark's model: a fake Anthropic server in this process.
+      ANTHROPIC_API_KEY: 'bench',
+      ANTHROPIC_BASE_URL: fakeModel.baseUrl,
     });
     children.push(aos.child);
     const bare = await startServer('dist/bench/bare-server.js', common);
@@ -257,10 +266,12 @@ async function main(): Promise<void> {
     }
     if (sections.has('goals')) await benchGoals(aos.url, url);
     if (sections.has('drain')) await benchDrain(aos, url, target);
+    if (sections.has('loop')) await benchAgentLoop(aos, url);
     if (sections.has('recall')) await benchRecall(aos.url, url);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     target?.server.close();
+    await fakeModel?.stop();
     await new Promise((r) => setTimeout(r, 500));
     await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
     await embedded?.stop();

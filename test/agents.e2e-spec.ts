@@ -18,6 +18,13 @@ describe('agents', () => {
       name: 'research',
       status: 'active',
       max_concurrent_runs: 1,
+      // No model provider is configured in this app: the planner resolves to rule-based.
+      planner: 'rule-based',
+      instructions: null,
+      models: null,
+      skills: null,
+      max_steps: 20,
+      usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
       created_at: expect.stringMatching(/Z$/),
       updated_at: expect.stringMatching(/Z$/),
     });

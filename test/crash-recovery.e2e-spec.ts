@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { FakeModelServer } from './support/fake-models';
 import { eventually, TargetServer } from './support/target-server';
 import { TEST_API_KEY } from './support/test-app';
 import { createTestDatabase, dropTestDatabase } from './support/test-database';
@@ -100,6 +101,138 @@ describe('crash recovery', () => {
       ['http_call', 'succeeded', 1],
       ['http_call', 'succeeded', 2],
     ]);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+});
+
+describe('crash recovery of the agent loop', () => {
+  let target: TargetServer;
+  let anthropic: FakeModelServer;
+  let database: { name: string; url: string };
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    target = await new TargetServer().start();
+    anthropic = await new FakeModelServer('anthropic').start();
+    database = await createTestDatabase('aos_crash_loop');
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await target.stop();
+    await anthropic.stop();
+    await dropTestDatabase(database.name);
+  });
+
+  const env = () => ({
+    DATABASE_URL: database.url,
+    AOS_HTTP_ALLOW_HOSTS: `127.0.0.1:${target.port}`,
+    AOS_RUN_LEASE_MS: '2000',
+    AOS_HTTP_TIMEOUT_MS: '20000',
+    ANTHROPIC_API_KEY: 'test-key',
+    ANTHROPIC_BASE_URL: anthropic.baseUrl,
+  });
+  const headers = { 'content-type': 'application/json', 'x-aos-key': TEST_API_KEY };
+
+  async function submit(url: string, goal: string): Promise<{ agentId: string; runId: string }> {
+    const agent = (await (
+      await fetch(`${url}/agents`, { method: 'POST', headers, body: JSON.stringify({ name: 'mind' }) })
+    ).json()) as { id: string; planner: string };
+    expect(agent.planner).toBe('llm');
+    const accepted = (await (
+      await fetch(`${url}/agents/${agent.id}/goals`, { method: 'POST', headers, body: JSON.stringify({ goal }) })
+    ).json()) as { run_id: string };
+    return { agentId: agent.id, runId: accepted.run_id };
+  }
+
+  async function finishedRun(url: string, agentId: string, runId: string) {
+    return eventually(
+      async () =>
+        (await (await fetch(`${url}/agents/${agentId}/runs/${runId}`, { headers })).json()) as {
+          status: string;
+          attempts: number;
+          result: string | null;
+          model_calls: { index: number; attempts: number; status: string }[];
+          tool_calls: { skill_id: string; status: string; attempts: number }[];
+        },
+      (r) => !['pending', 'running'].includes(r.status),
+      30_000,
+    );
+  }
+
+  it('killed during a tool call: completed model calls are not requested again, finished tool calls not repeated', async () => {
+    anthropic.reset();
+    target.route('/hang-once', (_req, res, hit) => {
+      if (hit > 1) res.writeHead(200, { 'content-type': 'text/plain' }).end('answered at last');
+    });
+    anthropic.script([
+      {
+        tools: [
+          { name: 'memory_write', input: { memory_type: 'context', text: 'started the slow lookup' } },
+          { name: 'http_call', input: { url: target.url('/hang-once') } },
+        ],
+      },
+      { text: 'The lookup answered at last.' },
+    ]);
+    const first = await startInstance(env());
+    children.push(first.child);
+    const { agentId, runId } = await submit(first.url, 'Look it up');
+    await eventually(
+      async () => target.count('/hang-once'),
+      (n) => n === 1,
+    );
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startInstance(env());
+    children.push(second.child);
+    const run = await finishedRun(second.url, agentId, runId);
+    expect(run.status).toBe('completed');
+    expect(run.result).toBe('The lookup answered at last.');
+    expect(run.attempts).toBe(2);
+    // The fake counts what it answered: each turn once, so model call 0 was replayed from the record.
+    expect(anthropic.answeredTurns()).toEqual([0, 1]);
+    expect(run.model_calls.map((c) => [c.index, c.status, c.attempts])).toEqual([
+      [0, 'succeeded', 1],
+      [1, 'succeeded', 1],
+    ]);
+    // memory_write finished before the crash: reused. The GET was interrupted: idempotent, so repeated.
+    expect(run.tool_calls.map((c) => [c.skill_id, c.status, c.attempts])).toEqual([
+      ['memory_write', 'succeeded', 1],
+      ['http_call', 'succeeded', 2],
+    ]);
+    expect(target.count('/hang-once')).toBe(2);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
+
+  it('killed while a model call is in flight: that call is made again, the earlier ones are not', async () => {
+    anthropic.reset();
+    anthropic.script(
+      [{ tools: [{ name: 'memory_write', input: { memory_type: 'context', text: 'one' } }] }, { text: 'Done.' }],
+      (request, attempt) => (request.turn === 1 && attempt === 1 ? 'hang' : undefined),
+    );
+    const first = await startInstance(env());
+    children.push(first.child);
+    const { agentId, runId } = await submit(first.url, 'Write one thing');
+    await eventually(
+      async () => anthropic.requests.filter((r) => r.turn === 1).length,
+      (n) => n === 1,
+    );
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startInstance(env());
+    children.push(second.child);
+    const run = await finishedRun(second.url, agentId, runId);
+    expect(run.status).toBe('completed');
+    expect(anthropic.answeredTurns()).toEqual([0, 1]);
+    expect(anthropic.requests.map((r) => r.turn)).toEqual([0, 1, 1]);
+    expect(run.model_calls.map((c) => [c.index, c.attempts])).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
+    expect(run.tool_calls.map((c) => c.attempts)).toEqual([1]);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
   });

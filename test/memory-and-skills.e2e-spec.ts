@@ -101,7 +101,11 @@ describe('skills', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.next_cursor).toBeNull();
-    expect(body.items.map((s: { skill_id: string }) => s.skill_id)).toEqual(['http_call', 'memory_write']);
+    expect(body.items.map((s: { skill_id: string }) => s.skill_id)).toEqual([
+      'http_call',
+      'memory_recall',
+      'memory_write',
+    ]);
     const http = body.items[0];
     expect(http).toMatchObject({
       version: '1.0.0',

@@ -72,7 +72,10 @@ describe('OpenAPI document', () => {
       type Listing = paths['/agents']['get']['parameters']['query'];
       const noQuery: Listing = {};
       type Agent = paths['/agents']['post']['responses'][201]['content']['application/json'];
-      const agent: Agent = { id: 'x', name: 'n', status: 'paused', max_concurrent_runs: 1, created_at: 't', updated_at: 't' };
+      const agent = {} as Agent;
+      const tokens: number = agent.usage.input_tokens + agent.max_steps;
+      const planner: Agent['planner'] = 'llm';
+      const skills: string[] | null = agent.skills;
       type Accepted = paths['/agents/{id}/goals']['post']['responses'][202]['content']['application/json'];
       const accepted: Accepted = { run_id: 'r', status: 'pending' };
       // @ts-expect-error run status is an enum
@@ -89,7 +92,10 @@ describe('OpenAPI document', () => {
       // @ts-expect-error the body is required and has a required name
       const body: Body<'/agents', 'post'> = {};
       const err: components['schemas']['ErrorResponseDto'] = { detail: 'x' };
-      export { createAgent, submitGoal, addMemory, pause, noQuery, agent, wrongStatus, noGoal, next, items, fields, body, err, accepted, badRun };
+      const llmAgent: Body<'/agents', 'post'> = { name: 'mind', planner: 'llm', skills: ['http_call'], models: { openai: 'x' } };
+      // @ts-expect-error planner is an enum
+      const badPlanner: Body<'/agents', 'post'> = { name: 'x', planner: 'gpt' };
+      export { createAgent, submitGoal, addMemory, pause, noQuery, agent, tokens, planner, skills, llmAgent, badPlanner, wrongStatus, noGoal, next, items, fields, body, err, accepted, badRun };
     `;
     const files: Record<string, string> = { '/client/schema.ts': schema, '/client/usage.ts': usage };
     const options: ts.CompilerOptions = {

@@ -1,4 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { ModelChoice } from '../models/model.types';
+import { AgentPlanner } from './agent-planner.enum';
 import { AgentStatus } from './agent-status.enum';
 
 @Entity('agents')
@@ -6,6 +8,8 @@ import { AgentStatus } from './agent-status.enum';
 @Index('agents_created_at_id_idx', ['createdAt', 'id'])
 @Index('agents_status_created_at_id_idx', ['status', 'createdAt', 'id'])
 @Check('agents_max_concurrent_runs_check', '"max_concurrent_runs" BETWEEN 1 AND 100')
+@Check('agents_max_steps_check', '"max_steps" BETWEEN 1 AND 100')
+@Check('agents_instructions_check', 'char_length("instructions") <= 20000')
 export class AgentEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -20,6 +24,35 @@ export class AgentEntity {
   /** How many of this agent's runs may execute at once (in priority, then submission order). */
   @Column({ name: 'max_concurrent_runs', type: 'integer', default: 1 })
   maxConcurrentRuns!: number;
+
+  @Column({ type: 'enum', enum: AgentPlanner, enumName: 'agent_planner', default: AgentPlanner.RuleBased })
+  planner!: AgentPlanner;
+
+  /** The system prompt of its model-driven runs. */
+  @Column({ type: 'text', nullable: true })
+  instructions!: string | null;
+
+  /** Per-provider model names, e.g. {"anthropic": "claude-…"}; null: the configured defaults. */
+  @Column({ type: 'jsonb', nullable: true })
+  models!: ModelChoice | null;
+
+  /** Allow-list of skill ids; null: every skill, including ones added later. */
+  @Column({ type: 'text', array: true, nullable: true })
+  skills!: string[] | null;
+
+  /** Model calls per run. */
+  @Column({ name: 'max_steps', type: 'integer', default: 20 })
+  maxSteps!: number;
+
+  // Usage to date, added with each model call.
+  @Column({ name: 'model_calls', type: 'bigint', default: 0 })
+  modelCalls!: number;
+
+  @Column({ name: 'input_tokens', type: 'bigint', default: 0 })
+  inputTokens!: number;
+
+  @Column({ name: 'output_tokens', type: 'bigint', default: 0 })
+  outputTokens!: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -57,12 +57,19 @@ export class AgentsController {
 
   @Patch(':id')
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOperation({ summary: 'Rename an agent, change its status (same rules as pause/resume/stop) or its concurrency' })
+  @ApiOperation({
+    summary:
+      'Change an agent: name, status (same rules as pause/resume/stop), concurrency, or the settings of its runs',
+    description: 'Runs already started keep the settings they started with (their `settings` snapshot).',
+  })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(400, 404, 409, 413, 422)
   updateAgent(@UuidParam('id') id: string, @Body() dto: UpdateAgentDto): Promise<AgentResponseDto> {
-    if (dto.name === undefined && dto.status === undefined && dto.max_concurrent_runs === undefined) {
-      throw new InvalidInputError('body', 'body must set at least one of: name, status, max_concurrent_runs');
+    if (Object.values(dto).every((value) => value === undefined)) {
+      throw new InvalidInputError(
+        'body',
+        'body must set at least one of: name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps',
+      );
     }
     return this.agents.update(id, dto);
   }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ModelsModule } from '../models/models.module';
+import { SkillsModule } from '../skills/skills.module';
 import { AgentEvents } from './agent-events';
 import { AgentEntity } from './agent.entity';
 import { AgentsController } from './agents.controller';
@@ -7,7 +9,7 @@ import { AgentsRepository } from './agents.repository';
 import { AgentsService } from './agents.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AgentEntity])],
+  imports: [TypeOrmModule.forFeature([AgentEntity]), SkillsModule, ModelsModule],
   controllers: [AgentsController],
   providers: [AgentsService, AgentsRepository, AgentEvents],
   exports: [AgentsService, AgentEvents],

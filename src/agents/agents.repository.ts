@@ -4,6 +4,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { findPage } from '../common/pagination';
 import { pgPoolOf } from '../database/pg-pool';
 import { returnedRows } from '../database/returned-rows';
+import type { ModelChoice } from '../models/model.types';
+import type { AgentPlanner } from './agent-planner.enum';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
 
@@ -12,11 +14,21 @@ interface AgentRow {
   name: string;
   status: AgentStatus;
   max_concurrent_runs: number;
+  planner: AgentPlanner;
+  instructions: string | null;
+  models: ModelChoice | null;
+  skills: string[] | null;
+  max_steps: number;
+  model_calls: string;
+  input_tokens: string;
+  output_tokens: string;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, name, status, max_concurrent_runs, created_at, updated_at';
+const COLUMNS =
+  'id, name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps, ' +
+  'model_calls, input_tokens, output_tokens, created_at, updated_at';
 
 function toEntity(row: AgentRow): AgentEntity {
   return Object.assign(new AgentEntity(), {
@@ -24,9 +36,28 @@ function toEntity(row: AgentRow): AgentEntity {
     name: row.name,
     status: row.status,
     maxConcurrentRuns: row.max_concurrent_runs,
+    planner: row.planner,
+    instructions: row.instructions,
+    models: row.models,
+    skills: row.skills,
+    maxSteps: row.max_steps,
+    // bigint columns arrive as strings; totals stay far below 2^53.
+    modelCalls: Number(row.model_calls),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });
+}
+
+export interface NewAgent {
+  name: string;
+  maxConcurrentRuns: number;
+  planner: AgentPlanner;
+  instructions: string | null;
+  models: ModelChoice | null;
+  skills: string[] | null;
+  maxSteps: number;
 }
 
 /**
@@ -38,10 +69,19 @@ function toEntity(row: AgentRow): AgentEntity {
 export class AgentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(name: string, maxConcurrentRuns = 1): Promise<AgentEntity> {
+  async insert(agent: NewAgent): Promise<AgentEntity> {
     const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(
-      `INSERT INTO agents (name, max_concurrent_runs) VALUES ($1, $2) RETURNING ${COLUMNS}`,
-      [name, maxConcurrentRuns],
+      `INSERT INTO agents (name, max_concurrent_runs, planner, instructions, models, skills, max_steps)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+      [
+        agent.name,
+        agent.maxConcurrentRuns,
+        agent.planner,
+        agent.instructions,
+        agent.models === null ? null : JSON.stringify(agent.models),
+        agent.skills,
+        agent.maxSteps,
+      ],
     );
     return toEntity(rows[0]);
   }
@@ -64,18 +104,54 @@ export class AgentsRepository {
   async page(query: { limit?: number; cursor?: string; status?: AgentStatus }) {
     const qb = this.dataSource.getRepository(AgentEntity).createQueryBuilder('agent');
     if (query.status) qb.where('agent.status = :status', { status: query.status });
-    return findPage(qb, query);
+    const page = await findPage(qb, query);
+    // TypeORM reads bigint as string too.
+    for (const agent of page.rows) {
+      agent.modelCalls = Number(agent.modelCalls);
+      agent.inputTokens = Number(agent.inputTokens);
+      agent.outputTokens = Number(agent.outputTokens);
+    }
+    return page;
   }
 
   async update(manager: EntityManager, agent: AgentEntity): Promise<AgentEntity> {
     const rows = returnedRows(
       await manager.query<AgentRow[] | [AgentRow[], number]>(
-        `UPDATE agents SET name = $2, status = $3, max_concurrent_runs = $4, updated_at = now()
+        `UPDATE agents SET name = $2, status = $3, max_concurrent_runs = $4, planner = $5, instructions = $6,
+                models = $7, skills = $8, max_steps = $9, updated_at = now()
           WHERE id = $1 RETURNING ${COLUMNS}`,
-        [agent.id, agent.name, agent.status, agent.maxConcurrentRuns],
+        [
+          agent.id,
+          agent.name,
+          agent.status,
+          agent.maxConcurrentRuns,
+          agent.planner,
+          agent.instructions,
+          agent.models === null ? null : JSON.stringify(agent.models),
+          agent.skills,
+          agent.maxSteps,
+        ],
       ),
     );
     return toEntity(rows[0]);
+  }
+
+  /** Keeps the agent from being deleted (or its key changed) until the caller's transaction ends. */
+  async holdKey(manager: EntityManager, id: string): Promise<void> {
+    await manager.query('SELECT 1 FROM agents WHERE id = $1 FOR KEY SHARE', [id]);
+  }
+
+  /** Adds one model call's usage to the agent's totals, in the caller's transaction. */
+  async addUsage(
+    manager: EntityManager,
+    id: string,
+    usage: { inputTokens: number; outputTokens: number },
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE agents SET model_calls = model_calls + 1, input_tokens = input_tokens + $2,
+              output_tokens = output_tokens + $3 WHERE id = $1`,
+      [id, usage.inputTokens, usage.outputTokens],
+    );
   }
 
   /** Deletes the agent; its memories, runs and provenance go with it (ON DELETE CASCADE). */

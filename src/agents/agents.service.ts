@@ -2,7 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Page } from '../common/pagination';
+import { InvalidInputError } from '../common/domain-error';
+import { ModelsService } from '../models/models.service';
+import type { ModelChoice } from '../models/model.types';
+import { SkillRegistry } from '../skills/skill-registry';
 import { AgentEvents } from './agent-events';
+import { AgentPlanner } from './agent-planner.enum';
+import type { AgentModelsDto } from './dto/agent-settings.dto';
 import { canTransition } from './agent-lifecycle';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
@@ -13,6 +19,26 @@ import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
 import type { UpdateAgentDto } from './dto/update-agent.dto';
 
+const DEFAULT_MAX_STEPS = 20;
+
+/** The models object as stored: only the providers given, null when none is. */
+function modelChoice(models: AgentModelsDto | null | undefined): ModelChoice | null {
+  if (!models) return null;
+  const choice: ModelChoice = {};
+  if (models.anthropic !== undefined) choice.anthropic = models.anthropic;
+  if (models.openai !== undefined) choice.openai = models.openai;
+  return Object.keys(choice).length > 0 ? choice : null;
+}
+
+/** Equal as JSON values, object keys in any order (jsonb hands them back sorted its own way). */
+function sameValue(a: unknown, b: unknown): boolean {
+  const canonical = (value: unknown): unknown =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([x], [y]) => x.localeCompare(y)))
+      : value;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
 @Injectable()
 export class AgentsService {
   private readonly logger = new Logger(AgentsService.name);
@@ -21,10 +47,45 @@ export class AgentsService {
     private readonly agents: AgentsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: AgentEvents,
+    private readonly skills: SkillRegistry,
+    private readonly models: ModelsService,
   ) {}
 
   async create(dto: CreateAgentDto): Promise<AgentResponseDto> {
-    return AgentResponseDto.from(await this.agents.insert(dto.name, dto.max_concurrent_runs));
+    // Resolved once and stored: `llm` when a model provider is configured, else `rule-based`.
+    const planner = dto.planner ?? (this.models.configured().length > 0 ? AgentPlanner.Llm : AgentPlanner.RuleBased);
+    this.checkSettings({ planner, skills: dto.skills });
+    return AgentResponseDto.from(
+      await this.agents.insert({
+        name: dto.name,
+        maxConcurrentRuns: dto.max_concurrent_runs ?? 1,
+        planner,
+        instructions: dto.instructions ?? null,
+        models: modelChoice(dto.models),
+        skills: dto.skills ?? null,
+        maxSteps: dto.max_steps ?? DEFAULT_MAX_STEPS,
+      }),
+    );
+  }
+
+  /** The rules across fields and configuration that DTO validation cannot see. */
+  private checkSettings(settings: { planner?: AgentPlanner; skills?: string[] | null }): void {
+    if (settings.planner === AgentPlanner.Llm && this.models.configured().length === 0) {
+      throw new InvalidInputError(
+        'planner',
+        'planner llm needs a model provider: set ANTHROPIC_API_KEY and/or OPENAI_API_KEY (and restart), or use rule-based',
+      );
+    }
+    const unknown = (settings.skills ?? []).filter((id) => !this.skills.has(id));
+    if (unknown.length > 0) {
+      throw new InvalidInputError(
+        'skills',
+        `skills has unknown skill ids: ${unknown.join(', ')} (known: ${this.skills
+          .manifests()
+          .map((m) => m.skill_id)
+          .join(', ')})`,
+      );
+    }
   }
 
   async list(query: ListAgentsQueryDto): Promise<Page<AgentResponseDto>> {
@@ -53,15 +114,22 @@ export class AgentsService {
       if (dto.status !== undefined && !canTransition(agent.status, dto.status)) {
         throw new AgentStatusTransitionError(agent.status, dto.status);
       }
-      const changed =
-        (dto.name !== undefined && dto.name !== agent.name) ||
-        (dto.status !== undefined && dto.status !== agent.status) ||
-        (dto.max_concurrent_runs !== undefined && dto.max_concurrent_runs !== agent.maxConcurrentRuns);
+      if (dto.planner !== undefined && dto.planner !== agent.planner) this.checkSettings({ planner: dto.planner });
+      this.checkSettings({ skills: dto.skills });
+      const next = {
+        name: dto.name ?? agent.name,
+        status: dto.status ?? agent.status,
+        maxConcurrentRuns: dto.max_concurrent_runs ?? agent.maxConcurrentRuns,
+        planner: dto.planner ?? agent.planner,
+        instructions: dto.instructions === undefined ? agent.instructions : dto.instructions,
+        models: dto.models === undefined ? agent.models : modelChoice(dto.models),
+        skills: dto.skills === undefined ? agent.skills : dto.skills,
+        maxSteps: dto.max_steps ?? agent.maxSteps,
+      };
       // Asking for what already is changes nothing, updated_at included.
+      const changed = (Object.keys(next) as (keyof typeof next)[]).some((key) => !sameValue(next[key], agent[key]));
       if (!changed) return AgentResponseDto.from(agent);
-      if (dto.name !== undefined) agent.name = dto.name;
-      if (dto.max_concurrent_runs !== undefined) agent.maxConcurrentRuns = dto.max_concurrent_runs;
-      if (dto.status !== undefined) agent.status = dto.status;
+      Object.assign(agent, next);
       const updated = await this.agents.update(manager, agent);
       if (dto.status !== undefined && dto.status !== previousStatus) {
         await this.events.statusChanged({ agent: updated, previous: previousStatus, manager });
@@ -81,6 +149,19 @@ export class AgentsService {
    * modules end their work on it (runs cancels and locks its runs) before the cascade, so the
    * cascade takes locks in the same order as the run queue and cannot deadlock with a worker.
    */
+  /**
+   * Taken first by a transaction that writes a run's results (rows that cascade from the agent):
+   * deleting the agent locks its row first too, so both take their locks in the same order.
+   */
+  holdForRunWrite(manager: EntityManager, id: string): Promise<void> {
+    return this.agents.holdKey(manager, id);
+  }
+
+  /** Adds one model call's usage to the agent's totals, inside the caller's transaction. */
+  addUsage(manager: EntityManager, id: string, usage: { inputTokens: number; outputTokens: number }): Promise<void> {
+    return this.agents.addUsage(manager, id, usage);
+  }
+
   async remove(id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const agent = await this.findOrFail(manager, id, 'update');

@@ -2,11 +2,12 @@ import { DataSourceOptions } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { AgentEntity } from '../agents/agent.entity';
 import { MemoryEntity } from '../memory/memory.entity';
+import { ModelCallEntity } from '../provenance/model-call.entity';
 import { ProvenanceEntity } from '../provenance/provenance.entity';
 import { ToolCallEntity } from '../provenance/tool-call.entity';
 import { RunEntity } from '../runs/run.entity';
 
-export const ALL_ENTITIES = [AgentEntity, MemoryEntity, ProvenanceEntity, RunEntity, ToolCallEntity];
+export const ALL_ENTITIES = [AgentEntity, MemoryEntity, ModelCallEntity, ProvenanceEntity, RunEntity, ToolCallEntity];
 
 export interface DatabaseConnectionSettings {
   url: string;

@@ -4,4 +4,6 @@ export enum MemoryType {
   UserInput = 'user_input',
   System = 'system',
   Context = 'context',
+  /** A model-driven run's final answer. */
+  RunResult = 'run_result',
 }

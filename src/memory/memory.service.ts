@@ -74,6 +74,22 @@ export class MemoryService {
     return { items: rows.map((m) => MemoryResponseDto.from(m)), next_cursor: nextCursor };
   }
 
+  /** Ranked search for a run (its context, or the memory_recall skill): no agent check, no paging. */
+  async search(
+    agentId: string,
+    query: string,
+    options: { memoryType?: MemoryType; limit: number },
+  ): Promise<{ id: string; memory_type: MemoryType; text: string; created_at: string; rank: number }[]> {
+    const found = await this.memories.search(agentId, query, options.limit, { memoryType: options.memoryType });
+    return found.map(({ memory, rank }) => ({
+      id: memory.id,
+      memory_type: memory.memoryType,
+      text: memory.text,
+      created_at: memory.createdAt.toISOString(),
+      rank,
+    }));
+  }
+
   async remove(agentId: string, memoryId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const found = await this.memories.lockForDelete(manager, agentId, memoryId);

@@ -16,7 +16,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .setTitle('AOS — Agent Operating System')
     .setDescription(
       'Create agents, hand them goals, and read back their runs, memory and provenance. ' +
-        'Every route except /health*, /version and the docs needs the X-AOS-Key header. ' +
+        'Every route except /health*, /version, /metrics and the docs needs the X-AOS-Key header. ' +
         'Errors are `{"detail": "..."}`; lists are keyset-paginated `{items, next_cursor}`.',
     )
     .setVersion(version)

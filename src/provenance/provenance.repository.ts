@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { findPage, PageQueryDto } from '../common/pagination';
+import { pgPoolOf } from '../database/pg-pool';
+import { ModelCallEntity } from './model-call.entity';
 import { ProvenanceEntity } from './provenance.entity';
 import type { RunStatus } from './run-status.enum';
 import { ToolCallEntity } from './tool-call.entity';
@@ -72,17 +74,81 @@ export class ProvenanceRepository {
     return m.find(ToolCallEntity, { where: { runId }, order: { stepIndex: 'ASC' } });
   }
 
-  async startToolCall(runId: string, stepIndex: number, skillId: string, input: unknown): Promise<number> {
-    const rows = await this.dataSource.query<{ attempts: number }[]>(
-      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at)
-       VALUES ($1, $2, $3, $4, 'running', 1, now())
+  async startToolCall(
+    runId: string,
+    stepIndex: number,
+    skillId: string,
+    input: unknown,
+    origin: { modelCallIndex: number; toolUseId: string } | undefined,
+  ): Promise<number> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ attempts: number }>(
+      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, model_call_index, tool_use_id)
+       VALUES ($1, $2, $3, $4, 'running', 1, now(), $5, $6)
        ON CONFLICT (run_id, step_index) DO UPDATE
          SET status = 'running', attempts = tool_calls.attempts + 1, started_at = now(),
              output = NULL, error = NULL, completed_at = NULL, duration_ms = NULL
        RETURNING attempts`,
-      [runId, stepIndex, skillId, JSON.stringify(input)],
+      [runId, stepIndex, skillId, JSON.stringify(input), origin?.modelCallIndex ?? null, origin?.toolUseId ?? null],
     );
     return rows[0].attempts;
+  }
+
+  async modelCalls(runId: string, m: EntityManager = this.dataSource.manager): Promise<ModelCallEntity[]> {
+    return m.find(ModelCallEntity, { where: { runId }, order: { callIndex: 'ASC' } });
+  }
+
+  /** Write-ahead record of a model call about to be made (or made again after a failure or crash). */
+  async startModelCall(runId: string, callIndex: number, step: number, memoryIds: string[]): Promise<number> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ attempts: number }>(
+      `INSERT INTO model_calls (run_id, call_index, step, status, attempts, started_at, memory_ids)
+       VALUES ($1, $2, $3, 'running', 1, now(), $4)
+       ON CONFLICT (run_id, call_index) DO UPDATE
+         SET status = 'running', attempts = model_calls.attempts + 1, started_at = now(), error = NULL,
+             completed_at = NULL, duration_ms = NULL
+       RETURNING attempts`,
+      [runId, callIndex, step, memoryIds],
+    );
+    return rows[0].attempts;
+  }
+
+  async completeModelCall(
+    m: EntityManager,
+    runId: string,
+    callIndex: number,
+    answer: {
+      provider: string;
+      model: string;
+      content: unknown[];
+      stopReason: string | null;
+      inputTokens: number;
+      outputTokens: number;
+      durationMs: number;
+    },
+  ): Promise<void> {
+    await m.query(
+      `UPDATE model_calls SET status = 'succeeded', provider = $3, model = $4, content = $5, stop_reason = $6,
+              input_tokens = $7, output_tokens = $8, duration_ms = $9, completed_at = now(), error = NULL
+        WHERE run_id = $1 AND call_index = $2`,
+      [
+        runId,
+        callIndex,
+        answer.provider,
+        answer.model,
+        JSON.stringify(answer.content),
+        answer.stopReason,
+        answer.inputTokens,
+        answer.outputTokens,
+        Math.round(answer.durationMs),
+      ],
+    );
+  }
+
+  async failModelCall(runId: string, callIndex: number, failure: { error: string; durationMs: number }): Promise<void> {
+    await pgPoolOf(this.dataSource).query(
+      `UPDATE model_calls SET status = 'failed', error = $3, duration_ms = $4, completed_at = now()
+        WHERE run_id = $1 AND call_index = $2`,
+      [runId, callIndex, failure.error, Math.round(failure.durationMs)],
+    );
   }
 
   async completeToolCall(

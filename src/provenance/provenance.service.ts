@@ -6,7 +6,8 @@ import { NotFoundError } from '../common/domain-error';
 import { isoOrNull } from '../common/iso-date';
 import { Page, PageQueryDto } from '../common/pagination';
 import type { Plan } from '../planner/planner';
-import { ProvenanceDto, ProvenanceSummaryDto, ToolCallDto } from './dto/provenance.dto';
+import { ModelCallDto, ProvenanceDto, ProvenanceSummaryDto, ToolCallDto } from './dto/provenance.dto';
+import type { ModelCallEntity } from './model-call.entity';
 import type { ProvenanceEntity } from './provenance.entity';
 import { ProvenanceRepository, RunTransition } from './provenance.repository';
 import type { ToolCallEntity } from './tool-call.entity';
@@ -18,6 +19,16 @@ export class ProvenanceNotFoundError extends NotFoundError {
   constructor(id: string) {
     super('PROVENANCE.NOT_FOUND', `Provenance ${id} not found`);
   }
+}
+
+export interface ModelCallAnswer {
+  provider: string;
+  model: string;
+  content: unknown[];
+  stopReason: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  durationMs: number;
 }
 
 export interface ToolCallCompletion {
@@ -66,8 +77,32 @@ export class ProvenanceService {
    * Write-ahead record of a step about to run: created, or its attempts counted up when the step
    * runs again. Returns the attempt number.
    */
-  startToolCall(runId: string, stepIndex: number, skillId: string, input: unknown): Promise<number> {
-    return this.records.startToolCall(runId, stepIndex, skillId, input);
+  startToolCall(
+    runId: string,
+    stepIndex: number,
+    skillId: string,
+    input: unknown,
+    origin?: { modelCallIndex: number; toolUseId: string },
+  ): Promise<number> {
+    return this.records.startToolCall(runId, stepIndex, skillId, input, origin);
+  }
+
+  modelCalls(runId: string, m?: EntityManager): Promise<ModelCallEntity[]> {
+    return this.records.modelCalls(runId, m);
+  }
+
+  /** Written ahead of the request, so a crash leaves a record of the call in flight. */
+  startModelCall(runId: string, callIndex: number, step: number, memoryIds: string[]): Promise<number> {
+    return this.records.startModelCall(runId, callIndex, step, memoryIds);
+  }
+
+  /** The answer, in the caller's transaction (which also counts the run's and agent's usage). */
+  completeModelCall(m: EntityManager, runId: string, callIndex: number, answer: ModelCallAnswer): Promise<void> {
+    return this.records.completeModelCall(m, runId, callIndex, answer);
+  }
+
+  failModelCall(runId: string, callIndex: number, failure: { error: string; durationMs: number }): Promise<void> {
+    return this.records.failModelCall(runId, callIndex, failure);
   }
 
   async completeToolCall(
@@ -96,7 +131,13 @@ export class ProvenanceService {
       await this.agents.findOrFail(this.dataSource.manager, agentId);
       throw new ProvenanceNotFoundError(id);
     }
-    return { ...toSummary(record), tool_calls: (await this.toolCalls(id)).map(toToolCallDto) };
+    return { ...toSummary(record), ...(await this.steps(id)) };
+  }
+
+  /** A run's model calls and tool calls, each in step order, for the API. */
+  async steps(runId: string): Promise<{ model_calls: ModelCallDto[]; tool_calls: ToolCallDto[] }> {
+    const [modelCalls, toolCalls] = await Promise.all([this.modelCalls(runId), this.toolCalls(runId)]);
+    return { model_calls: modelCalls.map(toModelCallDto), tool_calls: toolCalls.map(toToolCallDto) };
   }
 }
 
@@ -114,9 +155,31 @@ function toSummary(p: ProvenanceEntity): ProvenanceSummaryDto {
   };
 }
 
+export function toModelCallDto(c: ModelCallEntity): ModelCallDto {
+  return {
+    index: c.callIndex,
+    step: c.step,
+    status: c.status,
+    provider: c.provider,
+    model: c.model,
+    attempts: c.attempts,
+    started_at: c.startedAt.toISOString(),
+    completed_at: isoOrNull(c.completedAt),
+    duration_ms: c.durationMs,
+    input_tokens: c.inputTokens,
+    output_tokens: c.outputTokens,
+    stop_reason: c.stopReason,
+    error: c.error,
+    content: (c.content ?? null) as Record<string, unknown>[] | null,
+    memory_ids: c.memoryIds,
+  };
+}
+
 export function toToolCallDto(t: ToolCallEntity): ToolCallDto {
   return {
     step: t.stepIndex,
+    model_call_index: t.modelCallIndex,
+    tool_use_id: t.toolUseId,
     skill_id: t.skillId,
     input: t.input as Record<string, unknown>,
     output: (t.output ?? null) as Record<string, unknown> | null,

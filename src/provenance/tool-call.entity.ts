@@ -22,6 +22,14 @@ export class ToolCallEntity {
   @Column({ name: 'step_index', type: 'integer' })
   stepIndex!: number;
 
+  /** The model call that asked for it (model-driven runs); null for planned steps. */
+  @Column({ name: 'model_call_index', type: 'integer', nullable: true })
+  modelCallIndex!: number | null;
+
+  /** The provider's id of the tool_use block it answers. */
+  @Column({ name: 'tool_use_id', type: 'varchar', length: 200, nullable: true })
+  toolUseId!: string | null;
+
   @Column({ name: 'skill_id', type: 'varchar', length: 100 })
   skillId!: string;
 

@@ -1,23 +1,27 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MemoryService } from '../memory/memory.service';
+import { AgentPlanner } from '../agents/agent-planner.enum';
+import { AgentsService } from '../agents/agents.service';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { Plan, PLANNER, Planner } from '../planner/planner';
 import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
-import { ToolCallStatus } from '../provenance/tool-call-status.enum';
-import { SkillError } from '../skills/skill';
 import { SkillRegistry } from '../skills/skill-registry';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { AgentLoop } from './agent-loop';
 import { retryDelayMs, runOutcome, StepOutcome, stepResumption } from './run-outcome';
 import { ClaimedRun, RunQueue } from './run-queue';
+import type { RunSettings } from './run-settings';
+import { RunsRepository } from './runs.repository';
+import { ToolSteps } from './tool-steps';
 
 /**
- * Executes one claimed run: plan (recorded before anything runs), then each step through the
- * skill registry. Every tool call is written ahead before the skill starts; a step that already
- * succeeded in an earlier attempt is not run again; an interrupted call that is not idempotent
- * is not repeated (the run ends partial instead).
+ * Executes one claimed run. The agent's settings are frozen into the run when it first starts;
+ * a `llm` run goes to the agent loop, a `rule-based` one is planned (the plan recorded before
+ * anything runs) and its steps executed in order: a step that already succeeded in an earlier
+ * attempt is not run again, and an interrupted call that is not idempotent is not repeated (the
+ * run ends partial instead).
  */
 @Injectable()
 export class RunExecutor {
@@ -29,13 +33,18 @@ export class RunExecutor {
     @Inject(PLANNER) private readonly planner: Planner,
     private readonly skills: SkillRegistry,
     private readonly provenance: ProvenanceService,
-    private readonly memory: MemoryService,
+    private readonly agents: AgentsService,
+    private readonly runs: RunsRepository,
     private readonly queue: RunQueue,
+    private readonly tools: ToolSteps,
+    private readonly loop: AgentLoop,
   ) {}
 
   async execute(run: ClaimedRun, owner: string, signal: AbortSignal): Promise<void> {
     try {
-      await this.executeSteps(run, owner, signal);
+      const settings = run.settings ?? (await this.snapshotSettings(run));
+      if (settings.planner === AgentPlanner.Llm) await this.loop.run(run, settings, owner, signal);
+      else await this.executePlan(run, owner, signal);
     } catch (error) {
       if (signal.aborted) return;
       if ((error as { driverError?: { code?: string } }).driverError?.code === '23503') {
@@ -64,7 +73,21 @@ export class RunExecutor {
     }
   }
 
-  private async executeSteps(run: ClaimedRun, owner: string, signal: AbortSignal): Promise<void> {
+  /** The agent's settings as they are when the run first starts; kept for every later attempt. */
+  private async snapshotSettings(run: ClaimedRun): Promise<RunSettings> {
+    const agent = await this.agents.findOrFail(this.dataSource.manager, run.agent_id);
+    const settings: RunSettings = {
+      planner: agent.planner,
+      instructions: agent.instructions,
+      models: agent.models,
+      skills: agent.skills,
+      max_steps: agent.maxSteps,
+    };
+    await this.runs.saveSettings(run.id, settings);
+    return settings;
+  }
+
+  private async executePlan(run: ClaimedRun, owner: string, signal: AbortSignal): Promise<void> {
     const plan = await this.planOnce(run);
     const problems = plan.steps
       .map((step, i) => (this.skills.has(step.skill) ? undefined : `step ${i}: unknown skill ${step.skill}`))
@@ -82,23 +105,21 @@ export class RunExecutor {
     for (const [index, step] of plan.steps.entries()) {
       if (signal.aborted) return;
       const previous = earlier.get(index);
-      const resumption = stepResumption(previous?.status, this.isIdempotent(step.skill, step.input));
+      const call = { run, step: index, skillId: step.skill, input: step.input };
+      const resumption = stepResumption(previous?.status, this.tools.isIdempotent(step.skill, step.input));
       if (resumption === 'reuse') {
         outcomes.push({ ok: true });
         continue;
       }
       if (resumption === 'refuse') {
         const error = `step ${index} (${step.skill}) was interrupted and is not idempotent; it was not repeated`;
-        await this.provenance.completeToolCall(run.id, index, {
-          status: ToolCallStatus.Failed,
-          error,
-          durationMs: previous ? Date.now() - previous.startedAt.getTime() : 0,
-        });
+        await this.tools.refuse(call, error, previous);
         outcomes.push({ ok: false, error });
         break;
       }
-      outcomes.push(await this.runStep(run, index, step.skill, step.input, signal));
+      const result = await this.tools.execute(call, signal);
       if (signal.aborted) return;
+      outcomes.push(result.ok ? { ok: true } : { ...result, error: `step ${index} (${step.skill}): ${result.error}` });
     }
 
     const outcome = runOutcome(outcomes, run.attempts, run.max_attempts);
@@ -113,11 +134,6 @@ export class RunExecutor {
     return retryDelayMs(attempt, this.config.runRetryBaseMs, this.config.runRetryMaxMs);
   }
 
-  private isIdempotent(skillId: string, input: Record<string, unknown>): boolean {
-    const skill = this.skills.get(skillId);
-    return skill.isIdempotent?.(input) ?? skill.manifest.side_effects !== 'non_idempotent';
-  }
-
   /** The plan of an earlier attempt is kept: a retried run does what was recorded. */
   private async planOnce(run: ClaimedRun): Promise<Plan> {
     const record = await this.provenance.find(run.id);
@@ -129,59 +145,5 @@ export class RunExecutor {
     });
     await this.provenance.recordPlan(run.id, plan);
     return plan;
-  }
-
-  private async runStep(
-    run: ClaimedRun,
-    index: number,
-    skillId: string,
-    rawInput: Record<string, unknown>,
-    signal: AbortSignal,
-  ): Promise<StepOutcome> {
-    const input = structuredClone(rawInput);
-    const inputProblems = this.skills.inputProblems(skillId, input);
-    await this.provenance.startToolCall(run.id, index, skillId, input);
-    const started = Date.now();
-    if (inputProblems) {
-      const error = `invalid input for ${skillId}: ${inputProblems}`;
-      await this.provenance.completeToolCall(run.id, index, { status: ToolCallStatus.Failed, error, durationMs: 0 });
-      return { ok: false, error };
-    }
-    try {
-      const result = await this.skills.get(skillId).execute(input, {
-        signal,
-        agentId: run.agent_id,
-        runId: run.id,
-        stepIndex: index,
-      });
-      const outputProblems = this.skills.outputProblems(skillId, result.output);
-      if (outputProblems) throw new SkillError(`${skillId} returned an invalid output: ${outputProblems}`);
-      await this.dataSource.transaction(async (m) => {
-        await this.provenance.completeToolCall(
-          run.id,
-          index,
-          { status: ToolCallStatus.Succeeded, output: result.output, durationMs: Date.now() - started },
-          m,
-        );
-        if (result.memory) {
-          await this.memory.recordForStep(m, { agentId: run.agent_id, runId: run.id, stepIndex: index }, result.memory);
-        }
-      });
-      return { ok: true };
-    } catch (error) {
-      const cancelled = signal.aborted;
-      const message = error instanceof Error ? error.message : String(error);
-      await this.provenance.completeToolCall(run.id, index, {
-        status: cancelled ? ToolCallStatus.Cancelled : ToolCallStatus.Failed,
-        error: cancelled ? 'cancelled' : message,
-        durationMs: Date.now() - started,
-      });
-      return {
-        ok: false,
-        error: `step ${index} (${skillId}): ${message}`,
-        // A failed call is tried again with the run only if repeating it is harmless.
-        retryable: error instanceof SkillError && error.retryable && this.isIdempotent(skillId, input),
-      };
-    }
   }
 }

@@ -16,6 +16,7 @@ const TERMINAL: ReadonlySet<RunStatus> = new Set([
 export class RunMetrics {
   private readonly finished: Counter<'status'>;
   private readonly retried: Counter;
+  private readonly modelWaits: Counter;
   private readonly pickup: Histogram;
   private readonly reclaimedLeases: Counter;
   readonly inFlight: Gauge;
@@ -29,6 +30,10 @@ export class RunMetrics {
     this.retried = metrics.counter({
       name: 'aos_runs_retried_total',
       help: 'Runs put back to pending for a later attempt by this instance',
+    });
+    this.modelWaits = metrics.counter({
+      name: 'aos_runs_waiting_for_model_total',
+      help: 'Times a run went back to the queue because no model provider answered',
     });
     this.pickup = metrics.histogram({
       name: 'aos_run_pickup_seconds',
@@ -82,6 +87,10 @@ export class RunMetrics {
       if (TERMINAL.has(status)) this.finished.inc({ status });
       else if (status === RunStatus.Pending) this.retried.inc();
     }
+  }
+
+  waitingForModel(): void {
+    this.modelWaits.inc();
   }
 
   claimed(runs: { waited_ms: number }[]): void {

@@ -1,6 +1,6 @@
 import { RunStatus } from '../provenance/run-status.enum';
 import { ToolCallStatus } from '../provenance/tool-call-status.enum';
-import { retryDelayMs, runOutcome, stepResumption } from './run-outcome';
+import { loopStepResumption, modelWait, retryDelayMs, runOutcome, stepResumption } from './run-outcome';
 
 describe('stepResumption', () => {
   it.each([
@@ -53,5 +53,44 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(3, 1000, 60_000, () => 0)).toBe(4000);
     expect(retryDelayMs(20, 1000, 60_000, () => 0)).toBe(60_000);
     expect(retryDelayMs(2, 1000, 60_000, () => 1)).toBe(2400);
+  });
+});
+
+describe('loopStepResumption', () => {
+  it.each([
+    [undefined, false, 'execute'],
+    [ToolCallStatus.Succeeded, false, 'reuse'],
+    [ToolCallStatus.Failed, false, 'reuse'],
+    [ToolCallStatus.Failed, true, 'reuse'],
+    [ToolCallStatus.Running, true, 'execute'],
+    [ToolCallStatus.Running, false, 'refuse'],
+    [ToolCallStatus.Cancelled, false, 'refuse'],
+  ])('a tool call last %s (idempotent: %s) → %s', (previous, idempotent, expected) => {
+    expect(loopStepResumption(previous, idempotent)).toBe(expected);
+  });
+});
+
+describe('modelWait', () => {
+  const limits = { maxWaitMs: 60_000, baseMs: 1_000, maxMs: 20_000 };
+  const now = new Date('2026-11-27T10:00:00Z');
+
+  it('waits with exponential backoff from the first failure', () => {
+    expect(modelWait(null, 0, now, limits, () => 0)).toEqual({
+      giveUp: false,
+      retryAt: new Date(now.getTime() + 1_000),
+    });
+    expect(modelWait(new Date(now.getTime() - 5_000), 3, now, limits, () => 0)).toEqual({
+      giveUp: false,
+      retryAt: new Date(now.getTime() + 8_000),
+    });
+  });
+
+  it('never schedules past the deadline, and gives up once it is reached', () => {
+    const since = new Date(now.getTime() - 55_000);
+    expect(modelWait(since, 10, now, limits, () => 0)).toEqual({
+      giveUp: false,
+      retryAt: new Date(now.getTime() + 5_000),
+    });
+    expect(modelWait(new Date(now.getTime() - 60_000), 10, now, limits)).toEqual({ giveUp: true, waitedMs: 60_000 });
   });
 });

@@ -57,3 +57,38 @@ export function runOutcome(outcomes: StepOutcome[], attempt: number, maxAttempts
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
   return Math.min(baseMs * 2 ** Math.max(attempt - 1, 0), maxMs) * (1 + random() * 0.2);
 }
+
+/**
+ * In the agent loop a finished tool call, succeeded or failed, is part of the conversation: a
+ * replayed run hands the model the same result again (`reuse`). An interrupted call is executed
+ * again when that is harmless, else `refuse`d (the model is told it was not repeated).
+ */
+export function loopStepResumption(
+  previous: ToolCallStatus | undefined,
+  idempotent: boolean,
+): 'reuse' | 'execute' | 'refuse' {
+  if (previous === ToolCallStatus.Succeeded || previous === ToolCallStatus.Failed) return 'reuse';
+  const interrupted = previous === ToolCallStatus.Running || previous === ToolCallStatus.Cancelled;
+  return interrupted && !idempotent ? 'refuse' : 'execute';
+}
+
+/**
+ * What a run does when no model provider answered: wait in the queue with exponential backoff and
+ * jitter (`waits` = how many times it already did), or give up once it has waited `maxWaitMs`
+ * since the first failure.
+ */
+export function modelWait(
+  waitingSince: Date | null,
+  waits: number,
+  now: Date,
+  limits: { maxWaitMs: number; baseMs: number; maxMs: number },
+  random = Math.random,
+): { giveUp: true; waitedMs: number } | { giveUp: false; retryAt: Date } {
+  const since = waitingSince ?? now;
+  const waitedMs = now.getTime() - since.getTime();
+  if (waitedMs >= limits.maxWaitMs) return { giveUp: true, waitedMs };
+  const delay = retryDelayMs(waits + 1, limits.baseMs, limits.maxMs, random);
+  // Never past the deadline by more than one last try.
+  const retryAt = Math.min(now.getTime() + delay, since.getTime() + limits.maxWaitMs);
+  return { giveUp: false, retryAt: new Date(retryAt) };
+}

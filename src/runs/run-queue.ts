@@ -7,6 +7,7 @@ import { ProvenanceService, RunTransition } from '../provenance/provenance.servi
 import { RunStatus } from '../provenance/run-status.enum';
 import { RunMetrics } from './run-metrics';
 import { LAPSED_LEASE, READY_RUN } from './run-queue.sql';
+import type { RecalledMemory, RunSettings } from './run-settings';
 
 /** Channel a worker LISTENs on: a run may be ready to claim (payload unused). */
 export const RUN_READY_CHANNEL = 'aos_run_ready';
@@ -22,10 +23,14 @@ export interface ClaimedRun {
   max_attempts: number;
   /** How long it waited to be claimed since it became ready (created, or its retry time came). */
   waited_ms: number;
+  /** Null until the run first starts (the executor snapshots the agent's settings then). */
+  settings: RunSettings | null;
+  context: RecalledMemory[] | null;
+  input_tokens: number;
+  output_tokens: number;
+  model_wait_since: Date | null;
+  model_waits: number;
 }
-
-/** What every transition returns, for provenance to mirror. */
-const TRANSITION = 'id, status, error_message, completed_at';
 
 export interface Candidate {
   id: string;
@@ -79,7 +84,7 @@ export class RunQueue {
    */
   async claim(owner: string, leaseMs: number, limit: number): Promise<ClaimedRun[]> {
     if (limit <= 0) return [];
-    return this.dataSource.transaction(async (m) => {
+    const claimed = await this.dataSource.transaction(async (m): Promise<ClaimedRun[]> => {
       // Agents already at their limit are left out by joining the (small) set of running runs,
       // instead of counting per candidate row; a scan of a few times `limit` rows lets several
       // runs of one agent and of many agents be taken in one go.
@@ -100,14 +105,21 @@ export class RunQueue {
       const picked = admitRuns(candidates, limit);
       if (picked.length === 0) return [];
 
-      // Under each agent's lock, a fresh count sees every claim committed before it. An agent
-      // whose lock another instance holds right now is skipped until the next round.
+      // Lock first, count after, in two statements: a statement sees the database as it was when
+      // the statement began, so a count in the locking statement could miss a claim that another
+      // instance committed (releasing the lock) while this one waited. An agent whose lock another
+      // instance holds right now is skipped until the next round.
+      const locked = await m.query<{ agent_id: string }[]>(
+        `SELECT l.agent_id FROM unnest($1::uuid[]) AS l(agent_id)
+          WHERE pg_try_advisory_xact_lock(hashtextextended(l.agent_id::text, 0))`,
+        [[...new Set(picked.map((c) => c.agent_id))]],
+      );
+      if (locked.length === 0) return [];
       const recounted = await m.query<{ agent_id: string; running: number }[]>(
         `SELECT l.agent_id,
                 (SELECT count(*)::int FROM runs x WHERE x.agent_id = l.agent_id AND x.status = 'running') AS running
-           FROM unnest($1::uuid[]) AS l(agent_id)
-          WHERE pg_try_advisory_xact_lock(hashtextextended(l.agent_id::text, 0))`,
-        [[...new Set(picked.map((c) => c.agent_id))]],
+           FROM unnest($1::uuid[]) AS l(agent_id)`,
+        [locked.map((l) => l.agent_id)],
       );
       const running = new Map(recounted.map((c) => [c.agent_id, c.running]));
       const ids = admitRuns(
@@ -116,19 +128,17 @@ export class RunQueue {
       );
       if (ids.length === 0) return [];
 
-      const claimed = returnedRows(
-        await m.query<(ClaimedRun & RunTransition)[] | [(ClaimedRun & RunTransition)[], number]>(
-          `UPDATE runs SET status = 'running', attempts = attempts + 1, lease_owner = $2,
-                  lease_expires_at = now() + $3 * interval '1 millisecond',
-                  started_at = coalesce(started_at, now()), updated_at = now()
-            WHERE id = ANY($1::uuid[])
-            RETURNING ${TRANSITION}, agent_id, goal, priority, attempts, max_attempts,
-                      (extract(epoch FROM now() - greatest(available_at, created_at)) * 1000)::float8 AS waited_ms`,
-          [ids.map((c) => c.id), owner, leaseMs],
-        ),
+      const claimed = await this.transition<ClaimedRun>(
+        m,
+        `UPDATE runs r SET status = 'running', attempts = attempts + 1, lease_owner = $2,
+                lease_expires_at = now() + $3 * interval '1 millisecond',
+                started_at = coalesce(started_at, now()), updated_at = now()
+          WHERE id = ANY($1::uuid[])`,
+        [ids.map((c) => c.id), owner, leaseMs],
+        `agent_id, goal, priority, attempts, max_attempts, settings, context, input_tokens, output_tokens,
+         model_wait_since, model_waits,
+         (extract(epoch FROM now() - greatest(available_at, created_at)) * 1000)::float8 AS waited_ms`,
       );
-      await this.provenance.recordRunTransitions(m, claimed);
-      this.metrics.claimed(claimed);
       // In queue order (UPDATE ... RETURNING keeps none), so the best runs start first.
       const order = new Map(ids.map((c, i) => [c.id, i]));
       claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
@@ -140,8 +150,16 @@ export class RunQueue {
         attempts: r.attempts,
         max_attempts: r.max_attempts,
         waited_ms: Math.max(0, r.waited_ms),
+        settings: r.settings,
+        context: r.context,
+        input_tokens: r.input_tokens,
+        output_tokens: r.output_tokens,
+        model_wait_since: r.model_wait_since,
+        model_waits: r.model_waits,
       }));
     });
+    this.metrics.claimed(claimed);
+    return claimed;
   }
 
   /** Extends the leases this worker still holds; returns the ids it no longer holds. */
@@ -164,40 +182,67 @@ export class RunQueue {
   async finish(
     owner: string,
     runId: string,
-    outcome: { status: RunStatus; errorMessage: string | null; retryAt?: Date },
+    outcome: { status: RunStatus; errorMessage: string | null; retryAt?: Date; result?: string | null },
+    writes?: {
+      /** Before the run's row is touched: locks the caller needs first (lock order). */
+      before?: (m: EntityManager) => Promise<void>;
+      /** After the transition, when this worker still held the run: what commits with it. */
+      after?: (m: EntityManager) => Promise<void>;
+    },
   ): Promise<boolean> {
-    return this.dataSource.transaction(async (m) => {
-      const rows = returnedRows(
-        await m.query<RunTransition[] | [RunTransition[], number]>(
-          `UPDATE runs SET status = $3, error_message = $4, lease_owner = NULL, lease_expires_at = NULL,
-                  completed_at = CASE WHEN $5::timestamptz IS NULL THEN now() END,
-                  available_at = coalesce($5, available_at), updated_at = now()
-            WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING ${TRANSITION}`,
-          [runId, owner, outcome.status, outcome.errorMessage, outcome.retryAt ?? null],
-        ),
+    const rows = await this.dataSource.transaction(async (m) => {
+      if (writes?.before) await writes.before(m);
+      const ended = await this.transition(
+        m,
+        `UPDATE runs r SET status = $3, error_message = $4, lease_owner = NULL, lease_expires_at = NULL,
+                completed_at = CASE WHEN $5::timestamptz IS NULL THEN now() END,
+                available_at = coalesce($5, available_at), result = coalesce($6, result), updated_at = now()
+          WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+        [runId, owner, outcome.status, outcome.errorMessage, outcome.retryAt ?? null, outcome.result ?? null],
       );
-      if (rows.length === 0) return false;
-      await this.provenance.recordRunTransitions(m, rows);
-      this.metrics.transitions(rows);
+      if (ended.length === 0) return ended;
+      if (writes?.after) await writes.after(m);
       // A retry is ready later; a finished run frees a slot of its agent, maybe on another instance.
       await this.notifyReady(m);
-      return true;
+      return ended;
     });
+    this.metrics.transitions(rows);
+    return rows.length > 0;
+  }
+
+  /**
+   * Every model provider failed in a way that may pass: the run goes back to pending until
+   * `retryAt`. Waiting for a model is not a failed attempt (attempts are not counted), but the
+   * wait is remembered (`model_wait_since`, `model_waits`) so it stays bounded.
+   */
+  async waitForModel(owner: string, runId: string, wait: { retryAt: Date; errorMessage: string }): Promise<boolean> {
+    const rows = await this.dataSource.transaction(async (m) => {
+      const waiting = await this.transition(
+        m,
+        `UPDATE runs r SET status = 'pending', error_message = $3, attempts = greatest(attempts - 1, 0),
+                model_wait_since = coalesce(model_wait_since, now()), model_waits = model_waits + 1,
+                lease_owner = NULL, lease_expires_at = NULL, available_at = $4, updated_at = now()
+          WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+        [runId, owner, wait.errorMessage, wait.retryAt],
+      );
+      if (waiting.length > 0) await this.notifyReady(m);
+      return waiting;
+    });
+    if (rows.length > 0) this.metrics.waitingForModel();
+    return rows.length > 0;
   }
 
   /** Gives runs back to the queue at shutdown; releasing is not a failed attempt. */
   async release(owner: string, runIds: string[]): Promise<void> {
     if (runIds.length === 0) return;
     await this.dataSource.transaction(async (m) => {
-      const rows = returnedRows(
-        await m.query<RunTransition[] | [RunTransition[], number]>(
-          `UPDATE runs SET status = 'pending', attempts = greatest(attempts - 1, 0), lease_owner = NULL,
-                  lease_expires_at = NULL, available_at = now(), updated_at = now()
-            WHERE id = ANY($1::uuid[]) AND lease_owner = $2 AND status = 'running' RETURNING ${TRANSITION}`,
-          [runIds, owner],
-        ),
+      await this.transition(
+        m,
+        `UPDATE runs r SET status = 'pending', attempts = greatest(attempts - 1, 0), lease_owner = NULL,
+                lease_expires_at = NULL, available_at = now(), updated_at = now()
+          WHERE id = ANY($1::uuid[]) AND lease_owner = $2 AND status = 'running'`,
+        [runIds, owner],
       );
-      await this.provenance.recordRunTransitions(m, rows);
       await this.notifyReady(m);
     });
   }
@@ -207,51 +252,70 @@ export class RunQueue {
    * back to pending while it has attempts left, else it fails. Returns how many were reclaimed.
    */
   async reclaimExpired(): Promise<number> {
-    return this.dataSource.transaction(async (m) => {
-      const rows = returnedRows(
-        await m.query<RunTransition[] | [RunTransition[], number]>(
-          `WITH expired AS (
-             SELECT id FROM runs WHERE ${LAPSED_LEASE} FOR UPDATE SKIP LOCKED
-           )
-           UPDATE runs r SET
-             status = CASE WHEN r.attempts < r.max_attempts THEN 'pending'::run_status ELSE 'failed'::run_status END,
-             error_message = CASE WHEN r.attempts < r.max_attempts THEN NULL
-                                  ELSE 'worker lost (lease expired) on each of ' || r.attempts || ' attempts' END,
-             completed_at = CASE WHEN r.attempts < r.max_attempts THEN NULL ELSE now() END,
-             lease_owner = NULL, lease_expires_at = NULL, available_at = now(), updated_at = now()
-           FROM expired WHERE r.id = expired.id
-           RETURNING r.id, r.status, r.error_message, r.completed_at`,
-        ),
+    const rows = await this.dataSource.transaction(async (m) => {
+      const reclaimed = await this.transition(
+        m,
+        `WITH expired AS (
+           SELECT id FROM runs WHERE ${LAPSED_LEASE} FOR UPDATE SKIP LOCKED
+         )
+         UPDATE runs r SET
+           status = CASE WHEN r.attempts < r.max_attempts THEN 'pending'::run_status ELSE 'failed'::run_status END,
+           error_message = CASE WHEN r.attempts < r.max_attempts THEN NULL
+                                ELSE 'worker lost (lease expired) on each of ' || r.attempts || ' attempts' END,
+           completed_at = CASE WHEN r.attempts < r.max_attempts THEN NULL ELSE now() END,
+           lease_owner = NULL, lease_expires_at = NULL, available_at = now(), updated_at = now()
+         FROM expired WHERE r.id = expired.id`,
+        [],
       );
-      await this.provenance.recordRunTransitions(m, rows);
-      this.metrics.reclaimed(rows.length);
-      this.metrics.transitions(rows.filter((r) => r.status === RunStatus.Failed));
-      if (rows.length > 0) await this.notifyReady(m);
-      return rows.length;
+      if (reclaimed.length > 0) await this.notifyReady(m);
+      return reclaimed;
     });
+    this.metrics.reclaimed(rows.length);
+    this.metrics.transitions(rows.filter((r) => r.status === RunStatus.Failed));
+    return rows.length;
   }
 
   /**
    * Cancels an agent's pending and running runs (or one run) inside the caller's transaction.
    * Workers executing one of them hear it on RUN_CANCEL_CHANNEL when that transaction commits.
+   * (Counted in metrics before that commit: the caller's transaction is not this queue's to watch.)
    */
   async cancel(m: EntityManager, where: { agentId: string; runId?: string }, reason: string): Promise<string[]> {
-    const rows = returnedRows(
-      await m.query<RunTransition[] | [RunTransition[], number]>(
-        `UPDATE runs SET status = 'cancelled', error_message = $3, completed_at = now(),
-                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-          WHERE agent_id = $1 AND ($2::uuid IS NULL OR id = $2) AND status IN ('pending', 'running')
-          RETURNING ${TRANSITION}`,
-        [where.agentId, where.runId ?? null, reason],
-      ),
+    const rows = await this.transition(
+      m,
+      `UPDATE runs r SET status = 'cancelled', error_message = $3, completed_at = now(),
+              lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE agent_id = $1 AND ($2::uuid IS NULL OR id = $2) AND status IN ('pending', 'running')`,
+      [where.agentId, where.runId ?? null, reason],
     );
     if (rows.length === 0) return [];
-    await this.provenance.recordRunTransitions(m, rows);
     this.metrics.transitions(rows);
     const ids = rows.map((r) => r.id);
     await m.query(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', id) FROM unnest($1::text[]) AS id`, [ids]);
     await this.notifyReady(m);
     return ids;
+  }
+
+  /**
+   * The one way a run's status changes: `update` (an `UPDATE runs r`, without RETURNING) gets the
+   * new status back and provenance mirrors it in the same transaction. A new transition written
+   * through here cannot leave provenance behind.
+   */
+  private async transition<R = RunTransition>(
+    m: EntityManager,
+    update: string,
+    params: unknown[],
+    alsoReturning?: string,
+  ): Promise<(R & RunTransition)[]> {
+    const returning = `r.id, r.status, r.error_message, r.completed_at${alsoReturning ? `, ${alsoReturning}` : ''}`;
+    const rows = returnedRows(
+      await m.query<(R & RunTransition)[] | [(R & RunTransition)[], number]>(
+        `${update} RETURNING ${returning}`,
+        params,
+      ),
+    );
+    await this.provenance.recordRunTransitions(m, rows);
+    return rows;
   }
 
   async notifyReady(m: EntityManager = this.dataSource.manager): Promise<void> {

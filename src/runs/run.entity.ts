@@ -13,6 +13,7 @@ import {
 import { AgentEntity } from '../agents/agent.entity';
 import { ProvenanceEntity } from '../provenance/provenance.entity';
 import { RunStatus } from '../provenance/run-status.enum';
+import type { RecalledMemory, RunSettings } from './run-settings';
 
 /**
  * A goal being worked on, and its place in the durable queue: a pending run is a job, claimed by
@@ -70,6 +71,35 @@ export class RunEntity {
 
   @Column({ name: 'error_message', type: 'text', nullable: true })
   errorMessage!: string | null;
+
+  /** The agent settings the run used, snapshotted when it first started. */
+  @Column({ type: 'jsonb', nullable: true })
+  settings!: RunSettings | null;
+
+  /** The memories recalled into a model-driven run's context, as they were (replay needs them). */
+  @Column({ type: 'jsonb', nullable: true })
+  context!: RecalledMemory[] | null;
+
+  /** The model's final answer. */
+  @Column({ type: 'text', nullable: true })
+  result!: string | null;
+
+  @Column({ name: 'model_calls', type: 'integer', default: 0 })
+  modelCalls!: number;
+
+  @Column({ name: 'input_tokens', type: 'integer', default: 0 })
+  inputTokens!: number;
+
+  @Column({ name: 'output_tokens', type: 'integer', default: 0 })
+  outputTokens!: number;
+
+  /** Since when every model provider has failed for this run (null while they answer). */
+  @Column({ name: 'model_wait_since', type: 'timestamptz', precision: 3, nullable: true })
+  modelWaitSince!: Date | null;
+
+  /** How many times in a row it went back to the queue to wait for a model (its backoff exponent). */
+  @Column({ name: 'model_waits', type: 'integer', default: 0 })
+  modelWaits!: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { MemoryModule } from '../memory/memory.module';
+import { ModelsModule } from '../models/models.module';
 import { PlannerModule } from '../planner/planner.module';
 import { ProvenanceModule } from '../provenance/provenance.module';
 import { SkillsModule } from '../skills/skills.module';
+import { AgentLoop } from './agent-loop';
 import { RunExecutor } from './run-executor';
 import { RunMetrics } from './run-metrics';
 import { RunQueue } from './run-queue';
@@ -11,10 +13,11 @@ import { RunWorker } from './run-worker';
 import { RunsController } from './runs.controller';
 import { RunsRepository } from './runs.repository';
 import { RunsService } from './runs.service';
+import { ToolSteps } from './tool-steps';
 
 @Module({
-  imports: [AgentsModule, MemoryModule, PlannerModule, ProvenanceModule, SkillsModule],
+  imports: [AgentsModule, MemoryModule, ModelsModule, PlannerModule, ProvenanceModule, SkillsModule],
   controllers: [RunsController],
-  providers: [RunsService, RunsRepository, RunMetrics, RunQueue, RunExecutor, RunWorker],
+  providers: [RunsService, RunsRepository, RunMetrics, RunQueue, ToolSteps, AgentLoop, RunExecutor, RunWorker],
 })
 export class RunsModule {}

@@ -5,6 +5,7 @@ import { findPage, PageQueryDto } from '../common/pagination';
 import { pgPoolOf } from '../database/pg-pool';
 import type { RunStatus } from '../provenance/run-status.enum';
 import { RunEntity } from './run.entity';
+import type { RecalledMemory, RunSettings } from './run-settings';
 import { READY_RUN } from './run-queue.sql';
 
 /**
@@ -47,6 +48,35 @@ export class RunsRepository {
       .where('run.agent_id = :agentId', { agentId });
     if (query.status) qb.andWhere('run.status = :status', { status: query.status });
     return findPage(qb, query);
+  }
+
+  /** The agent settings a run uses, frozen at its first start. */
+  async saveSettings(runId: string, settings: RunSettings): Promise<void> {
+    await pgPoolOf(this.dataSource).query('UPDATE runs SET settings = $2 WHERE id = $1', [
+      runId,
+      JSON.stringify(settings),
+    ]);
+  }
+
+  /** The memories recalled into a model-driven run's context, kept as they were. */
+  async saveContext(runId: string, context: RecalledMemory[]): Promise<void> {
+    await pgPoolOf(this.dataSource).query('UPDATE runs SET context = $2 WHERE id = $1', [
+      runId,
+      JSON.stringify(context),
+    ]);
+  }
+
+  /**
+   * One answered model call: adds its tokens to the run and ends any wait for a model, in the
+   * caller's transaction.
+   */
+  async addUsage(m: EntityManager, runId: string, usage: { inputTokens: number; outputTokens: number }): Promise<void> {
+    await m.query(
+      `UPDATE runs SET model_calls = model_calls + 1, input_tokens = input_tokens + $2, output_tokens = output_tokens + $3,
+              model_wait_since = NULL, model_waits = 0
+        WHERE id = $1`,
+      [runId, usage.inputTokens, usage.outputTokens],
+    );
   }
 
   /** The run's status, its row locked for the caller's transaction; undefined when it is not the agent's. */

@@ -7,7 +7,7 @@ import { AgentsService } from '../agents/agents.service';
 import { InvalidInputError } from '../common/domain-error';
 import { isoOrNull } from '../common/iso-date';
 import { Page } from '../common/pagination';
-import { ProvenanceService, toToolCallDto } from '../provenance/provenance.service';
+import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -116,12 +116,12 @@ export class RunsService implements OnModuleInit {
     // Both rows go together; a concurrent delete of the agent can take them between the reads.
     const record = await this.provenance.find(runId);
     if (!record) throw new RunNotFoundError(runId);
-    const toolCalls = await this.provenance.toolCalls(runId);
     return {
       ...toSummary(run),
+      settings: run.settings,
       planner: record.planner,
       plan: record.plan as RunDto['plan'],
-      tool_calls: toolCalls.map(toToolCallDto),
+      ...(await this.provenance.steps(runId)),
     };
   }
 
@@ -154,5 +154,7 @@ function toSummary(run: RunEntity): RunSummaryDto {
     created_at: run.createdAt.toISOString(),
     started_at: isoOrNull(run.startedAt),
     completed_at: isoOrNull(run.completedAt),
+    result: run.result,
+    usage: { model_calls: run.modelCalls, input_tokens: run.inputTokens, output_tokens: run.outputTokens },
   };
 }

@@ -21,6 +21,21 @@ export interface SkillContext {
   agentId: string;
   runId: string;
   stepIndex: number;
+  /** The agent's memory, searchable; given by the executor so skills do not depend on the memory module. */
+  memory: MemoryAccess;
+}
+
+export interface RecalledItem {
+  id: string;
+  memory_type: MemoryType;
+  text: string;
+  created_at: string;
+  rank: number;
+}
+
+export interface MemoryAccess {
+  /** Ranked full-text search of this agent's memories (best first, at most `limit`). */
+  recall(query: string, options: { memoryType?: MemoryType; limit: number }): Promise<RecalledItem[]>;
 }
 
 /** A memory the step leaves behind; the executor stores it together with the step's result. */

@@ -1,13 +1,14 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { HttpCallSkill } from './http-call/http-call.skill';
+import { MemoryRecallSkill } from './memory-recall/memory-recall.skill';
 import { MemoryWriteSkill } from './memory-write/memory-write.skill';
 import { SKILLS } from './skill';
 import { SkillRegistry } from './skill-registry';
 import { SkillsController } from './skills.controller';
 
 /** Built-in skills. Adding one: its folder, and one entry here. */
-const BUILT_IN_SKILLS = [HttpCallSkill, MemoryWriteSkill];
+const BUILT_IN_SKILLS = [HttpCallSkill, MemoryRecallSkill, MemoryWriteSkill];
 
 @Module({
   // A private axios instance: the skill installs retry interceptors on it.

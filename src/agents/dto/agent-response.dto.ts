@@ -1,7 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination';
+import { AgentPlanner } from '../agent-planner.enum';
 import { AgentStatus } from '../agent-status.enum';
 import type { AgentEntity } from '../agent.entity';
+import { AgentModelsDto } from './agent-settings.dto';
+
+export class UsageDto {
+  @ApiProperty({ type: 'integer', description: 'Model calls made' })
+  model_calls!: number;
+
+  @ApiProperty({ type: 'integer' })
+  input_tokens!: number;
+
+  @ApiProperty({ type: 'integer' })
+  output_tokens!: number;
+}
 
 export class AgentResponseDto {
   @ApiProperty({ format: 'uuid' })
@@ -16,6 +29,28 @@ export class AgentResponseDto {
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 100 })
   max_concurrent_runs!: number;
 
+  @ApiProperty({ enum: AgentPlanner, enumName: 'AgentPlanner' })
+  planner!: AgentPlanner;
+
+  @ApiProperty({ type: String, nullable: true, description: 'System prompt of its model-driven runs' })
+  instructions!: string | null;
+
+  @ApiProperty({ type: AgentModelsDto, nullable: true, description: 'Per-provider model overrides' })
+  models!: AgentModelsDto | null;
+
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'Skill allow-list; null allows every skill, including skills added later',
+  })
+  skills!: string[] | null;
+
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100, description: 'Model calls per run' })
+  max_steps!: number;
+
+  @ApiProperty({ type: UsageDto, description: 'Model usage of all its runs to date' })
+  usage!: UsageDto;
+
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 
@@ -28,6 +63,16 @@ export class AgentResponseDto {
       name: agent.name,
       status: agent.status,
       max_concurrent_runs: agent.maxConcurrentRuns,
+      planner: agent.planner,
+      instructions: agent.instructions,
+      models: agent.models,
+      skills: agent.skills,
+      max_steps: agent.maxSteps,
+      usage: {
+        model_calls: Number(agent.modelCalls),
+        input_tokens: Number(agent.inputTokens),
+        output_tokens: Number(agent.outputTokens),
+      },
       created_at: agent.createdAt.toISOString(),
       updated_at: agent.updatedAt.toISOString(),
     };

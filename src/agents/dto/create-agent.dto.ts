@@ -1,11 +1,12 @@
 import { OptionalField } from '../../common/optional-field.decorator';
+import { AgentSettingsDto } from './agent-settings.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
-export class CreateAgentDto {
+export class CreateAgentDto extends AgentSettingsDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'research-assistant' })
   @Transform(trim)
   @IsString()

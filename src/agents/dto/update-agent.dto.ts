@@ -3,10 +3,11 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEnum, IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { AgentStatus } from '../agent-status.enum';
+import { AgentSettingsDto } from './agent-settings.dto';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
-export class UpdateAgentDto {
+export class UpdateAgentDto extends AgentSettingsDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
   @OptionalField()
   @Transform(trim)

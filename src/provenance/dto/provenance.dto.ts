@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination';
+import { ModelCallStatus } from '../model-call-status.enum';
 import { ToolCallStatus } from '../tool-call-status.enum';
 import { RunStatus } from '../run-status.enum';
 
@@ -11,9 +12,71 @@ export class PlanStepDto {
   input!: Record<string, unknown>;
 }
 
-export class ToolCallDto {
-  @ApiProperty({ type: 'integer', description: 'Index of the plan step (0-based)' })
+export class ModelCallDto {
+  @ApiProperty({ type: 'integer', description: "0 for the run's first model call, 1 for the next …" })
+  index!: number;
+
+  @ApiProperty({ type: 'integer', description: 'Position in the run, one numbering shared with tool calls' })
   step!: number;
+
+  @ApiProperty({ enum: ModelCallStatus, enumName: 'ModelCallStatus' })
+  status!: ModelCallStatus;
+
+  @ApiProperty({ type: String, nullable: true, example: 'anthropic', description: 'The provider that answered' })
+  provider!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'claude-sonnet-5-5' })
+  model!: string | null;
+
+  @ApiProperty({ type: 'integer', description: 'Times it was requested (waiting for a model or a crash adds one)' })
+  attempts!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  started_at!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  completed_at!: string | null;
+
+  @ApiProperty({ type: 'integer', nullable: true })
+  duration_ms!: number | null;
+
+  @ApiProperty({ type: 'integer', nullable: true })
+  input_tokens!: number | null;
+
+  @ApiProperty({ type: 'integer', nullable: true })
+  output_tokens!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'tool_use', description: "The provider's stop reason" })
+  stop_reason!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Why the call failed (every provider tried)' })
+  error!: string | null;
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+    nullable: true,
+    description:
+      'The response: `{type: "text", text}` and `{type: "tool_use", id, name, input}` blocks, the same for every provider',
+  })
+  content!: Record<string, unknown>[] | null;
+
+  @ApiProperty({ type: [String], description: 'Ids of the memories recalled into its context' })
+  memory_ids!: string[];
+}
+
+export class ToolCallDto {
+  @ApiProperty({
+    type: 'integer',
+    description: 'Position in the run: the plan step, or after the model call that asked for it',
+  })
+  step!: number;
+
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Index of the model call that asked for it' })
+  model_call_index!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, description: "The provider's tool_use id it answers" })
+  tool_use_id!: string | null;
 
   @ApiProperty({ example: 'http_call' })
   skill_id!: string;
@@ -73,7 +136,10 @@ export class ProvenanceSummaryDto {
 }
 
 export class ProvenanceDto extends ProvenanceSummaryDto {
-  @ApiProperty({ type: [ToolCallDto] })
+  @ApiProperty({ type: [ModelCallDto], description: 'Model calls in order (empty for a rule-based run)' })
+  model_calls!: ModelCallDto[];
+
+  @ApiProperty({ type: [ToolCallDto], description: 'Tool calls in step order' })
   tool_calls!: ToolCallDto[];
 }
 

@@ -3,7 +3,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { PageOf, PageQueryDto } from '../../common/pagination';
-import { PlanStepDto, ToolCallDto } from '../../provenance/dto/provenance.dto';
+import { AgentPlanner } from '../../agents/agent-planner.enum';
+import { UsageDto } from '../../agents/dto/agent-response.dto';
+import { AgentModelsDto } from '../../agents/dto/agent-settings.dto';
+import { ModelCallDto, PlanStepDto, ToolCallDto } from '../../provenance/dto/provenance.dto';
 import { RunStatus } from '../../provenance/run-status.enum';
 
 export const MAX_GOAL_LENGTH = 10_000;
@@ -61,16 +64,53 @@ export class RunSummaryDto {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   completed_at!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: "A model-driven run's final answer" })
+  result!: string | null;
+
+  @ApiProperty({ type: UsageDto, description: 'Model calls and tokens of this run' })
+  usage!: UsageDto;
+}
+
+export class RunSettingsDto {
+  @ApiProperty({ enum: AgentPlanner, enumName: 'AgentPlanner' })
+  planner!: AgentPlanner;
+
+  @ApiProperty({ type: String, nullable: true })
+  instructions!: string | null;
+
+  @ApiProperty({ type: AgentModelsDto, nullable: true })
+  models!: AgentModelsDto | null;
+
+  @ApiProperty({ type: [String], nullable: true, description: 'Skill allow-list; null: every skill' })
+  skills!: string[] | null;
+
+  @ApiProperty({ type: 'integer' })
+  max_steps!: number;
 }
 
 export class RunDto extends RunSummaryDto {
-  @ApiProperty({ type: String, nullable: true, example: 'rule-based@1' })
+  @ApiProperty({
+    type: RunSettingsDto,
+    nullable: true,
+    description: "The agent's settings as they were when the run first started (null until then)",
+  })
+  settings!: RunSettingsDto | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'rule-based@1', description: 'Which planner made the plan' })
   planner!: string | null;
 
-  @ApiProperty({ type: [PlanStepDto], nullable: true, description: 'Null until the run is planned' })
+  @ApiProperty({
+    type: [PlanStepDto],
+    nullable: true,
+    description: 'A rule-based run’s plan; null until planned, and for model-driven runs',
+  })
   plan!: PlanStepDto[] | null;
 
-  @ApiProperty({ type: [ToolCallDto] })
+  @ApiProperty({ type: [ModelCallDto], description: 'Model calls in order (model-driven runs)' })
+  model_calls!: ModelCallDto[];
+
+  @ApiProperty({ type: [ToolCallDto], description: 'Tool calls in step order' })
   tool_calls!: ToolCallDto[];
 }
 

@@ -1,0 +1,103 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsEnum,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { OptionalField } from '../../common/optional-field.decorator';
+import { AgentPlanner } from '../agent-planner.enum';
+
+export const MAX_INSTRUCTIONS_LENGTH = 20_000;
+export const MAX_STEPS_LIMIT = 100;
+const MODEL_NAME = /^[\w.:/@-]{1,200}$/;
+
+/** Per-provider model overrides. A name means nothing to the other provider, so each has its own. */
+export class AgentModelsDto {
+  @ApiPropertyOptional({ example: 'claude-sonnet-5-5', description: 'Anthropic model for this agent' })
+  @OptionalField()
+  @IsString()
+  @Matches(MODEL_NAME, { message: 'models.anthropic must be a model name' })
+  anthropic?: string;
+
+  @ApiPropertyOptional({ example: 'gpt-5.5', description: 'OpenAI (or OpenAI-compatible) model for this agent' })
+  @OptionalField()
+  @IsString()
+  @Matches(MODEL_NAME, { message: 'models.openai must be a model name' })
+  openai?: string;
+}
+
+/** The settings of an agent's runs, shared by create and update. */
+export class AgentSettingsDto {
+  @ApiPropertyOptional({
+    enum: AgentPlanner,
+    enumName: 'AgentPlanner',
+    description:
+      'How goals are planned: `llm` (the model-driven agent loop) or `rule-based`. When omitted at creation: ' +
+      '`llm` if a model provider is configured, else `rule-based`; the choice is stored.',
+  })
+  @OptionalField()
+  @IsEnum(AgentPlanner, { message: `planner must be one of: ${Object.values(AgentPlanner).join(', ')}` })
+  planner?: AgentPlanner;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: MAX_INSTRUCTIONS_LENGTH,
+    description: 'System prompt of its model-driven runs; null clears it',
+    example: 'You research topics on the web and answer in three sentences.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_INSTRUCTIONS_LENGTH)
+  instructions?: string | null;
+
+  @ApiPropertyOptional({
+    type: AgentModelsDto,
+    nullable: true,
+    description: 'Per-provider model overrides; omitted providers use the configured default; null clears them',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => AgentModelsDto)
+  models?: AgentModelsDto | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    maxItems: 50,
+    description:
+      'Allow-list of skill ids the agent may use (see GET /skills); an unknown id is refused. ' +
+      'null (the default) allows every skill, including skills added later.',
+    example: ['http_call', 'memory_write', 'memory_recall'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ArrayUnique()
+  @IsString({ each: true })
+  skills?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_STEPS_LIMIT,
+    description: 'Model calls a run may make (20 for an agent created without it); a run that needs more ends partial',
+  })
+  @OptionalField()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_STEPS_LIMIT)
+  max_steps?: number;
+}

@@ -1,0 +1,104 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { AssistantBlock, ModelRequest, ModelResponse, StopReason } from './model.types';
+import type { ModelProvider, ProviderSettings } from './model-provider';
+
+/**
+ * Anthropic's Messages API through the official SDK, with its own retries and timeout as shipped
+ * (`maxRetries`, `timeout` from the configuration). The stable prefix (tools, then the system
+ * prompt) is marked for prompt caching.
+ */
+export class AnthropicProvider implements ModelProvider {
+  readonly name = 'anthropic' as const;
+  readonly defaultModel: string;
+  private readonly client: Anthropic;
+
+  constructor(settings: ProviderSettings) {
+    this.defaultModel = settings.model;
+    this.client = new Anthropic({
+      apiKey: settings.apiKey,
+      // Explicit, so the SDK does not read ANTHROPIC_BASE_URL or other credentials on its own.
+      baseURL: settings.baseUrl ?? 'https://api.anthropic.com',
+      maxRetries: settings.maxRetries,
+      timeout: settings.timeoutMs,
+      // The SDK's own warnings go to the service's JSON log, not the console.
+      logger: settings.logger,
+      logLevel: 'warn',
+    });
+  }
+
+  async complete(request: ModelRequest, model: string, signal: AbortSignal): Promise<ModelResponse> {
+    const message = await this.client.messages.create(
+      {
+        model,
+        max_tokens: request.maxOutputTokens,
+        // One cache breakpoint at the end of the system prompt covers the tools before it.
+        system: [{ type: 'text', text: request.system, cache_control: { type: 'ephemeral' } }],
+        tools: request.tools.map((t) => ({
+          name: t.name,
+          description: t.description,
+          input_schema: t.input_schema as Anthropic.Tool.InputSchema,
+        })),
+        messages: request.messages.map((m) => ({
+          role: m.role,
+          content: m.content.map((block): Anthropic.ContentBlockParam => {
+            switch (block.type) {
+              case 'text':
+                return { type: 'text', text: block.text };
+              case 'tool_use':
+                return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+              case 'tool_result':
+                return {
+                  type: 'tool_result',
+                  tool_use_id: block.tool_use_id,
+                  content: block.content,
+                  is_error: block.is_error,
+                };
+            }
+          }),
+        })),
+      },
+      { signal },
+    );
+    const content: AssistantBlock[] = [];
+    for (const block of message.content) {
+      if (block.type === 'text') content.push({ type: 'text', text: block.text });
+      else if (block.type === 'tool_use') {
+        content.push({ type: 'tool_use', id: block.id, name: block.name, input: asObject(block.input) });
+      }
+    }
+    return {
+      provider: this.name,
+      model: message.model || model,
+      content,
+      stopReason: stopReasonOf(message.stop_reason),
+      rawStopReason: message.stop_reason,
+      inputTokens:
+        message.usage.input_tokens +
+        (message.usage.cache_creation_input_tokens ?? 0) +
+        (message.usage.cache_read_input_tokens ?? 0),
+      outputTokens: message.usage.output_tokens,
+    };
+  }
+}
+
+function stopReasonOf(reason: string | null): StopReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'end_turn';
+    case 'tool_use':
+      return 'tool_use';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'max_tokens';
+    case 'refusal':
+      return 'refusal';
+    case null:
+    default:
+      return 'other';
+  }
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

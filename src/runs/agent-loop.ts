@@ -1,0 +1,384 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AgentsService } from '../agents/agents.service';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { MemoryType } from '../memory/memory-type.enum';
+import { MemoryService } from '../memory/memory.service';
+import { ModelRejectedError, ModelsUnavailableError } from '../models/model-errors';
+import type {
+  AssistantBlock,
+  ModelChoice,
+  ModelMessage,
+  ModelTool,
+  ToolResultBlock,
+  ToolUseBlock,
+} from '../models/model.types';
+import { ModelsService, NoModelProviderError } from '../models/models.service';
+import { ModelCallStatus } from '../provenance/model-call-status.enum';
+import { ProvenanceService } from '../provenance/provenance.service';
+import { RunStatus } from '../provenance/run-status.enum';
+import type { ToolCallEntity } from '../provenance/tool-call.entity';
+import { ToolCallStatus } from '../provenance/tool-call-status.enum';
+import { SkillRegistry } from '../skills/skill-registry';
+import { loopStepResumption, modelWait } from './run-outcome';
+import type { ClaimedRun } from './run-queue';
+import { RunQueue } from './run-queue';
+import type { RecalledMemory, RunSettings } from './run-settings';
+import { RunsRepository } from './runs.repository';
+import { ToolSteps } from './tool-steps';
+
+/** Memories recalled into a run's context: a handful, each cut to a readable length. */
+const CONTEXT_MEMORIES = 5;
+const CONTEXT_MEMORY_CHARS = 1_000;
+/** Longest tool output handed back to the model as a tool result. */
+const MAX_TOOL_RESULT_CHARS = 16_000;
+
+const BASE_PROMPT =
+  'You are an agent running in AOS. Work towards the goal you are given, using the tools when they help. ' +
+  'Read each tool result; a result marked as an error did not succeed, and you may try another way. ' +
+  'When the goal is reached, or cannot be reached, answer with your final result as plain text, without a tool call.';
+
+/** The system prompt: the base, then the agent's own instructions. Stable per agent, so providers cache it. */
+export function systemPrompt(instructions: string | null): string {
+  return instructions ? `${BASE_PROMPT}\n\nInstructions from the agent's owner:\n${instructions}` : BASE_PROMPT;
+}
+
+/** The first user message: the goal, then the recalled memories labelled with type and date. */
+export function goalMessage(goal: string, memories: RecalledMemory[]): ModelMessage {
+  const content: { type: 'text'; text: string }[] = [{ type: 'text', text: `Goal:\n${goal}` }];
+  if (memories.length > 0) {
+    const lines = memories.map((m) => {
+      const text = m.text.length > CONTEXT_MEMORY_CHARS ? `${m.text.slice(0, CONTEXT_MEMORY_CHARS)}…` : m.text;
+      return `- [${m.memory_type}, ${m.created_at.slice(0, 10)}] ${text}`;
+    });
+    content.push({ type: 'text', text: `Memories that may be relevant (most relevant first):\n${lines.join('\n')}` });
+  }
+  return { role: 'user', content };
+}
+
+/** A tool's output or error as the text of a tool result. */
+function toolResultText(result: { ok: boolean; output?: unknown; error?: string }): string {
+  const text = result.ok ? JSON.stringify(result.output ?? null) : (result.error ?? 'failed');
+  return text.length > MAX_TOOL_RESULT_CHARS ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}… (truncated)` : text;
+}
+
+function recordedResult(call: ToolCallEntity): { ok: boolean; output?: unknown; error?: string } {
+  return call.status === ToolCallStatus.Succeeded
+    ? { ok: true, output: call.output }
+    : { ok: false, error: call.error ?? 'failed' };
+}
+
+/**
+ * The model-driven run: context (instructions, goal, recalled memories), then model calls and the
+ * tool calls they ask for until the model answers without one. Every model call is written ahead
+ * and its answer recorded; a reclaimed run rebuilds the conversation from that record, so a
+ * completed model call is never requested again and a finished tool call never repeated. Bounded
+ * by the agent's max_steps, the run's token budget and the SDKs' timeouts; when no provider
+ * answers, the run waits in the queue with backoff instead of failing.
+ */
+@Injectable()
+export class AgentLoop {
+  private readonly logger = new Logger(AgentLoop.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly models: ModelsService,
+    private readonly skills: SkillRegistry,
+    private readonly provenance: ProvenanceService,
+    private readonly memory: MemoryService,
+    private readonly agents: AgentsService,
+    private readonly runs: RunsRepository,
+    private readonly queue: RunQueue,
+    private readonly tools: ToolSteps,
+  ) {}
+
+  async run(run: ClaimedRun, settings: RunSettings, owner: string, signal: AbortSignal): Promise<void> {
+    const finish = (status: RunStatus, errorMessage: string | null) =>
+      this.queue.finish(owner, run.id, { status, errorMessage });
+    if (this.models.configured().length === 0) {
+      await finish(RunStatus.Failed, new NoModelProviderError().message);
+      return;
+    }
+    const allowed = this.allowedSkills(settings);
+    const tools: ModelTool[] = allowed.map((m) => ({
+      name: m.skill_id,
+      description: m.description,
+      input_schema: m.input_schema,
+    }));
+    const context = run.context ?? (await this.recallContext(run));
+    const memoryIds = context.map((m) => m.id);
+    const system = systemPrompt(settings.instructions);
+    const messages: ModelMessage[] = [goalMessage(run.goal, context)];
+
+    const [modelCalls, toolCalls] = await Promise.all([
+      this.provenance.modelCalls(run.id),
+      this.provenance.toolCalls(run.id),
+    ]);
+    const toolCallsByStep = new Map(toolCalls.map((t) => [t.stepIndex, t]));
+    let usedTokens = run.input_tokens + run.output_tokens;
+    let step = 0;
+
+    for (let index = 0; ; index++) {
+      if (signal.aborted) return;
+      const recorded = modelCalls[index];
+      let content: AssistantBlock[];
+      let stopReason: string | null;
+      if (recorded?.status === ModelCallStatus.Succeeded) {
+        content = (recorded.content ?? []) as AssistantBlock[];
+        stopReason = recorded.stopReason;
+      } else {
+        if (index >= settings.max_steps) {
+          await finish(
+            RunStatus.Partial,
+            `stopped after max_steps (${settings.max_steps} model calls) before the model finished`,
+          );
+          return;
+        }
+        if (usedTokens >= this.config.llm.runMaxTokens) {
+          await finish(
+            RunStatus.Partial,
+            `stopped at the token budget (${usedTokens} of ${this.config.llm.runMaxTokens} tokens used) before the model finished`,
+          );
+          return;
+        }
+        const answered = await this.callModel(run, owner, signal, {
+          index,
+          step,
+          system,
+          messages,
+          tools,
+          memoryIds,
+          models: settings.models ?? {},
+        });
+        if (!answered) return;
+        content = answered.content;
+        stopReason = answered.stopReason;
+        usedTokens += answered.tokens;
+      }
+      messages.push({ role: 'assistant', content });
+
+      const uses = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+      if (uses.length === 0) {
+        await this.complete(run, owner, step, content, isCutShort(stopReason));
+        return;
+      }
+      const results: ToolResultBlock[] = [];
+      for (const [k, use] of uses.entries()) {
+        const result = await this.toolCall(run, step + 1 + k, index, use, allowed, toolCallsByStep, signal);
+        if (signal.aborted) return;
+        results.push({
+          type: 'tool_result',
+          tool_use_id: use.id,
+          content: toolResultText(result),
+          is_error: !result.ok,
+        });
+      }
+      messages.push({ role: 'user', content: results });
+      step += 1 + uses.length;
+    }
+  }
+
+  /** The skills this run may use, per its settings' allow-list (null: every skill). */
+  private allowedSkills(settings: RunSettings) {
+    const all = this.skills.manifests();
+    return settings.skills === null ? all : all.filter((m) => settings.skills!.includes(m.skill_id));
+  }
+
+  /** The memories recalled for the goal, stored with the run the first time, so a replay sees the same. */
+  private async recallContext(run: ClaimedRun): Promise<RecalledMemory[]> {
+    const found = await this.memory.search(run.agent_id, run.goal, { limit: CONTEXT_MEMORIES });
+    // A goal full of words no memory has: websearch syntax ANDs them, so fall back to any word.
+    const memories =
+      found.length > 0
+        ? found
+        : await this.memory.search(run.agent_id, anyWordQuery(run.goal), { limit: CONTEXT_MEMORIES });
+    const context = memories.map((m) => ({
+      id: m.id,
+      memory_type: m.memory_type,
+      text: m.text,
+      created_at: m.created_at,
+    }));
+    await this.runs.saveContext(run.id, context);
+    return context;
+  }
+
+  /**
+   * One model call: written ahead, requested (providers in order, each with its SDK's retries),
+   * and its answer recorded with the run's and agent's usage in one transaction. Returns nothing
+   * when the run does not go on here: cancelled, failed, or back in the queue waiting for a model.
+   */
+  private async callModel(
+    run: ClaimedRun,
+    owner: string,
+    signal: AbortSignal,
+    call: {
+      index: number;
+      step: number;
+      system: string;
+      messages: ModelMessage[];
+      tools: ModelTool[];
+      memoryIds: string[];
+      models: ModelChoice;
+    },
+  ): Promise<{ content: AssistantBlock[]; stopReason: string | null; tokens: number } | undefined> {
+    await this.provenance.startModelCall(run.id, call.index, call.step, call.memoryIds);
+    const started = performance.now();
+    try {
+      const response = await this.models.complete(
+        {
+          system: call.system,
+          messages: call.messages,
+          tools: call.tools,
+          maxOutputTokens: this.config.llm.maxOutputTokens,
+        },
+        call.models,
+        signal,
+      );
+      await this.dataSource.transaction(async (m) => {
+        // Agent, run, then its records: the order every other writer of these rows takes.
+        await this.agents.addUsage(m, run.agent_id, response);
+        await this.runs.addUsage(m, run.id, response);
+        await this.provenance.completeModelCall(m, run.id, call.index, {
+          provider: response.provider,
+          model: response.model,
+          content: response.content,
+          stopReason: response.rawStopReason,
+          inputTokens: response.inputTokens,
+          outputTokens: response.outputTokens,
+          durationMs: performance.now() - started,
+        });
+      });
+      return {
+        content: response.content,
+        stopReason: response.rawStopReason,
+        tokens: response.inputTokens + response.outputTokens,
+      };
+    } catch (error) {
+      const durationMs = performance.now() - started;
+      if (signal.aborted) {
+        await this.provenance.failModelCall(run.id, call.index, { error: 'cancelled', durationMs });
+        return undefined;
+      }
+      if (error instanceof ModelsUnavailableError) {
+        await this.provenance.failModelCall(run.id, call.index, { error: error.message, durationMs });
+        await this.waitForModel(run, owner, error);
+        return undefined;
+      }
+      if (error instanceof ModelRejectedError || error instanceof NoModelProviderError) {
+        await this.provenance.failModelCall(run.id, call.index, { error: error.message, durationMs });
+        await this.queue.finish(owner, run.id, { status: RunStatus.Failed, errorMessage: error.message });
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** Every provider failed in a way that may pass: back to the queue with backoff, or failed when waited too long. */
+  private async waitForModel(run: ClaimedRun, owner: string, error: ModelsUnavailableError): Promise<void> {
+    const { maxWaitMs, retryBaseMs, retryMaxMs } = this.config.llm;
+    const decision = modelWait(run.model_wait_since, run.model_waits, new Date(), {
+      maxWaitMs,
+      baseMs: retryBaseMs,
+      maxMs: retryMaxMs,
+    });
+    if (decision.giveUp) {
+      await this.queue.finish(owner, run.id, {
+        status: RunStatus.Failed,
+        errorMessage: `no model answered within ${Math.round(decision.waitedMs / 1000)} s (AOS_LLM_MAX_WAIT_MS): ${error.message}`,
+      });
+      return;
+    }
+    this.logger.warn(
+      { run_id: run.id, retry_at: decision.retryAt.toISOString(), error: error.message },
+      'waiting for a model',
+    );
+    await this.queue.waitForModel(owner, run.id, {
+      retryAt: decision.retryAt,
+      errorMessage: `waiting for a model (next try at ${decision.retryAt.toISOString()}): ${error.message}`,
+    });
+  }
+
+  /** One tool_use block: its recorded result replayed, or the call made (or refused) now. */
+  private async toolCall(
+    run: ClaimedRun,
+    step: number,
+    modelCallIndex: number,
+    use: ToolUseBlock,
+    allowed: { skill_id: string }[],
+    recorded: Map<number, ToolCallEntity>,
+    signal: AbortSignal,
+  ): Promise<{ ok: boolean; output?: unknown; error?: string }> {
+    const call = { run, step, skillId: use.name, input: use.input, origin: { modelCallIndex, toolUseId: use.id } };
+    const previous = recorded.get(step);
+    if (!allowed.some((s) => s.skill_id === use.name)) {
+      if (previous) return recordedResult(previous);
+      return this.tools.refuse(call, `skill ${use.name} is not available to this agent`);
+    }
+    switch (loopStepResumption(previous?.status, this.tools.isIdempotent(use.name, use.input))) {
+      case 'reuse':
+        return recordedResult(previous!);
+      case 'refuse':
+        return this.tools.refuse(
+          call,
+          `the call to ${use.name} was interrupted and may or may not have taken effect; it was not repeated because it is not idempotent`,
+          previous,
+        );
+      case 'execute':
+        return this.tools.execute(call, signal);
+    }
+  }
+
+  /**
+   * The model answered without a tool call: its text is the run's result, kept as a run_result
+   * memory. An answer cut short by the output limit is kept too, but the run is only partial.
+   */
+  private async complete(
+    run: ClaimedRun,
+    owner: string,
+    step: number,
+    content: AssistantBlock[],
+    cutShort: boolean,
+  ): Promise<void> {
+    const text = content
+      .flatMap((b) => (b.type === 'text' ? [b.text] : []))
+      .join('\n')
+      .trim();
+    await this.queue.finish(
+      owner,
+      run.id,
+      cutShort
+        ? {
+            status: RunStatus.Partial,
+            errorMessage: `the model's answer was cut short at AOS_LLM_MAX_OUTPUT_TOKENS (${this.config.llm.maxOutputTokens})`,
+            result: text,
+          }
+        : { status: RunStatus.Completed, errorMessage: null, result: text },
+      {
+        // The agent's row before the run's: a concurrent delete of the agent locks in that order.
+        before: (m) => this.agents.holdForRunWrite(m, run.agent_id),
+        after: async (m) => {
+          if (!text) return;
+          await this.memory.recordForStep(
+            m,
+            { agentId: run.agent_id, runId: run.id, stepIndex: step },
+            { memory_type: MemoryType.RunResult, text, meta: { goal: run.goal.slice(0, 500) } },
+          );
+        },
+      },
+    );
+  }
+}
+
+/** Stop reasons (as each provider says them) of an answer cut off by the output token limit. */
+function isCutShort(stopReason: string | null): boolean {
+  return stopReason === 'max_tokens' || stopReason === 'length' || stopReason === 'model_context_window_exceeded';
+}
+
+/** The goal's words joined with `or`, for websearch_to_tsquery: any of them may match. */
+function anyWordQuery(goal: string): string {
+  const words = goal.match(/[\p{L}\p{N}]{3,}/gu) ?? [];
+  return [...new Set(words.map((w) => w.toLowerCase()))].slice(0, 30).join(' or ');
+}

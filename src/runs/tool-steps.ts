@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AgentsService } from '../agents/agents.service';
+import { MemoryService } from '../memory/memory.service';
+import { ProvenanceService } from '../provenance/provenance.service';
+import { ToolCallStatus } from '../provenance/tool-call-status.enum';
+import { MemoryAccess, SkillError } from '../skills/skill';
+import { SkillRegistry } from '../skills/skill-registry';
+
+export interface ToolStepResult {
+  ok: boolean;
+  output?: unknown;
+  /** The failure, as recorded on the tool call. */
+  error?: string;
+  /** The failure may pass (network, 5xx, 429) and repeating the call is harmless. */
+  retryable?: boolean;
+}
+
+export interface ToolStep {
+  run: { id: string; agent_id: string };
+  /** Position in the run: the plan step, or the step after the model call that asked for it. */
+  step: number;
+  skillId: string;
+  input: Record<string, unknown>;
+  /** For a model-driven run: the model call that asked for the tool, and the provider's id of the call. */
+  origin?: { modelCallIndex: number; toolUseId: string };
+}
+
+/**
+ * Runs tool calls through the skill registry, for planned steps and the agent loop alike: the call
+ * is written ahead (running) before the skill starts, its input validated against the manifest,
+ * its output validated after, and the result recorded together with the memory the skill leaves,
+ * in one transaction. The skill gets the run's AbortSignal and the agent's memory to search.
+ */
+@Injectable()
+export class ToolSteps {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly skills: SkillRegistry,
+    private readonly provenance: ProvenanceService,
+    private readonly memory: MemoryService,
+    private readonly agents: AgentsService,
+  ) {}
+
+  isIdempotent(skillId: string, input: Record<string, unknown>): boolean {
+    if (!this.skills.has(skillId)) return true;
+    const skill = this.skills.get(skillId);
+    return skill.isIdempotent?.(input) ?? skill.manifest.side_effects !== 'non_idempotent';
+  }
+
+  async execute(call: ToolStep, signal: AbortSignal): Promise<ToolStepResult> {
+    const { run, step, skillId } = call;
+    const input = structuredClone(call.input);
+    const inputProblems = this.skills.inputProblems(skillId, input);
+    await this.provenance.startToolCall(run.id, step, skillId, input, call.origin);
+    const started = Date.now();
+    if (inputProblems) {
+      return this.fail(call, `invalid input for ${skillId}: ${inputProblems}`, 0);
+    }
+    try {
+      const result = await this.skills.get(skillId).execute(input, {
+        signal,
+        agentId: run.agent_id,
+        runId: run.id,
+        stepIndex: step,
+        memory: this.memoryOf(run.agent_id),
+      });
+      const outputProblems = this.skills.outputProblems(skillId, result.output);
+      if (outputProblems) throw new SkillError(`${skillId} returned an invalid output: ${outputProblems}`);
+      await this.dataSource.transaction(async (m) => {
+        // The agent's row first, as a delete of the agent takes it: the same lock order, no deadlock.
+        await this.agents.holdForRunWrite(m, run.agent_id);
+        await this.provenance.completeToolCall(
+          run.id,
+          step,
+          { status: ToolCallStatus.Succeeded, output: result.output, durationMs: Date.now() - started },
+          m,
+        );
+        if (result.memory) {
+          await this.memory.recordForStep(m, { agentId: run.agent_id, runId: run.id, stepIndex: step }, result.memory);
+        }
+      });
+      return { ok: true, output: result.output };
+    } catch (error) {
+      const cancelled = signal.aborted;
+      const message = error instanceof Error ? error.message : String(error);
+      await this.provenance.completeToolCall(run.id, step, {
+        status: cancelled ? ToolCallStatus.Cancelled : ToolCallStatus.Failed,
+        error: cancelled ? 'cancelled' : message,
+        durationMs: Date.now() - started,
+      });
+      return {
+        ok: false,
+        error: message,
+        // A failed call is tried again with the run only if repeating it is harmless.
+        retryable: error instanceof SkillError && error.retryable && this.isIdempotent(skillId, input),
+      };
+    }
+  }
+
+  /**
+   * A call that will not run, recorded as failed: a skill the agent may not use, or a call that was
+   * interrupted (its `previous` record) and is not safe to repeat.
+   */
+  async refuse(call: ToolStep, error: string, previous?: { startedAt: Date }): Promise<ToolStepResult> {
+    if (!previous) await this.provenance.startToolCall(call.run.id, call.step, call.skillId, call.input, call.origin);
+    return this.fail(call, error, previous ? Date.now() - previous.startedAt.getTime() : 0);
+  }
+
+  private async fail(call: ToolStep, error: string, durationMs: number): Promise<ToolStepResult> {
+    await this.provenance.completeToolCall(call.run.id, call.step, {
+      status: ToolCallStatus.Failed,
+      error,
+      durationMs,
+    });
+    return { ok: false, error };
+  }
+
+  private memoryOf(agentId: string): MemoryAccess {
+    return { recall: (query, options) => this.memory.search(agentId, query, options) };
+  }
+}
