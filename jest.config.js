@@ -33,4 +33,6 @@ module.exports = {
     },
   ],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // Also here: Jest 30 reads the per-project value only for some runners.
+  testTimeout: 60_000,
 };

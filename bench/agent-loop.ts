@@ -92,7 +92,11 @@ async function runAll(
   });
 }
 
-export async function benchAgentLoop(aos: { child: ChildProcess; url: string }, dbUrl: string): Promise<void> {
+export async function benchAgentLoop(
+  aos: { child: ChildProcess; url: string },
+  dbUrl: string,
+  fake: FakeModelServer,
+): Promise<void> {
   const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
   const pid = aos.child.pid!;
   let before = 0;
@@ -106,9 +110,12 @@ export async function benchAgentLoop(aos: { child: ChildProcess; url: string }, 
       `${(spent / 1000).toFixed(2)} s of service CPU (user + system) in ${overhead.seconds.toFixed(2)} s; ` +
       `${JSON.stringify(overhead.statuses)}`,
   );
-  const bound = await runAll(aos, dbUrl, { agents: 100, goals: 400, model: SLOW }, () => undefined);
+  const bound = await runAll(aos, dbUrl, { agents: 100, goals: 400, model: SLOW }, () => {
+    fake.maxInFlight = 0;
+  });
   console.log(
     `agent loop: ${(400 / bound.seconds).toFixed(1)} runs/s with a 1 s model, 2 calls per run (target ≥ 25 runs/s) — ` +
-      `400 runs on 100 agents in ${bound.seconds.toFixed(2)} s; ${JSON.stringify(bound.statuses)}`,
+      `400 runs on 100 agents in ${bound.seconds.toFixed(2)} s, at most ${fake.maxInFlight} model calls in flight; ` +
+      `${JSON.stringify(bound.statuses)}`,
   );
 }

@@ -266,7 +266,7 @@ async function main(): Promise<void> {
     }
     if (sections.has('goals')) await benchGoals(aos.url, url);
     if (sections.has('drain')) await benchDrain(aos, url, target);
-    if (sections.has('loop')) await benchAgentLoop(aos, url);
+    if (sections.has('loop')) await benchAgentLoop(aos, url, fakeModel);
     if (sections.has('recall')) await benchRecall(aos.url, url);
   } finally {
     for (const child of children) child.kill('SIGTERM');

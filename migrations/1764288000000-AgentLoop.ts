@@ -35,7 +35,9 @@ export class AgentLoop1764288000000 implements MigrationInterface {
          ADD "model_wait_since" TIMESTAMP(3) WITH TIME ZONE,
          ADD "model_waits" integer NOT NULL DEFAULT 0`,
     );
-    await queryRunner.query(`CREATE TYPE "public"."model_call_status" AS ENUM('running', 'succeeded', 'failed')`);
+    await queryRunner.query(
+      `CREATE TYPE "public"."model_call_status" AS ENUM('running', 'succeeded', 'failed', 'cancelled')`,
+    );
     await queryRunner.query(
       `CREATE TABLE "model_calls" (
         "id" uuid NOT NULL DEFAULT gen_random_uuid(),

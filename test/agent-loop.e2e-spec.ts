@@ -38,6 +38,28 @@ type Run = {
 
 const finished = (r: Run) => !['pending', 'running'].includes(r.status);
 
+/** A Chat Completions answer as some compatible servers send it: a tool call without id or arguments. */
+function oddAnswer(model: string): unknown {
+  return {
+    id: 'chatcmpl-odd',
+    object: 'chat.completion',
+    created: 0,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: '',
+          tool_calls: [{ type: 'function', function: { name: 'memory_recall', arguments: null } }],
+        },
+        finish_reason: 'tool_calls',
+      },
+    ],
+    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+  };
+}
+
 describe('the agent loop', () => {
   let t: TestApp;
   let anthropic: FakeModelServer;
@@ -302,9 +324,108 @@ describe('the agent loop', () => {
     const runId = await goal(a, 'Loop forever');
     const run = await eventually(() => getRun(a, runId), finished);
     expect(run.status).toBe('partial');
-    expect(run.error_message).toBe('stopped after max_steps (2 model calls) before the model finished');
+    expect(run.error_message).toBe(
+      'stopped at max_steps (2 model calls) before the model finished; its last tool calls were not run',
+    );
     expect(run.model_calls).toHaveLength(2);
-    expect(anthropic.requests).toHaveLength(2);
+    // The last allowed call was asked to answer without tools, and its tool call did not run.
+    expect(anthropic.requests.map((r) => r.body.tool_choice)).toEqual([{ type: 'auto' }, { type: 'none' }]);
+    expect(run.tool_calls).toHaveLength(1);
+  });
+
+  it('keeps the answer of the last allowed call as the result of a partial run', async () => {
+    const a = await agent({ max_steps: 1 });
+    anthropic.script([{ text: 'All I could do in one step.' }]);
+    const runId = await goal(a, 'Hurry');
+    const run = await eventually(() => getRun(a, runId), finished);
+    expect(run).toMatchObject({
+      status: 'partial',
+      result: 'All I could do in one step.',
+      error_message: 'reached max_steps (1 model calls): the last call had to answer without tools',
+    });
+  });
+
+  it('fails on a refusal, with the model’s words as the reason', async () => {
+    const a = await agent();
+    anthropic.script([{ text: 'I can’t help with that request.', stop: 'refusal' }]);
+    const runId = await goal(a, 'Something forbidden');
+    const run = await eventually(() => getRun(a, runId), finished);
+    expect(run.status).toBe('failed');
+    expect(run.error_message).toBe('the model refused: I can’t help with that request.');
+  });
+
+  it('records which provider failed before the one that answered', async () => {
+    const a = await agent();
+    anthropic.script([], () => ({
+      status: 529,
+      type: 'overloaded_error',
+      message: 'Overloaded',
+      headers: { 'retry-after-ms': '5' },
+    }));
+    openai.script([{ text: 'Here.' }]);
+    const runId = await goal(a, 'Anything');
+    const run = await eventually(() => getRun(a, runId), finished);
+    expect(run.model_calls[0]).toMatchObject({
+      provider: 'openai',
+      status: 'succeeded',
+      error: expect.stringMatching(/^anthropic: 529 overloaded_error: Overloaded$/),
+    });
+  });
+
+  it('ends partial when the conversation outgrows the context window', async () => {
+    const a = await agent();
+    anthropic.script([], () => ({
+      status: 400,
+      type: 'invalid_request_error',
+      message: 'prompt is too long: 250000 tokens > 200000 maximum',
+    }));
+    const runId = await goal(a, 'Read everything');
+    const run = await eventually(() => getRun(a, runId), finished);
+    expect(run.status).toBe('partial');
+    expect(run.error_message).toMatch(/^stopped: the conversation outgrew anthropic's context window/);
+    expect(openai.requests).toHaveLength(0);
+  });
+
+  it('fails at once when a provider is out of quota, even though it answers 429', async () => {
+    const a = await agent();
+    anthropic.script([], () => ({ status: 500, headers: { 'retry-after-ms': '5' } }));
+    // OpenAI's quota error carries its code in the body.
+    openai.script([], () => ({
+      status: 429,
+      type: 'insufficient_quota',
+      code: 'insufficient_quota',
+      message: 'You exceeded your current quota',
+    }));
+    const runId = await goal(a, 'Anything');
+    const run = await eventually(() => getRun(a, runId), finished);
+    expect(run.status).toBe('failed');
+    expect(run.error_message).toMatch(
+      /^openai refused the request: gpt-test: 429 insufficient_quota: You exceeded your current quota$/,
+    );
+    // The SDK retried the 429 as shipped (1 + 2); AOS then failed the run instead of waiting an hour.
+    expect(openai.requests).toHaveLength(3);
+    expect(run.attempts).toBe(1);
+  });
+
+  it('stopping the agent aborts the model request in flight', async () => {
+    const a = await agent();
+    anthropic.script([], () => 'hang');
+    const runId = await goal(a, 'Think');
+    await eventually(
+      async () => anthropic.requests.length,
+      (n) => n === 1,
+    );
+    await t.request({ method: 'POST', url: `/agents/${a}/stop` });
+    await eventually(
+      async () => anthropic.requests[0].answer,
+      (answer) => answer === 'closed',
+      1_000,
+    );
+    expect((await getRun(a, runId)).status).toBe('cancelled');
+    await eventually(
+      async () => (await getRun(a, runId)).model_calls[0]?.status,
+      (status) => status === 'cancelled',
+    );
   });
 
   it('cancels within a second while waiting on a slow model, closing the connection', async () => {
@@ -328,7 +449,7 @@ describe('the agent loop', () => {
     expect(run.status).toBe('cancelled');
     await eventually(
       async () => (await getRun(a, runId)).model_calls[0]?.status,
-      (s) => s === 'failed',
+      (s) => s === 'cancelled',
     );
     expect(openai.requests).toHaveLength(0);
   });
@@ -348,7 +469,6 @@ describe('the agent loop within its bounds', () => {
       AOS_LLM_MAX_WAIT_MS: '1500',
       AOS_LLM_RETRY_BASE_MS: '100',
       AOS_LLM_RETRY_MAX_MS: '300',
-      AOS_LLM_MAX_RETRIES: '0',
       AOS_WORKER_POLL_MS: '100',
     });
   });
@@ -389,13 +509,28 @@ describe('the agent loop within its bounds', () => {
     const result = await run({}, 'Spend tokens');
     expect(result.status).toBe('partial');
     expect(result.error_message).toBe(
-      'stopped at the token budget (1220 of 1000 tokens used) before the model finished',
+      'stopped at the token budget (1220 of 1000 tokens used) before the model finished; its last tool calls were not run',
     );
     expect(result.model_calls).toHaveLength(2);
   });
 
+  it('reads an odd tool call from a compatible server: no id, no arguments', async () => {
+    // The first answer as some servers send it; then an ordinary final answer.
+    openai.script([{}, { text: 'Read.' }], (request) =>
+      request.turn === 0 ? { status: 200, raw: oddAnswer(request.body.model) } : undefined,
+    );
+    const result = await run({}, 'Odd');
+    expect(result.status).toBe('completed');
+    expect(result.tool_calls[0]).toMatchObject({
+      skill_id: 'memory_recall',
+      status: 'failed',
+      tool_use_id: 'call_1_0',
+    });
+    expect(result.tool_calls[0].error).toMatch(/must have required property 'query'/);
+  });
+
   it('fails once no model answered within AOS_LLM_MAX_WAIT_MS', async () => {
-    openai.script([], () => ({ status: 503 }));
+    openai.script([], () => ({ status: 503, headers: { 'retry-after-ms': '5' } }));
     const result = await run({}, 'Never answered');
     expect(result.status).toBe('failed');
     expect(result.error_message).toMatch(/^no model answered within \d+ s \(AOS_LLM_MAX_WAIT_MS\): openai: 503/);

@@ -392,6 +392,8 @@ export interface AppConfig {
     readonly maxWaitMs: number;
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
+    /** Providers whose base URL is set without a key (skipped; worth a warning at start). */
+    readonly baseUrlsWithoutKey: ('anthropic' | 'openai')[];
   };
   readonly http: {
     /** host or host:port entries the http_call skill may reach even when they are private. */
@@ -559,6 +561,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
       maxWaitMs: vars.AOS_LLM_MAX_WAIT_MS ?? 3_600_000,
       retryBaseMs: vars.AOS_LLM_RETRY_BASE_MS ?? 2_000,
       retryMaxMs: vars.AOS_LLM_RETRY_MAX_MS ?? 300_000,
+      baseUrlsWithoutKey: [
+        ...(vars.ANTHROPIC_BASE_URL && !vars.ANTHROPIC_API_KEY ? (['anthropic'] as const) : []),
+        ...(vars.OPENAI_BASE_URL && !vars.OPENAI_API_KEY ? (['openai'] as const) : []),
+      ],
     },
     http: {
       allowHosts: parseAllowHosts(vars.AOS_HTTP_ALLOW_HOSTS),

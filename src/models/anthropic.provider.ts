@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { AssistantBlock, ModelRequest, ModelResponse, StopReason } from './model.types';
 import type { ModelProvider, ProviderSettings } from './model-provider';
+import { sanitizeAnswer } from './sanitize';
 
 /**
  * Anthropic's Messages API through the official SDK, with its own retries and timeout as shipped
@@ -38,20 +39,26 @@ export class AnthropicProvider implements ModelProvider {
           description: t.description,
           input_schema: t.input_schema as Anthropic.Tool.InputSchema,
         })),
-        messages: request.messages.map((m) => ({
+        ...(request.tools.length ? { tool_choice: { type: request.toolChoice } } : {}),
+        messages: request.messages.map((m, i) => ({
           role: m.role,
-          content: m.content.map((block): Anthropic.ContentBlockParam => {
+          content: m.content.map((block, j): Anthropic.ContentBlockParam => {
+            // A second breakpoint at the end of the conversation: the next turn of the loop reads
+            // everything up to here from the cache.
+            const last = i === request.messages.length - 1 && j === m.content.length - 1;
+            const cache = last ? { cache_control: { type: 'ephemeral' as const } } : {};
             switch (block.type) {
               case 'text':
-                return { type: 'text', text: block.text };
+                return { type: 'text', text: block.text, ...cache };
               case 'tool_use':
-                return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+                return { type: 'tool_use', id: block.id, name: block.name, input: block.input, ...cache };
               case 'tool_result':
                 return {
                   type: 'tool_result',
                   tool_use_id: block.tool_use_id,
                   content: block.content,
                   is_error: block.is_error,
+                  ...cache,
                 };
             }
           }),
@@ -69,7 +76,7 @@ export class AnthropicProvider implements ModelProvider {
     return {
       provider: this.name,
       model: message.model || model,
-      content,
+      content: sanitizeAnswer(content, request.messages.length),
       stopReason: stopReasonOf(message.stop_reason),
       rawStopReason: message.stop_reason,
       inputTokens:

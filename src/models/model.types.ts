@@ -46,6 +46,8 @@ export interface ModelRequest {
   messages: ModelMessage[];
   tools: ModelTool[];
   maxOutputTokens: number;
+  /** `none`: the model must answer without a tool call (the run's last allowed model call). */
+  toolChoice: 'auto' | 'none';
 }
 
 /** Why the model stopped, normalised: `tool_use` asks for tools, anything else is final. */

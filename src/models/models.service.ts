@@ -4,7 +4,13 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { AnthropicProvider } from './anthropic.provider';
-import { classifyModelError, describeModelError, ModelRejectedError, ModelsUnavailableError } from './model-errors';
+import {
+  classifyModelError,
+  describeModelError,
+  ModelContextExceededError,
+  ModelRejectedError,
+  ModelsUnavailableError,
+} from './model-errors';
 import type { ModelProvider } from './model-provider';
 import type { ModelChoice, ModelRequest, ModelResponse, ProviderName } from './model.types';
 import { OpenAiProvider } from './openai.provider';
@@ -47,6 +53,16 @@ export class ModelsService {
     if (llm.anthropic) this.providers.push(new AnthropicProvider({ ...llm.anthropic, ...common }));
     if (llm.openai) this.providers.push(new OpenAiProvider({ ...llm.openai, ...common }));
     this.secrets = [llm.anthropic?.apiKey, llm.openai?.apiKey].filter((k): k is string => Boolean(k));
+    for (const [name, provider] of [
+      ['anthropic', llm.anthropic],
+      ['openai', llm.openai],
+    ] as const) {
+      if (!provider && llm.baseUrlsWithoutKey.includes(name)) {
+        this.logger.warn(
+          `${name.toUpperCase()}_BASE_URL is set but ${name.toUpperCase()}_API_KEY is not: ${name} is skipped`,
+        );
+      }
+    }
     this.calls = metrics.counter({
       name: 'aos_model_requests_total',
       help: 'Model requests (each after its SDK retries) by provider and outcome: ok, retryable, rejected, aborted',
@@ -70,7 +86,11 @@ export class ModelsService {
     return this.providers.map((p) => p.name);
   }
 
-  async complete(request: ModelRequest, choice: ModelChoice, signal: AbortSignal): Promise<ModelResponse> {
+  async complete(
+    request: ModelRequest,
+    choice: ModelChoice,
+    signal: AbortSignal,
+  ): Promise<ModelResponse & { fallbackFrom: string | null }> {
     if (this.providers.length === 0) throw new NoModelProviderError();
     const failures: { provider: ProviderName; error: string }[] = [];
     for (const provider of this.providers) {
@@ -82,13 +102,14 @@ export class ModelsService {
         this.durations.observe({ provider: provider.name }, (performance.now() - started) / 1000);
         this.tokens.inc({ provider: provider.name, kind: 'input' }, response.inputTokens);
         this.tokens.inc({ provider: provider.name, kind: 'output' }, response.outputTokens);
-        return response;
+        return { ...response, fallbackFrom: failures.length ? new ModelsUnavailableError(failures).message : null };
       } catch (error) {
         const kind = classifyModelError(error);
         this.calls.inc({ provider: provider.name, outcome: kind });
         if (kind === 'aborted' || signal.aborted) throw error;
         const detail = describeModelError(error, this.secrets);
         if (kind === 'rejected') throw new ModelRejectedError(provider.name, `${model}: ${detail}`);
+        if (kind === 'context_exceeded') throw new ModelContextExceededError(provider.name, `${model}: ${detail}`);
         this.logger.warn({ provider: provider.name, model, error: detail }, 'model unavailable, trying the next');
         failures.push({ provider: provider.name, error: detail });
       }

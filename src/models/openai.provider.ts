@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { AssistantBlock, ModelRequest, ModelResponse, StopReason } from './model.types';
 import type { ModelProvider, ProviderSettings } from './model-provider';
+import { sanitizeAnswer } from './sanitize';
 
 /**
  * OpenAI's Chat Completions API with tools through the official SDK, so any OpenAI-compatible
@@ -11,9 +12,12 @@ export class OpenAiProvider implements ModelProvider {
   readonly name = 'openai' as const;
   readonly defaultModel: string;
   private readonly client: OpenAI;
+  /** OpenAI itself takes max_completion_tokens; compatible servers (vLLM, Ollama, llama.cpp) know max_tokens. */
+  private readonly officialApi: boolean;
 
   constructor(settings: ProviderSettings) {
     this.defaultModel = settings.model;
+    this.officialApi = settings.baseUrl === undefined || new URL(settings.baseUrl).hostname === 'api.openai.com';
     this.client = new OpenAI({
       apiKey: settings.apiKey,
       baseURL: settings.baseUrl ?? 'https://api.openai.com/v1',
@@ -58,13 +62,16 @@ export class OpenAiProvider implements ModelProvider {
       {
         model,
         messages,
-        max_completion_tokens: request.maxOutputTokens,
+        ...(this.officialApi
+          ? { max_completion_tokens: request.maxOutputTokens }
+          : { max_tokens: request.maxOutputTokens }),
         ...(request.tools.length
           ? {
               tools: request.tools.map((t) => ({
                 type: 'function' as const,
                 function: { name: t.name, description: t.description, parameters: t.input_schema },
               })),
+              tool_choice: request.toolChoice,
             }
           : {}),
       },
@@ -73,22 +80,25 @@ export class OpenAiProvider implements ModelProvider {
     const choice = completion.choices[0];
     if (!choice) throw new Error(`${model} answered without a choice`);
     const content: AssistantBlock[] = [];
-    if (choice.message.content) content.push({ type: 'text', text: choice.message.content });
+    const refusal = choice.message.refusal;
+    if (refusal) content.push({ type: 'text', text: refusal });
+    else if (choice.message.content) content.push({ type: 'text', text: choice.message.content });
     for (const call of choice.message.tool_calls ?? []) {
       if (call.type !== 'function') continue;
       content.push({
         type: 'tool_use',
         id: call.id,
-        name: call.function.name,
-        input: parseArguments(call.function.arguments),
+        name: call.function?.name,
+        input: parseArguments(call.function?.arguments),
       });
     }
+    const answer = sanitizeAnswer(content, request.messages.length);
     return {
       provider: this.name,
       model: completion.model || model,
-      content,
-      stopReason: stopReasonOf(choice.finish_reason, content),
-      rawStopReason: choice.finish_reason,
+      content: answer,
+      stopReason: refusal ? 'refusal' : stopReasonOf(choice.finish_reason, answer),
+      rawStopReason: refusal ? 'refusal' : choice.finish_reason,
       inputTokens: completion.usage?.prompt_tokens ?? 0,
       outputTokens: completion.usage?.completion_tokens ?? 0,
     };
@@ -114,10 +124,14 @@ function stopReasonOf(reason: string | null, content: AssistantBlock[]): StopRea
 }
 
 /**
- * Arguments arrive as JSON text. Text that is not a JSON object becomes an input the skill's schema
- * refuses, so the model gets the error back and can correct itself.
+ * Arguments arrive as JSON text (empty for a tool without arguments; some compatible servers send
+ * an object). Text that is not a JSON object becomes an input the skill's schema refuses, so the
+ * model gets the error back and can correct itself.
  */
-function parseArguments(text: string): Record<string, unknown> {
+function parseArguments(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null || value === '') return {};
+  if (typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))

@@ -3,4 +3,5 @@ export enum ModelCallStatus {
   Running = 'running',
   Succeeded = 'succeeded',
   Failed = 'failed',
+  Cancelled = 'cancelled',
 }

@@ -123,11 +123,13 @@ export class ProvenanceRepository {
       inputTokens: number;
       outputTokens: number;
       durationMs: number;
+      /** Providers that failed before this one answered (a fallback), else null. */
+      fallbackFrom: string | null;
     },
   ): Promise<void> {
     await m.query(
       `UPDATE model_calls SET status = 'succeeded', provider = $3, model = $4, content = $5, stop_reason = $6,
-              input_tokens = $7, output_tokens = $8, duration_ms = $9, completed_at = now(), error = NULL
+              input_tokens = $7, output_tokens = $8, duration_ms = $9, completed_at = now(), error = $10
         WHERE run_id = $1 AND call_index = $2`,
       [
         runId,
@@ -139,15 +141,20 @@ export class ProvenanceRepository {
         answer.inputTokens,
         answer.outputTokens,
         Math.round(answer.durationMs),
+        answer.fallbackFrom,
       ],
     );
   }
 
-  async failModelCall(runId: string, callIndex: number, failure: { error: string; durationMs: number }): Promise<void> {
+  async failModelCall(
+    runId: string,
+    callIndex: number,
+    failure: { error: string; durationMs: number; cancelled: boolean },
+  ): Promise<void> {
     await pgPoolOf(this.dataSource).query(
-      `UPDATE model_calls SET status = 'failed', error = $3, duration_ms = $4, completed_at = now()
+      `UPDATE model_calls SET status = $5, error = $3, duration_ms = $4, completed_at = now()
         WHERE run_id = $1 AND call_index = $2`,
-      [runId, callIndex, failure.error, Math.round(failure.durationMs)],
+      [runId, callIndex, failure.error, Math.round(failure.durationMs), failure.cancelled ? 'cancelled' : 'failed'],
     );
   }
 

@@ -29,6 +29,7 @@ export interface ModelCallAnswer {
   inputTokens: number;
   outputTokens: number;
   durationMs: number;
+  fallbackFrom: string | null;
 }
 
 export interface ToolCallCompletion {
@@ -101,7 +102,11 @@ export class ProvenanceService {
     return this.records.completeModelCall(m, runId, callIndex, answer);
   }
 
-  failModelCall(runId: string, callIndex: number, failure: { error: string; durationMs: number }): Promise<void> {
+  failModelCall(
+    runId: string,
+    callIndex: number,
+    failure: { error: string; durationMs: number; cancelled: boolean },
+  ): Promise<void> {
     return this.records.failModelCall(runId, callIndex, failure);
   }
 

@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MemoryType } from '../memory/memory-type.enum';
 import { MemoryService } from '../memory/memory.service';
-import { ModelRejectedError, ModelsUnavailableError } from '../models/model-errors';
+import { ModelContextExceededError, ModelRejectedError, ModelsUnavailableError } from '../models/model-errors';
 import type {
   AssistantBlock,
   ModelChoice,
@@ -121,9 +121,11 @@ export class AgentLoop {
     let usedTokens = run.input_tokens + run.output_tokens;
     let step = 0;
 
+    const budget = this.config.llm.runMaxTokens;
     for (let index = 0; ; index++) {
       if (signal.aborted) return;
       const recorded = modelCalls[index];
+      const lastAllowed = index === settings.max_steps - 1;
       let content: AssistantBlock[];
       let stopReason: string | null;
       if (recorded?.status === ModelCallStatus.Succeeded) {
@@ -137,10 +139,10 @@ export class AgentLoop {
           );
           return;
         }
-        if (usedTokens >= this.config.llm.runMaxTokens) {
+        if (usedTokens >= budget) {
           await finish(
             RunStatus.Partial,
-            `stopped at the token budget (${usedTokens} of ${this.config.llm.runMaxTokens} tokens used) before the model finished`,
+            `stopped at the token budget (${usedTokens} of ${budget} tokens used) before the model finished`,
           );
           return;
         }
@@ -152,6 +154,8 @@ export class AgentLoop {
           tools,
           memoryIds,
           models: settings.models ?? {},
+          // The last call the run may make: the model must answer, its tool calls could not be read.
+          toolChoice: lastAllowed ? 'none' : 'auto',
         });
         if (!answered) return;
         content = answered.content;
@@ -162,12 +166,39 @@ export class AgentLoop {
 
       const uses = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       if (uses.length === 0) {
-        await this.complete(run, owner, step, content, isCutShort(stopReason));
+        await this.complete(run, owner, step, content, {
+          stopReason,
+          bound: lastAllowed ? `max_steps (${settings.max_steps} model calls)` : undefined,
+        });
+        return;
+      }
+      // Tools asked for when no model call may follow would run without the model ever reading
+      // their results: they are not run.
+      const noMoreCalls = index + 1 >= settings.max_steps || usedTokens >= budget;
+      if (noMoreCalls) {
+        const reason =
+          index + 1 >= settings.max_steps
+            ? `max_steps (${settings.max_steps} model calls)`
+            : `the token budget (${usedTokens} of ${budget} tokens used)`;
+        await finish(
+          RunStatus.Partial,
+          `stopped at ${reason} before the model finished; its last tool calls were not run`,
+        );
         return;
       }
       const results: ToolResultBlock[] = [];
       for (const [k, use] of uses.entries()) {
-        const result = await this.toolCall(run, step + 1 + k, index, use, allowed, toolCallsByStep, signal);
+        const stepOfCall = step + 1 + k;
+        const previous = toolCallsByStep.get(stepOfCall);
+        if (previous && (previous.skillId !== use.name || (previous.toolUseId ?? use.id) !== use.id)) {
+          // The record does not belong to this conversation: replaying it would answer the wrong call.
+          await finish(
+            RunStatus.Failed,
+            `the run's record diverged at step ${stepOfCall}: it holds ${previous.skillId} (${previous.toolUseId ?? 'no id'}), the model asked for ${use.name} (${use.id})`,
+          );
+          return;
+        }
+        const result = await this.toolCall(run, stepOfCall, index, use, allowed, previous, signal);
         if (signal.aborted) return;
         results.push({
           type: 'tool_result',
@@ -222,6 +253,7 @@ export class AgentLoop {
       tools: ModelTool[];
       memoryIds: string[];
       models: ModelChoice;
+      toolChoice: 'auto' | 'none';
     },
   ): Promise<{ content: AssistantBlock[]; stopReason: string | null; tokens: number } | undefined> {
     await this.provenance.startModelCall(run.id, call.index, call.step, call.memoryIds);
@@ -233,6 +265,7 @@ export class AgentLoop {
           messages: call.messages,
           tools: call.tools,
           maxOutputTokens: this.config.llm.maxOutputTokens,
+          toolChoice: call.toolChoice,
         },
         call.models,
         signal,
@@ -249,6 +282,7 @@ export class AgentLoop {
           inputTokens: response.inputTokens,
           outputTokens: response.outputTokens,
           durationMs: performance.now() - started,
+          fallbackFrom: response.fallbackFrom,
         });
       });
       return {
@@ -258,17 +292,27 @@ export class AgentLoop {
       };
     } catch (error) {
       const durationMs = performance.now() - started;
+      const fail = (message: string, cancelled = false) =>
+        this.provenance.failModelCall(run.id, call.index, { error: message, durationMs, cancelled });
       if (signal.aborted) {
-        await this.provenance.failModelCall(run.id, call.index, { error: 'cancelled', durationMs });
+        await fail('cancelled', true);
         return undefined;
       }
       if (error instanceof ModelsUnavailableError) {
-        await this.provenance.failModelCall(run.id, call.index, { error: error.message, durationMs });
+        await fail(error.message);
         await this.waitForModel(run, owner, error);
         return undefined;
       }
+      if (error instanceof ModelContextExceededError) {
+        await fail(error.message);
+        await this.queue.finish(owner, run.id, {
+          status: RunStatus.Partial,
+          errorMessage: `stopped: ${error.message}`,
+        });
+        return undefined;
+      }
       if (error instanceof ModelRejectedError || error instanceof NoModelProviderError) {
-        await this.provenance.failModelCall(run.id, call.index, { error: error.message, durationMs });
+        await fail(error.message);
         await this.queue.finish(owner, run.id, { status: RunStatus.Failed, errorMessage: error.message });
         return undefined;
       }
@@ -308,11 +352,10 @@ export class AgentLoop {
     modelCallIndex: number,
     use: ToolUseBlock,
     allowed: { skill_id: string }[],
-    recorded: Map<number, ToolCallEntity>,
+    previous: ToolCallEntity | undefined,
     signal: AbortSignal,
   ): Promise<{ ok: boolean; output?: unknown; error?: string }> {
     const call = { run, step, skillId: use.name, input: use.input, origin: { modelCallIndex, toolUseId: use.id } };
-    const previous = recorded.get(step);
     if (!allowed.some((s) => s.skill_id === use.name)) {
       if (previous) return recordedResult(previous);
       return this.tools.refuse(call, `skill ${use.name} is not available to this agent`);
@@ -333,34 +376,30 @@ export class AgentLoop {
 
   /**
    * The model answered without a tool call: its text is the run's result, kept as a run_result
-   * memory. An answer cut short by the output limit is kept too, but the run is only partial.
+   * memory. A refusal fails the run (its text says why); an answer cut short by the output limit,
+   * or forced on the last call max_steps allows, is kept but the run is only partial.
    */
   private async complete(
     run: ClaimedRun,
     owner: string,
     step: number,
     content: AssistantBlock[],
-    cutShort: boolean,
+    end: { stopReason: string | null; bound?: string },
   ): Promise<void> {
     const text = content
       .flatMap((b) => (b.type === 'text' ? [b.text] : []))
       .join('\n')
       .trim();
+    const outcome = answerOutcome(text, end.stopReason, end.bound, this.config.llm.maxOutputTokens);
     await this.queue.finish(
       owner,
       run.id,
-      cutShort
-        ? {
-            status: RunStatus.Partial,
-            errorMessage: `the model's answer was cut short at AOS_LLM_MAX_OUTPUT_TOKENS (${this.config.llm.maxOutputTokens})`,
-            result: text,
-          }
-        : { status: RunStatus.Completed, errorMessage: null, result: text },
+      { ...outcome, result: text },
       {
         // The agent's row before the run's: a concurrent delete of the agent locks in that order.
         before: (m) => this.agents.holdForRunWrite(m, run.agent_id),
         after: async (m) => {
-          if (!text) return;
+          if (!text || outcome.status === RunStatus.Failed) return;
           await this.memory.recordForStep(
             m,
             { agentId: run.agent_id, runId: run.id, stepIndex: step },
@@ -370,6 +409,28 @@ export class AgentLoop {
       },
     );
   }
+}
+
+/** How a run ends on an answer without tool calls, from the provider's stop reason. */
+export function answerOutcome(
+  text: string,
+  stopReason: string | null,
+  bound: string | undefined,
+  maxOutputTokens: number,
+): { status: RunStatus; errorMessage: string | null } {
+  if (stopReason === 'refusal' || stopReason === 'content_filter') {
+    return { status: RunStatus.Failed, errorMessage: `the model refused: ${text || stopReason}`.slice(0, 2_000) };
+  }
+  if (isCutShort(stopReason)) {
+    return {
+      status: RunStatus.Partial,
+      errorMessage: `the model's answer was cut short at AOS_LLM_MAX_OUTPUT_TOKENS (${maxOutputTokens})`,
+    };
+  }
+  if (bound) {
+    return { status: RunStatus.Partial, errorMessage: `reached ${bound}: the last call had to answer without tools` };
+  }
+  return { status: RunStatus.Completed, errorMessage: null };
 }
 
 /** Stop reasons (as each provider says them) of an answer cut off by the output token limit. */

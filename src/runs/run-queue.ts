@@ -130,7 +130,7 @@ export class RunQueue {
 
       const claimed = await this.transition<ClaimedRun>(
         m,
-        `UPDATE runs r SET status = 'running', attempts = attempts + 1, lease_owner = $2,
+        `UPDATE runs r SET status = 'running', attempts = attempts + 1, lease_owner = $2, error_message = NULL,
                 lease_expires_at = now() + $3 * interval '1 millisecond',
                 started_at = coalesce(started_at, now()), updated_at = now()
           WHERE id = ANY($1::uuid[])`,

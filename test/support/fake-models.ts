@@ -22,12 +22,16 @@ export interface Turn {
   stop?: string;
 }
 
-/** A reply that is not a turn: an error status with its body and headers, or no answer at all. */
+/** A reply that is not a turn: an error status with its body and headers, or a body of its own. */
 export interface Failure {
   status: number;
   type?: string;
   message?: string;
+  /** OpenAI's error `code` (e.g. insufficient_quota). */
+  code?: string;
   headers?: Record<string, string>;
+  /** Sent as the body instead of the provider's error shape (an odd answer from some server). */
+  raw?: unknown;
 }
 
 export interface RecordedRequest {
@@ -51,6 +55,9 @@ export class FakeModelServer {
   record = true;
   /** Decides a failure for a request (return undefined to answer the turn). */
   fail: ((request: RecordedRequest, attempt: number) => Failure | 'hang' | undefined) | undefined;
+  /** Requests being answered now, and the most there were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   private server!: Server;
   port = 0;
 
@@ -99,6 +106,8 @@ export class FakeModelServer {
       return;
     }
     const body = JSON.parse(raw);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    res.on('close', () => this.inFlight--);
     const turn = (body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length;
     const recorded: RecordedRequest = { body, headers: req.headers, turn, answer: 'closed' };
     if (this.record) this.requests.push(recorded);
@@ -109,9 +118,9 @@ export class FakeModelServer {
     const failure = this.fail?.(recorded, attempt);
     if (failure === 'hang') return;
     if (failure) {
-      recorded.answer = failure.status;
+      recorded.answer = failure.raw !== undefined && failure.status === 200 ? 'turn' : failure.status;
       res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
-      res.end(JSON.stringify(this.errorBody(failure)));
+      res.end(JSON.stringify(failure.raw ?? this.errorBody(failure)));
       return;
     }
     const spec = this.turnFor?.(recorded) ?? this.turns[turn] ?? { text: 'done' };
@@ -130,7 +139,7 @@ export class FakeModelServer {
     const message = failure.message ?? `fake ${failure.status}`;
     return this.protocol === 'anthropic'
       ? { type: 'error', error: { type: failure.type ?? 'api_error', message } }
-      : { error: { message, type: failure.type ?? 'server_error', code: null } };
+      : { error: { message, type: failure.type ?? 'server_error', code: failure.code ?? null } };
   }
 }
 

@@ -49,7 +49,11 @@ export class ModelCallDto {
   @ApiProperty({ type: String, nullable: true, example: 'tool_use', description: "The provider's stop reason" })
   stop_reason!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Why the call failed (every provider tried)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Why the call failed (every provider tried), or which providers failed before the one that answered',
+  })
   error!: string | null;
 
   @ApiProperty({

@@ -4,7 +4,7 @@ import { RecalledItem, Skill, SkillContext, SkillManifest, SkillResult } from '.
 
 interface MemoryRecallInput {
   query: string;
-  memory_type?: MemoryType;
+  type?: MemoryType;
   limit?: number;
 }
 
@@ -31,7 +31,7 @@ export class MemoryRecallSkill implements Skill<MemoryRecallInput, MemoryRecallO
       required: ['query'],
       properties: {
         query: { type: 'string', minLength: 1, maxLength: 1000, description: 'What to look for' },
-        memory_type: { type: 'string', enum: Object.values(MemoryType), description: 'Only memories of this type' },
+        type: { type: 'string', enum: Object.values(MemoryType), description: 'Only memories of this type' },
         limit: { type: 'integer', minimum: 1, maximum: 20, default: 5, description: 'How many memories, at most' },
       },
     },
@@ -63,7 +63,7 @@ export class MemoryRecallSkill implements Skill<MemoryRecallInput, MemoryRecallO
   };
 
   async execute(input: MemoryRecallInput, context: SkillContext): Promise<SkillResult<MemoryRecallOutput>> {
-    const found = await context.memory.recall(input.query, { memoryType: input.memory_type, limit: input.limit ?? 5 });
+    const found = await context.memory.recall(input.query, { memoryType: input.type, limit: input.limit ?? 5 });
     return {
       output: {
         memories: found.map((m) => ({
