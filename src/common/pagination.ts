@@ -1,4 +1,4 @@
-import { Type } from '@nestjs/common';
+import { applyDecorators, Type } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min, registerDecorator, ValidationOptions } from 'class-validator';
@@ -40,17 +40,24 @@ function IsPageCursor(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
-const toInteger = ({ value }: { value: unknown }) =>
+/** A query-string integer as a number (anything else is left for the validators to refuse). */
+export const toInteger = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+
+/** `?limit=`: 1 to 100, default 20, on every list. */
+export const PageLimit = (): PropertyDecorator =>
+  applyDecorators(
+    ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, type: 'integer' }),
+    IsOptional(),
+    Transform(toInteger),
+    IsInt({ message: 'limit must be an integer' }),
+    Min(1),
+    Max(MAX_PAGE_SIZE),
+  );
 
 /** `?limit=&cursor=`, shared by every list endpoint. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, type: 'integer' })
-  @IsOptional()
-  @Transform(toInteger)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageLimit()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'Opaque cursor from the previous page’s next_cursor' })

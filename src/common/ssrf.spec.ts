@@ -47,6 +47,19 @@ describe('OutboundPolicy', () => {
     expect(findSsrfBlock(new Error('outer', { cause: error }))).toBe(error);
   });
 
+  it('checks a destination ahead of time: literals as they are, names as they resolve, listed hosts untouched', async () => {
+    const policy = new OutboundPolicy(['hooks.invalid:8443'], 'X_ALLOW');
+    for (const url of ['http://127.0.0.1/', 'http://[::1]:8080/', 'https://localhost/x', 'http://169.254.169.254/']) {
+      await expect(policy.checkDestination(new URL(url))).rejects.toBeInstanceOf(SsrfBlockedError);
+    }
+    await expect(policy.checkDestination(new URL('http://93.184.216.34/'))).resolves.toBeUndefined();
+    // Listed: not even resolved (this name does not exist).
+    await expect(policy.checkDestination(new URL('https://hooks.invalid:8443/'))).resolves.toBeUndefined();
+    await expect(policy.checkDestination(new URL('https://hooks.invalid/'))).rejects.toMatchObject({
+      code: expect.stringMatching(/ENOTFOUND|EAI_AGAIN|ETIMEOUT/),
+    });
+  });
+
   it('refuses a real connection to loopback through its agent, by IP and by name, and allows it when listed', async () => {
     const server = createServer((_req, res) => res.end('reached'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

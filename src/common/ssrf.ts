@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
+import { promises as dnsPromises, lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
 import { Agent as HttpAgent, AgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { isIP, Socket } from 'node:net';
@@ -105,6 +105,33 @@ export class OutboundPolicy {
       callback(null, first.address, first.family);
     });
   };
+
+  /**
+   * Checks a destination ahead of time (a webhook URL when it is registered): an IP literal as it
+   * is, a name by resolving it now. Throws SsrfBlockedError, or the DNS error when the name does
+   * not resolve within `timeoutMs`. Each connection is still checked when it is made: DNS may
+   * answer differently later.
+   */
+  async checkDestination(url: URL, timeoutMs = 5_000): Promise<void> {
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    if (this.isAllowListed(url.hostname, port)) return;
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host) !== 0) return this.check(host, host);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(Object.assign(new Error(`resolving ${host} took longer than ${timeoutMs} ms`), { code: 'ETIMEOUT' })),
+        timeoutMs,
+      );
+    });
+    try {
+      const addresses = await Promise.race([dnsPromises.lookup(host, { all: true }), timeout]);
+      for (const { address } of addresses) this.check(host, address);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   /**
    * Connection options for a client that connects by itself (not through an http Agent): checks

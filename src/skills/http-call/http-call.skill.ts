@@ -9,6 +9,7 @@ import type { Counter } from 'prom-client';
 import { MemoryType } from '../../memory/memory-type.enum';
 import { Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 import { findSsrfBlock, OutboundPolicy } from '../../common/ssrf';
+import { shown } from '../../common/shown-url';
 import { failedAttemptOf, IDEMPOTENT_METHODS, mayRetry } from './retry-policy';
 
 type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -247,14 +248,6 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       'network_error',
     );
   }
-}
-
-/**
- * A URL as error messages show it: without user info or query string, which may carry credentials
- * (errors reach the run's error_message, provenance and logs).
- */
-export function shown(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}${url.search ? '?…' : ''}`;
 }
 
 type HttpCallOutcome =

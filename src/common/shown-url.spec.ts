@@ -1,6 +1,6 @@
-import { shown } from './http-call.skill';
+import { shown } from './shown-url';
 
-describe('URLs in http_call errors', () => {
+describe('URLs in errors', () => {
   it('leave out user info and the query string', () => {
     expect(shown(new URL('https://user:pass@api.example.com:8443/v1/items?token=secret#x'))).toBe(
       'https://api.example.com:8443/v1/items?…',
