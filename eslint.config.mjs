@@ -48,6 +48,39 @@ export default tseslint.config(
               group: ['**/runs/*', '../runs', './runs'],
               message: 'Nothing depends on the runs module (docs/architecture.md §2).',
             },
+            {
+              group: ['**/webhooks/*'],
+              message: 'Nothing depends on the webhooks module (docs/architecture.md §2).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // docs/architecture.md §2 and §7: the event log is a leaf every domain module appends through;
+    // only its routes (EventsApiModule) look at agents.
+    files: ['src/events/**/*.ts'],
+    ignores: ['src/events/events-api.module.ts', 'src/events/events.controller.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/app.module', '**/bootstrap'], message: 'Only main.ts and tests wire the app.' },
+            {
+              group: [
+                '**/agents/*',
+                '**/runs/*',
+                '**/memory/*',
+                '**/provenance/*',
+                '**/skills/*',
+                '**/models/*',
+                '**/planner/*',
+                '**/webhooks/*',
+              ],
+              message: 'The events module depends on no domain module (docs/architecture.md §2).',
+            },
           ],
         },
       ],

@@ -1,9 +1,15 @@
 import { InitialSchema1764115200000 } from './1764115200000-InitialSchema';
 import { RunEngine1764201600000 } from './1764201600000-RunEngine';
 import { AgentLoop1764288000000 } from './1764288000000-AgentLoop';
+import { Events1764374400000 } from './1764374400000-Events';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
  * running TypeScript and the CLI load exactly the same set. Add new migrations here.
  */
-export const ALL_MIGRATIONS = [InitialSchema1764115200000, RunEngine1764201600000, AgentLoop1764288000000];
+export const ALL_MIGRATIONS = [
+  InitialSchema1764115200000,
+  RunEngine1764201600000,
+  AgentLoop1764288000000,
+  Events1764374400000,
+];

@@ -10,11 +10,14 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import type { EmbeddedPostgresServer } from './database/embedded-postgres.server';
 import { HealthModule } from './health/health.module';
+import { EventsApiModule } from './events/events-api.module';
+import { EventsModule } from './events/events.module';
 import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProvenanceModule } from './provenance/provenance.module';
 import { RunsModule } from './runs/runs.module';
 import { SkillsModule } from './skills/skills.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -33,10 +36,13 @@ export class AppModule {
         DatabaseModule.forRoot({ config, url: databaseUrl, embedded }),
         MetricsModule,
         AgentsModule,
+        EventsModule,
+        EventsApiModule,
         MemoryModule,
         ProvenanceModule,
         SkillsModule,
         RunsModule,
+        WebhooksModule,
         HealthModule,
       ],
       providers: [

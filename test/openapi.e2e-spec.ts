@@ -28,8 +28,13 @@ describe('OpenAPI document', () => {
         const success = Object.entries<any>(op.responses).filter(([s]) => s.startsWith('2'));
         expect([where, success.length]).toEqual([where, 1]);
         const [status, response] = success[0];
-        // JSON everywhere but the Prometheus text of /metrics.
-        const mediaType = path === '/metrics' ? 'text/plain' : 'application/json';
+        // JSON everywhere but the Prometheus text of /metrics and the event streams.
+        const mediaType =
+          path === '/metrics'
+            ? 'text/plain'
+            : path.endsWith('/events/stream')
+              ? 'text/event-stream'
+              : 'application/json';
         if (status !== '204')
           expect([where, response.content?.[mediaType]?.schema]).toEqual([where, expect.anything()]);
         for (const [code, error] of Object.entries<any>(op.responses).filter(([s]) => /^[45]/.test(s))) {

@@ -8,7 +8,7 @@ async function listenConnections(database: string): Promise<number[]> {
   await client.connect();
   try {
     const { rows } = await client.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE application_name = 'aos-worker-listen' AND datname = $1`,
+      `SELECT pid FROM pg_stat_activity WHERE application_name = 'aos-listen' AND datname = $1`,
       [database],
     );
     return rows.map((r) => r.pid);

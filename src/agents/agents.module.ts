@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EventsModule } from '../events/events.module';
 import { ModelsModule } from '../models/models.module';
 import { SkillsModule } from '../skills/skills.module';
 import { AgentEvents } from './agent-events';
@@ -9,7 +10,7 @@ import { AgentsRepository } from './agents.repository';
 import { AgentsService } from './agents.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([AgentEntity]), SkillsModule, ModelsModule],
+  imports: [TypeOrmModule.forFeature([AgentEntity]), EventsModule, SkillsModule, ModelsModule],
   controllers: [AgentsController],
   providers: [AgentsService, AgentsRepository, AgentEvents],
   exports: [AgentsService, AgentEvents],

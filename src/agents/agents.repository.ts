@@ -9,7 +9,7 @@ import type { AgentPlanner } from './agent-planner.enum';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
 
-interface AgentRow {
+export interface AgentRow {
   id: string;
   name: string;
   status: AgentStatus;
@@ -69,11 +69,19 @@ export interface NewAgent {
 export class AgentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(agent: NewAgent): Promise<AgentEntity> {
-    const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(
-      `INSERT INTO agents (name, max_concurrent_runs, planner, instructions, models, skills, max_steps)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-      [
+  /**
+   * Inserts the agent by running its INSERT through `run` (the events module's appendAlong, which
+   * adds the agent's event to the same statement).
+   */
+  async insert(
+    agent: NewAgent & { id: string },
+    run: (statement: { sql: string; params: unknown[] }) => Promise<AgentRow[]>,
+  ): Promise<AgentEntity> {
+    const rows = await run({
+      sql: `INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      params: [
+        agent.id,
         agent.name,
         agent.maxConcurrentRuns,
         agent.planner,
@@ -82,7 +90,7 @@ export class AgentsRepository {
         agent.skills,
         agent.maxSteps,
       ],
-    );
+    });
     return toEntity(rows[0]);
   }
 

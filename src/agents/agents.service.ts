@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Page } from '../common/pagination';
 import { InvalidInputError } from '../common/domain-error';
+import { EventsService, NewEvent } from '../events/events.service';
 import { ModelsService } from '../models/models.service';
 import type { ModelChoice } from '../models/model.types';
 import { SkillRegistry } from '../skills/skill-registry';
@@ -20,6 +22,26 @@ import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
 import type { UpdateAgentDto } from './dto/update-agent.dto';
 
 const DEFAULT_MAX_STEPS = 20;
+
+/** Entity field → wire name, for the fields an update can change. */
+const WIRE_NAMES = {
+  name: 'name',
+  status: 'status',
+  maxConcurrentRuns: 'max_concurrent_runs',
+  planner: 'planner',
+  instructions: 'instructions',
+  models: 'models',
+  skills: 'skills',
+  maxSteps: 'max_steps',
+} as const;
+
+function statusEventType(status: AgentStatus): string {
+  return status === AgentStatus.Paused
+    ? 'agent.paused'
+    : status === AgentStatus.Stopped
+      ? 'agent.stopped'
+      : 'agent.resumed';
+}
 
 /** The models object as stored: only the providers given, null when none is. */
 function modelChoice(models: AgentModelsDto | null | undefined): ModelChoice | null {
@@ -46,7 +68,8 @@ export class AgentsService {
   constructor(
     private readonly agents: AgentsRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly events: AgentEvents,
+    private readonly lifecycle: AgentEvents,
+    private readonly events: EventsService,
     private readonly skills: SkillRegistry,
     private readonly models: ModelsService,
   ) {}
@@ -55,17 +78,30 @@ export class AgentsService {
     // Resolved once and stored: `llm` when a model provider is configured, else `rule-based`.
     const planner = dto.planner ?? (this.models.configured().length > 0 ? AgentPlanner.Llm : AgentPlanner.RuleBased);
     this.checkSettings({ planner, skills: dto.skills });
-    return AgentResponseDto.from(
-      await this.agents.insert({
-        name: dto.name,
-        maxConcurrentRuns: dto.max_concurrent_runs ?? 1,
-        planner,
-        instructions: dto.instructions ?? null,
-        models: modelChoice(dto.models),
-        skills: dto.skills ?? null,
-        maxSteps: dto.max_steps ?? DEFAULT_MAX_STEPS,
-      }),
-    );
+    const draft = {
+      id: randomUUID(),
+      name: dto.name,
+      maxConcurrentRuns: dto.max_concurrent_runs ?? 1,
+      planner,
+      instructions: dto.instructions ?? null,
+      models: modelChoice(dto.models),
+      skills: dto.skills ?? null,
+      maxSteps: dto.max_steps ?? DEFAULT_MAX_STEPS,
+    };
+    const created: NewEvent = {
+      agentId: draft.id,
+      type: 'agent.created',
+      data: {
+        name: draft.name,
+        planner: draft.planner,
+        max_concurrent_runs: draft.maxConcurrentRuns,
+        max_steps: draft.maxSteps,
+        skills: draft.skills,
+      },
+    };
+    // One statement writes the agent and its event: the hot path needs no transaction.
+    const agent = await this.agents.insert(draft, (statement) => this.events.appendAlong(statement, [created]));
+    return AgentResponseDto.from(agent);
   }
 
   /** The rules across fields and configuration that DTO validation cannot see. */
@@ -127,14 +163,28 @@ export class AgentsService {
         maxSteps: dto.max_steps ?? agent.maxSteps,
       };
       // Asking for what already is changes nothing, updated_at included.
-      const changed = (Object.keys(next) as (keyof typeof next)[]).some((key) => !sameValue(next[key], agent[key]));
-      if (!changed) return AgentResponseDto.from(agent);
+      const changedKeys = (Object.keys(next) as (keyof typeof next)[]).filter(
+        (key) => !sameValue(next[key], agent[key]),
+      );
+      if (changedKeys.length === 0) return AgentResponseDto.from(agent);
       Object.assign(agent, next);
       const updated = await this.agents.update(manager, agent);
+      const wire = AgentResponseDto.from(updated) as unknown as Record<string, unknown>;
+      const changes = Object.fromEntries(changedKeys.map((key) => [WIRE_NAMES[key], wire[WIRE_NAMES[key]]]));
+      const events: NewEvent[] = [];
       if (dto.status !== undefined && dto.status !== previousStatus) {
-        await this.events.statusChanged({ agent: updated, previous: previousStatus, manager });
+        await this.lifecycle.statusChanged({ agent: updated, previous: previousStatus, manager });
         this.logger.log({ agent_id: id, from: previousStatus, to: updated.status }, 'agent status changed');
+        events.push({
+          agentId: id,
+          type: statusEventType(updated.status),
+          data: { from: previousStatus, to: updated.status },
+        });
       }
+      // A status change has its own event; the rest of the change is agent.updated.
+      const { status: _status, ...rest } = changes;
+      if (Object.keys(rest).length > 0) events.push({ agentId: id, type: 'agent.updated', data: { changes: rest } });
+      await this.events.append(manager, events);
       return AgentResponseDto.from(updated);
     });
   }
@@ -165,8 +215,10 @@ export class AgentsService {
   async remove(id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const agent = await this.findOrFail(manager, id, 'update');
-      await this.events.deleting({ agent, manager });
+      await this.lifecycle.deleting({ agent, manager });
       await this.agents.delete(manager, id);
+      // The agent's last event (its runs' cancellations come before it); it outlives the agent.
+      await this.events.append(manager, [{ agentId: id, type: 'agent.deleted', data: { name: agent.name } }]);
     });
     this.logger.log({ agent_id: id }, 'agent deleted');
   }

@@ -20,6 +20,12 @@ const ERRORS: Record<number, { description: string; example: Record<string, unkn
     description: 'Conflicts with the current state',
     example: { detail: 'Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e is stopped; resume it before giving it goals' },
   },
+  410: {
+    description: 'The resume point is older than event retention',
+    example: {
+      detail: 'Events after 1042 are no longer kept (retention pruned up to 5000); start again without after',
+    },
+  },
   413: { description: 'Request body too large', example: { detail: 'Request body is too large' } },
   422: {
     description: 'Validation failed',

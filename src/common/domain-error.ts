@@ -30,6 +30,16 @@ export class ConflictError extends DomainError {
   }
 }
 
+export class GoneError extends DomainError {
+  readonly status = HttpStatus.GONE;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class BadRequestError extends DomainError {
   readonly status = HttpStatus.BAD_REQUEST;
   constructor(

@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -29,6 +30,10 @@ const emptyToUndefined = ({ value }: { value: unknown }) =>
 const toInt = ({ value }: { value: unknown }) => {
   const v = emptyToUndefined({ value });
   return typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+};
+const toNumber = ({ value }: { value: unknown }) => {
+  const v = emptyToUndefined({ value });
+  return typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
 };
 const toBool = ({ value }: { value: unknown }) => {
   const v = emptyToUndefined({ value });
@@ -318,6 +323,81 @@ class EnvironmentVariables {
   AOS_LLM_RETRY_MAX_MS?: number;
 
   @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(10)
+  @Max(300_000)
+  @Transform(toInt)
+  AOS_SSE_HEARTBEAT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(10)
+  @Max(60_000)
+  @Transform(toInt)
+  AOS_EVENT_POLL_MS?: number;
+
+  @IsOptional()
+  @IsNumber({}, { message: 'must be a number of days' })
+  @Min(0.0001)
+  @Max(3650)
+  @Transform(toNumber)
+  AOS_EVENT_RETENTION_DAYS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(86_400_000)
+  @Transform(toInt)
+  AOS_EVENT_PRUNE_INTERVAL_MS?: number;
+
+  @IsOptional()
+  @Matches(/^(nats|tls|wss?):\/\/\S+$/, {
+    message: 'must be a nats:// (or tls://, ws://, wss://) URL, or a comma-separated list of them',
+  })
+  @Transform(emptyToUndefined)
+  AOS_NATS_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_WEBHOOK_ALLOW_HOSTS?: string;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(120_000)
+  @Transform(toInt)
+  AOS_WEBHOOK_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(10)
+  @Max(3_600_000)
+  @Transform(toInt)
+  AOS_WEBHOOK_RETRY_BASE_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(10)
+  @Max(86_400_000)
+  @Transform(toInt)
+  AOS_WEBHOOK_RETRY_MAX_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(30 * 86_400_000)
+  @Transform(toInt)
+  AOS_WEBHOOK_GIVE_UP_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(0)
+  @Max(30 * 86_400_000)
+  @Transform(toInt)
+  AOS_WEBHOOK_SECRET_GRACE_MS?: number;
+
+  @IsOptional()
   @Matches(/^[0-9a-f]{7,40}$/i, { message: 'must be a git commit hash' })
   @Transform(emptyToUndefined)
   AOS_GIT_COMMIT?: string;
@@ -394,6 +474,27 @@ export interface AppConfig {
     readonly retryMaxMs: number;
     /** Providers whose base URL is set without a key (skipped; worth a warning at start). */
     readonly baseUrlsWithoutKey: ('anthropic' | 'openai')[];
+  };
+  readonly events: {
+    /** Comment lines that keep an idle stream (and the proxies on its way) open. */
+    readonly heartbeatMs: number;
+    /** How often an instance looks for events whose sequencing notification reached no one. */
+    readonly pollMs: number;
+    readonly retentionDays: number;
+    readonly pruneIntervalMs: number;
+  };
+  /** Unset: no relay to NATS. */
+  readonly natsUrl: string | undefined;
+  readonly webhooks: {
+    /** host or host:port entries webhooks may reach although private (not open to http_call). */
+    readonly allowHosts: string[];
+    readonly timeoutMs: number;
+    /** Backoff between attempts: doubles from the base, capped at the max; given up after giveUpMs. */
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly giveUpMs: number;
+    /** After a rotation the previous secret signs too, for this long. */
+    readonly secretGraceMs: number;
   };
   readonly http: {
     /** host or host:port entries the http_call skill may reach even when they are private. */
@@ -472,7 +573,7 @@ function parseTrustProxy(raw: string | undefined): boolean | number {
   return Number(raw);
 }
 
-function parseAllowHosts(raw: string | undefined): string[] {
+function parseAllowHosts(raw: string | undefined, variable: string): string[] {
   if (raw === undefined) return [];
   const entries = raw
     .split(',')
@@ -480,7 +581,7 @@ function parseAllowHosts(raw: string | undefined): string[] {
     .filter(Boolean);
   for (const entry of entries) {
     if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(entry)) {
-      throw new ConfigError(`AOS_HTTP_ALLOW_HOSTS entry ${JSON.stringify(entry)} must be host or host:port`);
+      throw new ConfigError(`${variable} entry ${JSON.stringify(entry)} must be host or host:port`);
     }
   }
   return entries;
@@ -566,8 +667,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
         ...(vars.OPENAI_BASE_URL && !vars.OPENAI_API_KEY ? (['openai'] as const) : []),
       ],
     },
+    events: {
+      heartbeatMs: vars.AOS_SSE_HEARTBEAT_MS ?? 15_000,
+      pollMs: vars.AOS_EVENT_POLL_MS ?? 1_000,
+      retentionDays: vars.AOS_EVENT_RETENTION_DAYS ?? 7,
+      pruneIntervalMs: vars.AOS_EVENT_PRUNE_INTERVAL_MS ?? 600_000,
+    },
+    natsUrl: vars.AOS_NATS_URL,
+    webhooks: {
+      allowHosts: parseAllowHosts(vars.AOS_WEBHOOK_ALLOW_HOSTS, 'AOS_WEBHOOK_ALLOW_HOSTS'),
+      timeoutMs: vars.AOS_WEBHOOK_TIMEOUT_MS ?? 10_000,
+      retryBaseMs: vars.AOS_WEBHOOK_RETRY_BASE_MS ?? 5_000,
+      retryMaxMs: vars.AOS_WEBHOOK_RETRY_MAX_MS ?? 3_600_000,
+      giveUpMs: vars.AOS_WEBHOOK_GIVE_UP_MS ?? 86_400_000,
+      secretGraceMs: vars.AOS_WEBHOOK_SECRET_GRACE_MS ?? 86_400_000,
+    },
     http: {
-      allowHosts: parseAllowHosts(vars.AOS_HTTP_ALLOW_HOSTS),
+      allowHosts: parseAllowHosts(vars.AOS_HTTP_ALLOW_HOSTS, 'AOS_HTTP_ALLOW_HOSTS'),
       timeoutMs: vars.AOS_HTTP_TIMEOUT_MS ?? 5_000,
       maxResponseBytes: vars.AOS_HTTP_MAX_RESPONSE_BYTES ?? 1024 * 1024,
       retries: vars.AOS_HTTP_RETRIES ?? 3,

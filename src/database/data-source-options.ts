@@ -1,13 +1,28 @@
 import { DataSourceOptions } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { AgentEntity } from '../agents/agent.entity';
+import { EventCursorEntity } from '../events/event-cursor.entity';
+import { EventEntity } from '../events/event.entity';
 import { MemoryEntity } from '../memory/memory.entity';
 import { ModelCallEntity } from '../provenance/model-call.entity';
 import { ProvenanceEntity } from '../provenance/provenance.entity';
 import { ToolCallEntity } from '../provenance/tool-call.entity';
 import { RunEntity } from '../runs/run.entity';
+import { WebhookDeliveryEntity } from '../webhooks/webhook-delivery.entity';
+import { WebhookEntity } from '../webhooks/webhook.entity';
 
-export const ALL_ENTITIES = [AgentEntity, MemoryEntity, ModelCallEntity, ProvenanceEntity, RunEntity, ToolCallEntity];
+export const ALL_ENTITIES = [
+  AgentEntity,
+  EventCursorEntity,
+  EventEntity,
+  MemoryEntity,
+  ModelCallEntity,
+  ProvenanceEntity,
+  RunEntity,
+  ToolCallEntity,
+  WebhookDeliveryEntity,
+  WebhookEntity,
+];
 
 export interface DatabaseConnectionSettings {
   url: string;

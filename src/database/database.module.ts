@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { EMBEDDED_POSTGRES } from '../health/embedded-postgres.token';
 import { buildDataSourceOptions } from './data-source-options';
 import { DATABASE_URL } from './database.tokens';
+import { PgListener } from './pg-listener';
 import type { EmbeddedPostgresServer } from './embedded-postgres.server';
 
 export interface DatabaseModuleOptions {
@@ -29,8 +30,9 @@ export class DatabaseModule {
       providers: [
         { provide: EMBEDDED_POSTGRES, useValue: embedded },
         { provide: DATABASE_URL, useValue: url },
+        PgListener,
       ],
-      exports: [EMBEDDED_POSTGRES, DATABASE_URL],
+      exports: [EMBEDDED_POSTGRES, DATABASE_URL, PgListener],
     };
   }
 }

@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Public } from '../common/public.decorator';
 import type { EmbeddedPostgresServer } from '../database/embedded-postgres.server';
+import { NatsRelay } from '../events/nats-relay';
 import { EMBEDDED_POSTGRES } from './embedded-postgres.token';
 import { HealthErrorResponseDto, HealthIndicatorDto, HealthResponseDto } from './health.dto';
 
@@ -27,6 +28,7 @@ export class HealthController {
     private readonly typeOrm: TypeOrmHealthIndicator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EMBEDDED_POSTGRES) private readonly embedded: EmbeddedPostgresServer | null,
+    private readonly relay: NatsRelay,
   ) {}
 
   @Get()
@@ -62,6 +64,20 @@ export class HealthController {
     const checks: HealthIndicatorFunction[] = [
       () => this.typeOrm.pingCheck('database', { timeout: DATABASE_PING_TIMEOUT_MS }),
     ];
+    if (this.relay.enabled) {
+      // NATS is where events are copied to, not what serving needs: degraded, never down.
+      checks.push(() => {
+        const state = this.relay.state;
+        const healthy = state === 'up' || state === 'standby';
+        return Promise.resolve({
+          nats: {
+            status: healthy ? ('up' as const) : ('degraded' as const),
+            relay: state,
+            ...(this.relay.lastError ? { message: this.relay.lastError } : {}),
+          },
+        });
+      });
+    }
     const embedded = this.embedded;
     if (embedded) {
       checks.push(() => {

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
+import { EventsModule } from '../events/events.module';
 import { MemoryController } from './memory.controller';
 import { MemoryRepository } from './memory.repository';
 import { MemoryService } from './memory.service';
 
 @Module({
-  imports: [AgentsModule],
+  imports: [AgentsModule, EventsModule],
   controllers: [MemoryController],
   providers: [MemoryService, MemoryRepository],
   exports: [MemoryService],

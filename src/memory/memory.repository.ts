@@ -50,21 +50,28 @@ function toEntity(row: MemoryRow): MemoryEntity {
 export class MemoryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async insert(memory: NewMemoryRow): Promise<MemoryEntity> {
-    const { rows } = await pgPoolOf(this.dataSource).query<MemoryRow>(
+  async insert(m: EntityManager, memory: NewMemoryRow): Promise<MemoryEntity> {
+    const rows = await m.query<MemoryRow[]>(
       `INSERT INTO memories (agent_id, memory_type, text, meta) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
       [memory.agentId, memory.memoryType, memory.text, memory.meta],
     );
     return toEntity(rows[0]);
   }
 
-  /** Keyed by (run, step): a step executed again after a crash does not write it twice. */
-  async insertForStep(m: EntityManager, memory: NewMemoryRow & { runId: string; stepIndex: number }): Promise<void> {
-    await m.query(
+  /**
+   * Keyed by (run, step): a step executed again after a crash does not write it twice. Returns the
+   * new memory's id, or undefined when it was already there.
+   */
+  async insertForStep(
+    m: EntityManager,
+    memory: NewMemoryRow & { runId: string; stepIndex: number },
+  ): Promise<string | undefined> {
+    const rows = await m.query<{ id: string }[]>(
       `INSERT INTO memories (agent_id, memory_type, text, meta, run_id, step_index)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, step_index) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, step_index) DO NOTHING RETURNING id`,
       [memory.agentId, memory.memoryType, memory.text, memory.meta, memory.runId, memory.stepIndex],
     );
+    return rows[0]?.id;
   }
 
   /** Ranked full-text search over the generated tsvector (GIN index); best matches first. */

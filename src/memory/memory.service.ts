@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
+import { EventsService, NewEvent } from '../events/events.service';
 import { DEFAULT_PAGE_SIZE, Page } from '../common/pagination';
 import { MemoryResponseDto, RecallQueryDto } from './dto/memory.dto';
 import { MemoryInUseError, MemoryNotFoundError, RecallCursorWithQueryError } from './memory.errors';
@@ -14,23 +15,36 @@ export interface NewMemory {
   meta?: Record<string, unknown> | null;
 }
 
+function createdEvent(id: string, agentId: string, runId: string | null, memory: NewMemory): NewEvent {
+  return {
+    agentId,
+    runId,
+    type: 'memory.created',
+    data: { memory_id: id, memory_type: memory.memory_type, chars: memory.text.length },
+  };
+}
+
 @Injectable()
 export class MemoryService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly memories: MemoryRepository,
     private readonly agents: AgentsService,
+    private readonly events: EventsService,
   ) {}
 
   async add(agentId: string, memory: NewMemory): Promise<MemoryResponseDto> {
-    await this.agents.findOrFail(this.dataSource.manager, agentId);
-    const saved = await this.memories.insert({
-      agentId,
-      memoryType: memory.memory_type,
-      text: memory.text,
-      meta: memory.meta ?? null,
+    return this.dataSource.transaction(async (m) => {
+      await this.agents.findOrFail(m, agentId, 'share');
+      const saved = await this.memories.insert(m, {
+        agentId,
+        memoryType: memory.memory_type,
+        text: memory.text,
+        meta: memory.meta ?? null,
+      });
+      await this.events.append(m, [createdEvent(saved.id, agentId, null, memory)]);
+      return MemoryResponseDto.from(saved);
     });
-    return MemoryResponseDto.from(saved);
   }
 
   /**
@@ -42,7 +56,7 @@ export class MemoryService {
     step: { agentId: string; runId: string; stepIndex: number },
     memory: NewMemory,
   ): Promise<void> {
-    await this.memories.insertForStep(m, {
+    const id = await this.memories.insertForStep(m, {
       agentId: step.agentId,
       runId: step.runId,
       stepIndex: step.stepIndex,
@@ -50,6 +64,8 @@ export class MemoryService {
       text: memory.text,
       meta: memory.meta ?? null,
     });
+    // A step executed again after a crash finds its memory already there: no second event.
+    if (id) await this.events.append(m, [createdEvent(id, step.agentId, step.runId, memory)]);
   }
 
   /**
@@ -99,6 +115,9 @@ export class MemoryService {
       }
       if (found.runId && found.runRunning) throw new MemoryInUseError(memoryId, found.runId);
       await this.memories.delete(manager, memoryId);
+      await this.events.append(manager, [
+        { agentId, runId: found.runId, type: 'memory.deleted', data: { memory_id: memoryId } },
+      ]);
     });
   }
 }

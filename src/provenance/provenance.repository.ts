@@ -74,22 +74,36 @@ export class ProvenanceRepository {
     return m.find(ToolCallEntity, { where: { runId }, order: { stepIndex: 'ASC' } });
   }
 
+  /**
+   * The write-ahead record of a tool call. `run` executes its one statement: the events module's
+   * appendAlong, which writes the call's event in the same statement.
+   */
   async startToolCall(
-    runId: string,
-    stepIndex: number,
-    skillId: string,
-    input: unknown,
-    origin: { modelCallIndex: number; toolUseId: string } | undefined,
+    call: {
+      runId: string;
+      stepIndex: number;
+      skillId: string;
+      input: unknown;
+      origin: { modelCallIndex: number; toolUseId: string } | undefined;
+    },
+    run: (statement: { sql: string; params: unknown[] }) => Promise<{ attempts: number }[]>,
   ): Promise<number> {
-    const { rows } = await pgPoolOf(this.dataSource).query<{ attempts: number }>(
-      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, model_call_index, tool_use_id)
-       VALUES ($1, $2, $3, $4, 'running', 1, now(), $5, $6)
-       ON CONFLICT (run_id, step_index) DO UPDATE
-         SET status = 'running', attempts = tool_calls.attempts + 1, started_at = now(),
-             output = NULL, error = NULL, completed_at = NULL, duration_ms = NULL
-       RETURNING attempts`,
-      [runId, stepIndex, skillId, JSON.stringify(input), origin?.modelCallIndex ?? null, origin?.toolUseId ?? null],
-    );
+    const rows = await run({
+      sql: `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, model_call_index, tool_use_id)
+            VALUES ($1, $2, $3, $4, 'running', 1, now(), $5, $6)
+            ON CONFLICT (run_id, step_index) DO UPDATE
+              SET status = 'running', attempts = tool_calls.attempts + 1, started_at = now(),
+                  output = NULL, error = NULL, completed_at = NULL, duration_ms = NULL
+            RETURNING attempts`,
+      params: [
+        call.runId,
+        call.stepIndex,
+        call.skillId,
+        JSON.stringify(call.input),
+        call.origin?.modelCallIndex ?? null,
+        call.origin?.toolUseId ?? null,
+      ],
+    });
     return rows[0].attempts;
   }
 

@@ -79,13 +79,10 @@ export class ProvenanceService {
    * runs again. Returns the attempt number.
    */
   startToolCall(
-    runId: string,
-    stepIndex: number,
-    skillId: string,
-    input: unknown,
-    origin?: { modelCallIndex: number; toolUseId: string },
+    call: Parameters<ProvenanceRepository['startToolCall']>[0],
+    run: Parameters<ProvenanceRepository['startToolCall']>[1],
   ): Promise<number> {
-    return this.records.startToolCall(runId, stepIndex, skillId, input, origin);
+    return this.records.startToolCall(call, run);
   }
 
   modelCalls(runId: string, m?: EntityManager): Promise<ModelCallEntity[]> {

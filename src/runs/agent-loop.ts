@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { EventsService } from '../events/events.service';
 import { MemoryType } from '../memory/memory-type.enum';
 import { MemoryService } from '../memory/memory.service';
 import { ModelContextExceededError, ModelRejectedError, ModelsUnavailableError } from '../models/model-errors';
@@ -93,6 +94,7 @@ export class AgentLoop {
     private readonly runs: RunsRepository,
     private readonly queue: RunQueue,
     private readonly tools: ToolSteps,
+    private readonly events: EventsService,
   ) {}
 
   async run(run: ClaimedRun, settings: RunSettings, owner: string, signal: AbortSignal): Promise<void> {
@@ -284,6 +286,24 @@ export class AgentLoop {
           durationMs: performance.now() - started,
           fallbackFrom: response.fallbackFrom,
         });
+        await this.events.append(m, [
+          {
+            agentId: run.agent_id,
+            runId: run.id,
+            type: 'run.model_call.completed',
+            data: {
+              index: call.index,
+              step: call.step,
+              provider: response.provider,
+              model: response.model,
+              input_tokens: response.inputTokens,
+              output_tokens: response.outputTokens,
+              stop_reason: response.rawStopReason,
+              duration_ms: Math.round(performance.now() - started),
+              tool_calls: response.content.filter((b) => b.type === 'tool_use').length,
+            },
+          },
+        ]);
       });
       return {
         content: response.content,

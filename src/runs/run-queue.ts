@@ -5,12 +5,13 @@ import { pgPoolOf } from '../database/pg-pool';
 import { returnedRows } from '../database/returned-rows';
 import { ProvenanceService, RunTransition } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
+import { EventsService } from '../events/events.service';
+import { transitionEvent, TransitionRow } from './run-events';
 import { RunMetrics } from './run-metrics';
 import { LAPSED_LEASE, READY_RUN } from './run-queue.sql';
 import type { RecalledMemory, RunSettings } from './run-settings';
 
 /** Channel a worker LISTENs on: a run may be ready to claim (payload unused). */
-export const RUN_READY_CHANNEL = 'aos_run_ready';
 /** Channel carrying the id of a run that was cancelled while it may be executing. */
 export const RUN_CANCEL_CHANNEL = 'aos_run_cancel';
 
@@ -52,6 +53,7 @@ export class RunQueue {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly provenance: ProvenanceService,
+    private readonly events: EventsService,
     private readonly metrics: RunMetrics,
   ) {}
 
@@ -202,8 +204,6 @@ export class RunQueue {
       );
       if (ended.length === 0) return ended;
       if (writes?.after) await writes.after(m);
-      // A retry is ready later; a finished run frees a slot of its agent, maybe on another instance.
-      await this.notifyReady(m);
       return ended;
     });
     this.metrics.transitions(rows);
@@ -225,7 +225,6 @@ export class RunQueue {
           WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
         [runId, owner, wait.errorMessage, wait.retryAt],
       );
-      if (waiting.length > 0) await this.notifyReady(m);
       return waiting;
     });
     if (rows.length > 0) this.metrics.waitingForModel();
@@ -242,8 +241,9 @@ export class RunQueue {
                 lease_expires_at = NULL, available_at = now(), updated_at = now()
           WHERE id = ANY($1::uuid[]) AND lease_owner = $2 AND status = 'running'`,
         [runIds, owner],
+        undefined,
+        'released at shutdown: another instance takes it over',
       );
-      await this.notifyReady(m);
     });
   }
 
@@ -266,8 +266,9 @@ export class RunQueue {
            lease_owner = NULL, lease_expires_at = NULL, available_at = now(), updated_at = now()
          FROM expired WHERE r.id = expired.id`,
         [],
+        undefined,
+        'its worker stopped renewing the lease: tried again',
       );
-      if (reclaimed.length > 0) await this.notifyReady(m);
       return reclaimed;
     });
     this.metrics.reclaimed(rows.length);
@@ -292,7 +293,6 @@ export class RunQueue {
     this.metrics.transitions(rows);
     const ids = rows.map((r) => r.id);
     await m.query(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', id) FROM unnest($1::text[]) AS id`, [ids]);
-    await this.notifyReady(m);
     return ids;
   }
 
@@ -306,20 +306,23 @@ export class RunQueue {
     update: string,
     params: unknown[],
     alsoReturning?: string,
-  ): Promise<(R & RunTransition)[]> {
-    const returning = `r.id, r.status, r.error_message, r.completed_at${alsoReturning ? `, ${alsoReturning}` : ''}`;
+    reason?: string,
+  ): Promise<(R & RunTransition & TransitionRow)[]> {
+    const returning =
+      'r.id, r.agent_id, r.status, r.error_message, r.completed_at, r.result, r.attempts, r.available_at' +
+      (alsoReturning ? `, ${alsoReturning}` : '');
     const rows = returnedRows(
-      await m.query<(R & RunTransition)[] | [(R & RunTransition)[], number]>(
+      await m.query<(R & RunTransition & TransitionRow)[] | [(R & RunTransition & TransitionRow)[], number]>(
         `${update} RETURNING ${returning}`,
         params,
       ),
     );
     await this.provenance.recordRunTransitions(m, rows);
+    await this.events.append(
+      m,
+      rows.map((row) => transitionEvent(row, reason)),
+    );
     return rows;
-  }
-
-  async notifyReady(m: EntityManager = this.dataSource.manager): Promise<void> {
-    await m.query(`SELECT pg_notify('${RUN_READY_CHANNEL}', '')`);
   }
 }
 

@@ -1,16 +1,13 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Client } from 'pg';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { DATABASE_URL } from '../database/database.tokens';
+import { PgListener } from '../database/pg-listener';
+import { EventBus } from '../events/event-bus';
 import { RunExecutor } from './run-executor';
 import { RunMetrics } from './run-metrics';
-import { ClaimedRun, RUN_CANCEL_CHANNEL, RUN_READY_CHANNEL, RunQueue } from './run-queue';
-
-const LISTENER_RETRY_FIRST_MS = 1_000;
-const LISTENER_RETRY_MAX_MS = 30_000;
+import { ClaimedRun, RUN_CANCEL_CHANNEL, RunQueue } from './run-queue';
 
 interface ActiveRun {
   controller: AbortController;
@@ -29,22 +26,20 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly active = new Map<string, ActiveRun>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private listener: Client | undefined;
   private stopping = false;
   private filling: Promise<void> | undefined;
   private fillAgain = false;
   private lastRenewal = Date.now();
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private relistenTimer: NodeJS.Timeout | undefined;
-  /** A (re)subscription in progress, awaited at shutdown so its connection is closed too. */
-  private listening: Promise<void> | undefined;
+  private readonly unlisten: (() => void)[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATABASE_URL) private readonly databaseUrl: string,
+    private readonly listener: PgListener,
     private readonly queue: RunQueue,
     private readonly executor: RunExecutor,
     private readonly metrics: RunMetrics,
+    private readonly bus: EventBus,
   ) {}
 
   get enabled(): boolean {
@@ -53,7 +48,17 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
-    await this.subscribe();
+    // Every change that may make a run ready (a goal accepted, a run ended, an agent resumed, a
+    // lease reclaimed) appends an event; their sequencing, on any instance, wakes every worker.
+    // No NOTIFY of its own: PostgreSQL serialises the commits of notifying transactions.
+    this.unlisten.push(this.bus.onSequenced(() => this.kick()));
+    this.unlisten.push(
+      await this.listener.listen(RUN_CANCEL_CHANNEL, (runId) =>
+        this.active.get(runId)?.controller.abort(new Error('run cancelled')),
+      ),
+    );
+    // Notifications sent while the connection was down are lost: look for ready runs again.
+    this.unlisten.push(this.listener.onReconnect(() => this.kick()));
     const every = (ms: number, task: () => Promise<unknown>) => {
       const timer = setInterval(
         () => void task().catch((e: unknown) => this.logger.warn({ err: e }, 'worker task failed')),
@@ -63,7 +68,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       this.timers.push(timer);
     };
     const third = Math.max(Math.floor(this.config.runLeaseMs / 3), 250);
-    // Pickup is driven by NOTIFY; the poll only catches retries whose time has come and missed wake-ups.
+    // Pickup is driven by sequenced events; the poll only catches retries whose time has come and missed wake-ups.
     every(this.config.workerPollMs, async () => {
       if (this.active.size < this.config.workerConcurrency && (await this.queue.hasReadyRuns())) this.kick();
     });
@@ -80,7 +85,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     if (!this.enabled || this.stopping) return;
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
-    clearTimeout(this.relistenTimer);
+    for (const unlisten of this.unlisten) unlisten();
     await this.filling;
     const pending = [...this.active.values()].map((a) => a.done);
     if (pending.length > 0) {
@@ -94,9 +99,6 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.queue
       .release(this.owner, leftover)
       .catch((e: unknown) => this.logger.warn({ err: e }, 'release failed'));
-    await this.listening?.catch(() => undefined);
-    await this.listener?.end().catch(() => undefined);
-    this.listener = undefined;
   }
 
   /** Claims runs until the worker is full or the queue has nothing ready. */
@@ -165,68 +167,6 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
         for (const run of this.active.values()) run.controller.abort(new Error('lease could not be renewed'));
       }
     }
-  }
-
-  /**
-   * Keeps trying to (re)subscribe, with backoff, until it works or the worker stops. One timer at
-   * a time, cleared at shutdown, and shutdown is checked again when it fires and after connecting.
-   */
-  private relisten(delayMs = Math.min(this.config.workerPollMs, LISTENER_RETRY_FIRST_MS)): void {
-    if (this.stopping || this.relistenTimer) return;
-    this.relistenTimer = setTimeout(() => {
-      this.relistenTimer = undefined;
-      if (this.stopping) return;
-      this.subscribe()
-        .then(() => this.kick())
-        .catch((error: unknown) => {
-          if (this.stopping) return;
-          this.logger.warn({ err: error }, 'run notifications unavailable; retrying');
-          this.relisten(Math.min(delayMs * 2, LISTENER_RETRY_MAX_MS));
-        });
-    }, delayMs);
-    this.relistenTimer.unref();
-  }
-
-  private subscribe(): Promise<void> {
-    this.listening = this.listen().finally(() => (this.listening = undefined));
-    return this.listening;
-  }
-
-  /** A dedicated connection for LISTEN (pooled connections cannot keep a subscription). */
-  private async listen(): Promise<void> {
-    const client = new Client({
-      connectionString: this.databaseUrl,
-      application_name: 'aos-worker-listen',
-      // A database that does not answer must not hold the start (or a reconnect) forever.
-      connectionTimeoutMillis: 5_000,
-    });
-    client.on('notification', (message) => {
-      if (message.channel === RUN_READY_CHANNEL) this.kick();
-      else if (message.channel === RUN_CANCEL_CHANNEL && message.payload) {
-        this.active.get(message.payload)?.controller.abort(new Error('run cancelled'));
-      }
-    });
-    client.on('error', (error) => {
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-      if (this.stopping) return;
-      this.logger.warn({ err: error }, 'run notifications lost; reconnecting');
-      this.relisten();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${RUN_READY_CHANNEL}`);
-      await client.query(`LISTEN ${RUN_CANCEL_CHANNEL}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    if (this.stopping) {
-      // Shutdown began while connecting: nobody will end this connection later.
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listener = client;
   }
 }
 

@@ -4,7 +4,12 @@ import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
 import { UuidParam } from '../common/uuid-param';
-import { ListRunsQueryDto, RunAcceptedDto, RunDto, RunPageDto, SubmitGoalDto } from './dto/run.dto';
+import { AfterQueryDto } from '../events/dto/event.dto';
+import { RUN_TERMINAL_EVENTS } from '../events/event-types';
+import { resumePoint, SSE_DESCRIPTION } from '../events/stream-resume';
+import { EventsService } from '../events/events.service';
+import { GetRunQueryDto, ListRunsQueryDto, RunAcceptedDto, RunDto, RunPageDto, SubmitGoalDto } from './dto/run.dto';
+import { isTerminal } from './run-status';
 import { RunsService } from './runs.service';
 
 @ApiTags('runs')
@@ -12,7 +17,10 @@ import { RunsService } from './runs.service';
 @ApiParam({ name: 'id', format: 'uuid', description: 'Agent id' })
 @Controller('agents/:id')
 export class RunsController {
-  constructor(private readonly runs: RunsService) {}
+  constructor(
+    private readonly runs: RunsService,
+    private readonly events: EventsService,
+  ) {}
 
   @Post('goals')
   @HttpCode(HttpStatus.ACCEPTED)
@@ -46,11 +54,50 @@ export class RunsController {
 
   @Get('runs/:run_id')
   @ApiParam({ name: 'run_id', format: 'uuid' })
-  @ApiOperation({ summary: 'Get a run: status, plan, tool calls with their outputs' })
+  @ApiOperation({
+    summary: 'Get a run: status, result, usage, settings, plan, model calls and tool calls',
+    description:
+      'With `?wait=N` (at most 60 s) it answers when the run is finished or waiting for approval, or after N s.',
+  })
   @ApiOkResponse({ type: RunDto })
   @ApiErrors(404, 422)
-  getRun(@UuidParam('id') agentId: string, @UuidParam('run_id') runId: string): Promise<RunDto> {
-    return this.runs.get(agentId, runId);
+  getRun(
+    @UuidParam('id') agentId: string,
+    @UuidParam('run_id') runId: string,
+    @Query() query: GetRunQueryDto,
+  ): Promise<RunDto> {
+    return query.wait ? this.runs.waitFor(agentId, runId, query.wait * 1000) : this.runs.get(agentId, runId);
+  }
+
+  @Get('runs/:run_id/events/stream')
+  @ApiParam({ name: 'run_id', format: 'uuid' })
+  @ApiOperation({
+    summary: 'Stream one run’s events (Server-Sent Events); it ends after the run’s last event',
+    description: `${SSE_DESCRIPTION} The stream ends after the run's terminal event (at once for a finished run).`,
+  })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiOkResponse({
+    description: 'A text/event-stream of the run’s events, ending after its terminal event',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  @ApiErrors(404, 410, 422)
+  async streamRunEvents(
+    @UuidParam('id') agentId: string,
+    @UuidParam('run_id') runId: string,
+    @Query() query: AfterQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const after = resumePoint(query.after, lastEventId);
+    const run = await this.runs.summary(agentId, runId);
+    await this.events.stream(reply, {
+      agentId,
+      runId,
+      after,
+      type: query.type,
+      endAfter: (event) => event.run_id === runId && RUN_TERMINAL_EVENTS.has(event.type),
+      finished: isTerminal(run.status),
+    });
   }
 
   @Post('runs/:run_id/cancel')

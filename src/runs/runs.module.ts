@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
+import { EventsModule } from '../events/events.module';
 import { MemoryModule } from '../memory/memory.module';
 import { ModelsModule } from '../models/models.module';
 import { PlannerModule } from '../planner/planner.module';
@@ -16,7 +17,7 @@ import { RunsService } from './runs.service';
 import { ToolSteps } from './tool-steps';
 
 @Module({
-  imports: [AgentsModule, MemoryModule, ModelsModule, PlannerModule, ProvenanceModule, SkillsModule],
+  imports: [AgentsModule, EventsModule, MemoryModule, ModelsModule, PlannerModule, ProvenanceModule, SkillsModule],
   controllers: [RunsController],
   providers: [RunsService, RunsRepository, RunMetrics, RunQueue, ToolSteps, AgentLoop, RunExecutor, RunWorker],
 })

@@ -7,6 +7,9 @@ import { AgentsService } from '../agents/agents.service';
 import { InvalidInputError } from '../common/domain-error';
 import { isoOrNull } from '../common/iso-date';
 import { Page } from '../common/pagination';
+import { EventBus } from '../events/event-bus';
+import { RUN_TERMINAL_EVENTS } from '../events/event-types';
+import { EventsService } from '../events/events.service';
 import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
 import type { AppConfig } from '../config/app-config';
@@ -16,6 +19,7 @@ import { AgentStoppedError, IdempotencyKeyReusedError, RunFinishedError, RunNotF
 import type { RunEntity } from './run.entity';
 import { RunQueue } from './run-queue';
 import { RunsRepository } from './runs.repository';
+import { isSettled } from './run-status';
 
 const DEFAULT_PRIORITY = 5;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -35,15 +39,16 @@ export class RunsService implements OnModuleInit {
     private readonly provenance: ProvenanceService,
     private readonly runs: RunsRepository,
     private readonly queue: RunQueue,
+    private readonly events: EventsService,
+    private readonly bus: EventBus,
   ) {}
 
   /** The agent lifecycle reaches runs through its domain event, inside the same transaction. */
   onModuleInit(): void {
     this.agentEvents.onStatusChanged(async ({ agent, manager }) => {
+      // A resume wakes the workers through its agent.resumed event, like every run transition.
       if (agent.status === AgentStatus.Stopped) {
         await this.queue.cancel(manager, { agentId: agent.id }, 'cancelled: agent stopped');
-      } else if (agent.status === AgentStatus.Active) {
-        await this.queue.notifyReady(manager);
       }
     });
     // Workers executing the agent's runs stop at once instead of failing against deleted rows.
@@ -85,7 +90,7 @@ export class RunsService implements OnModuleInit {
           idempotencyKey: idempotencyKey ?? null,
           maxAttempts: this.config.runMaxAttempts,
         });
-        await this.queue.notifyReady(m);
+        await this.events.append(m, [{ agentId, runId: id, type: 'run.created', data: { goal: dto.goal, priority } }]);
         return { run_id: id, status: RunStatus.Pending, created: true };
       });
     } catch (error) {
@@ -123,6 +128,42 @@ export class RunsService implements OnModuleInit {
       plan: record.plan as RunDto['plan'],
       ...(await this.provenance.steps(runId)),
     };
+  }
+
+  /** The run's summary (404 for an unknown agent or run). */
+  async summary(agentId: string, runId: string): Promise<RunSummaryDto> {
+    const run = await this.runs.findForAgent(agentId, runId);
+    if (!run) {
+      await this.agents.findOrFail(this.dataSource.manager, agentId);
+      throw new RunNotFoundError(runId);
+    }
+    return toSummary(run);
+  }
+
+  /**
+   * Long-poll: the run once it is finished or waiting for approval, or as it is after `timeoutMs`.
+   * Waits on the instance's event bus (one LISTEN connection for all), holding no database
+   * connection; it subscribes before it looks, so an event in between is not missed.
+   */
+  async waitFor(agentId: string, runId: string, timeoutMs: number): Promise<RunDto> {
+    let settle: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const unsubscribe = this.bus.subscribe(agentId, (event) => {
+      if (event.run_id === runId && (RUN_TERMINAL_EVENTS.has(event.type) || event.type === 'run.waiting_approval')) {
+        settle();
+      }
+    });
+    const timer = setTimeout(settle, timeoutMs);
+    const unclose = this.bus.onClosing(settle);
+    try {
+      const current = await this.summary(agentId, runId);
+      if (!isSettled(current.status)) await settled;
+      return await this.get(agentId, runId);
+    } finally {
+      clearTimeout(timer);
+      unsubscribe();
+      unclose();
+    }
   }
 
   /** Cancels a pending or running run; a running one has its skill call aborted. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
+import { EventsService, NewEvent } from '../events/events.service';
 import { MemoryService } from '../memory/memory.service';
 import { ProvenanceService } from '../provenance/provenance.service';
 import { ToolCallStatus } from '../provenance/tool-call-status.enum';
@@ -41,6 +42,7 @@ export class ToolSteps {
     private readonly provenance: ProvenanceService,
     private readonly memory: MemoryService,
     private readonly agents: AgentsService,
+    private readonly events: EventsService,
   ) {}
 
   isIdempotent(skillId: string, input: Record<string, unknown>): boolean {
@@ -53,7 +55,7 @@ export class ToolSteps {
     const { run, step, skillId } = call;
     const input = structuredClone(call.input);
     const inputProblems = this.skills.inputProblems(skillId, input);
-    await this.provenance.startToolCall(run.id, step, skillId, input, call.origin);
+    await this.start(call, input);
     const started = Date.now();
     if (inputProblems) {
       return this.fail(call, `invalid input for ${skillId}: ${inputProblems}`, 0);
@@ -68,15 +70,17 @@ export class ToolSteps {
       });
       const outputProblems = this.skills.outputProblems(skillId, result.output);
       if (outputProblems) throw new SkillError(`${skillId} returned an invalid output: ${outputProblems}`);
+      const durationMs = Date.now() - started;
       await this.dataSource.transaction(async (m) => {
         // The agent's row first, as a delete of the agent takes it: the same lock order, no deadlock.
         await this.agents.holdForRunWrite(m, run.agent_id);
         await this.provenance.completeToolCall(
           run.id,
           step,
-          { status: ToolCallStatus.Succeeded, output: result.output, durationMs: Date.now() - started },
+          { status: ToolCallStatus.Succeeded, output: result.output, durationMs },
           m,
         );
+        await this.events.append(m, [this.completedEvent(call, ToolCallStatus.Succeeded, durationMs, null)]);
         if (result.memory) {
           await this.memory.recordForStep(m, { agentId: run.agent_id, runId: run.id, stepIndex: step }, result.memory);
         }
@@ -85,11 +89,12 @@ export class ToolSteps {
     } catch (error) {
       const cancelled = signal.aborted;
       const message = error instanceof Error ? error.message : String(error);
-      await this.provenance.completeToolCall(run.id, step, {
-        status: cancelled ? ToolCallStatus.Cancelled : ToolCallStatus.Failed,
-        error: cancelled ? 'cancelled' : message,
-        durationMs: Date.now() - started,
-      });
+      await this.finishFailed(
+        call,
+        cancelled ? ToolCallStatus.Cancelled : ToolCallStatus.Failed,
+        cancelled ? 'cancelled' : message,
+        Date.now() - started,
+      );
       return {
         ok: false,
         error: message,
@@ -104,17 +109,48 @@ export class ToolSteps {
    * interrupted (its `previous` record) and is not safe to repeat.
    */
   async refuse(call: ToolStep, error: string, previous?: { startedAt: Date }): Promise<ToolStepResult> {
-    if (!previous) await this.provenance.startToolCall(call.run.id, call.step, call.skillId, call.input, call.origin);
+    if (!previous) await this.start(call, call.input);
     return this.fail(call, error, previous ? Date.now() - previous.startedAt.getTime() : 0);
   }
 
   private async fail(call: ToolStep, error: string, durationMs: number): Promise<ToolStepResult> {
-    await this.provenance.completeToolCall(call.run.id, call.step, {
-      status: ToolCallStatus.Failed,
-      error,
-      durationMs,
-    });
+    await this.finishFailed(call, ToolCallStatus.Failed, error, durationMs);
     return { ok: false, error };
+  }
+
+  /** The write-ahead record of the call and its run.step.started event, in one statement. */
+  private async start(call: ToolStep, input: unknown): Promise<void> {
+    const event: NewEvent = {
+      agentId: call.run.agent_id,
+      runId: call.run.id,
+      type: 'run.step.started',
+      data: { step: call.step, skill: call.skillId, model_call_index: call.origin?.modelCallIndex ?? null },
+    };
+    await this.provenance.startToolCall(
+      { runId: call.run.id, stepIndex: call.step, skillId: call.skillId, input, origin: call.origin },
+      (statement) => this.events.appendAlong(statement, [event]),
+    );
+  }
+
+  private async finishFailed(
+    call: ToolStep,
+    status: ToolCallStatus.Failed | ToolCallStatus.Cancelled,
+    error: string,
+    durationMs: number,
+  ): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await this.provenance.completeToolCall(call.run.id, call.step, { status, error, durationMs }, m);
+      await this.events.append(m, [this.completedEvent(call, status, durationMs, error)]);
+    });
+  }
+
+  private completedEvent(call: ToolStep, status: ToolCallStatus, durationMs: number, error: string | null): NewEvent {
+    return {
+      agentId: call.run.agent_id,
+      runId: call.run.id,
+      type: 'run.step.completed',
+      data: { step: call.step, skill: call.skillId, status, duration_ms: Math.round(durationMs), error },
+    };
   }
 
   private memoryOf(agentId: string): MemoryAccess {

@@ -15,9 +15,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the real app (same bootstrap as main.ts) on a fresh database of its own. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+/**
+ * Boots the real app (same bootstrap as main.ts) on a fresh database of its own, or on the database
+ * of another test app (`shareWith`: two instances of one deployment; the first one drops it).
+ */
+export async function startTestApp(env: Record<string, string> = {}, shareWith?: TestApp): Promise<TestApp> {
+  const database = shareWith
+    ? { name: shareWith.databaseName, url: shareWith.server.config.databaseUrl! }
+    : await createTestDatabase();
   let server: AosServer;
   try {
     server = await createAosServer({
@@ -30,7 +35,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       },
     });
   } catch (error) {
-    await dropTestDatabase(database.name);
+    if (!shareWith) await dropTestDatabase(database.name);
     throw error;
   }
   return {
@@ -44,7 +49,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       }),
     async close() {
       await server.close();
-      await dropTestDatabase(database.name);
+      if (!shareWith) await dropTestDatabase(database.name);
     },
   };
 }

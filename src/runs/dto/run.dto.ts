@@ -122,3 +122,24 @@ export class ListRunsQueryDto extends PageQueryDto {
   @IsIn(Object.values(RunStatus), { message: `status must be one of: ${Object.values(RunStatus).join(', ')}` })
   status?: RunStatus;
 }
+
+export const MAX_WAIT_S = 60;
+
+export class GetRunQueryDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_WAIT_S,
+    description:
+      'Long-poll: answer as soon as the run is finished (or waiting for approval), or after this many seconds ' +
+      'with the run as it is then',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
+  @IsInt({ message: 'wait must be a whole number of seconds' })
+  @Min(0)
+  @Max(MAX_WAIT_S)
+  wait?: number;
+}

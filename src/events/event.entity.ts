@@ -1,0 +1,36 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * The outbox: one row per change, written in the transaction of the change. `pk` is the order of
+ * insertion; `id` is the public, gap-safe order, given by the sequencer after the row commits (see
+ * event-sequencer.ts). Not tied to the agent by a foreign key: events outlive their agent
+ * (`agent.deleted` must still reach the bus and webhooks); retention removes them.
+ */
+@Entity('events')
+@Index('events_id_key', { synchronize: false })
+@Index('events_unsequenced_idx', { synchronize: false })
+@Index('events_agent_id_idx', { synchronize: false })
+@Index('events_run_id_idx', { synchronize: false })
+@Index('events_created_at_idx', { synchronize: false })
+export class EventEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'events_pkey' })
+  pk!: string;
+
+  @Column({ type: 'bigint', nullable: true })
+  id!: string | null;
+
+  @Column({ name: 'agent_id', type: 'uuid' })
+  agentId!: string;
+
+  @Column({ name: 'run_id', type: 'uuid', nullable: true })
+  runId!: string | null;
+
+  @Column({ type: 'varchar', length: 64 })
+  type!: string;
+
+  @Column({ type: 'jsonb' })
+  data!: Record<string, unknown>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+}

@@ -1,0 +1,231 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { jetstream, jetstreamManager, JetStreamClient } from '@nats-io/jetstream';
+import { connect, NatsConnection } from '@nats-io/transport-node';
+import { Client } from 'pg';
+import type { Counter } from 'prom-client';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { DATABASE_URL } from '../database/database.tokens';
+import { PgListener } from '../database/pg-listener';
+import { MetricsService } from '../metrics/metrics.service';
+import { toEventDto } from './events.service';
+import { EVENTS_CHANNEL, EventsRepository, StoredEvent } from './events.repository';
+import { RetentionHolds } from './retention-holds';
+
+export const NATS_STREAM = 'AOS_EVENTS';
+export const NATS_SUBJECTS = 'aos.events.>';
+const BATCH = 500;
+const PUBLISH_TIMEOUT_MS = 5_000;
+const RETRY_MAX_MS = 30_000;
+/** The advisory lock that makes one instance the relay (the others stand by). */
+const LEADER_LOCK = 'aos:nats-relay';
+
+/** The NATS subject of an event: `aos.events.<agent_id>.<type>`. */
+export function subjectOf(event: StoredEvent): string {
+  return `aos.events.${event.agent_id}.${event.type}`;
+}
+
+export type RelayState = 'off' | 'standby' | 'connecting' | 'up' | 'down';
+
+/**
+ * Publishes every event to NATS JetStream (stream AOS_EVENTS, created when missing) with the event
+ * id as `Nats-Msg-Id`, in id order. Its position is kept in PostgreSQL (the `nats` cursor) and
+ * moved only after JetStream acknowledged: a restart or an outage delays delivery but loses
+ * nothing, and nothing is published twice except a message in flight when the connection broke
+ * (which JetStream's duplicate window drops). One instance relays at a time: the one holding a
+ * PostgreSQL advisory lock on its own connection; if it dies, another takes over.
+ */
+@Injectable()
+export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(NatsRelay.name);
+  private readonly published: Counter;
+  state: RelayState = 'off';
+  lastError: string | undefined;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private nc: NatsConnection | undefined;
+  private leader: Client | undefined;
+  private connected = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DATABASE_URL) private readonly databaseUrl: string,
+    private readonly events: EventsRepository,
+    private readonly listener: PgListener,
+    holds: RetentionHolds,
+    metrics: MetricsService,
+  ) {
+    // Events the relay has not published yet are kept, however old.
+    if (config.natsUrl) holds.register('nats', () => this.events.position('nats'));
+    this.published = metrics.counter({
+      name: 'aos_nats_published_total',
+      help: 'Events this instance published to NATS JetStream (each publish call, acknowledged or not)',
+    });
+    const repository = this.events;
+    metrics.gauge({
+      name: 'aos_nats_relay_lag_events',
+      help: 'Events sequenced but not yet relayed to NATS (0 without AOS_NATS_URL)',
+      async collect() {
+        if (!config.natsUrl) return this.set(0);
+        const [sequenced, relayed] = await Promise.all([
+          repository.position('sequence'),
+          repository.position('nats'),
+        ]).catch(() => [0, 0]);
+        this.set(Math.max(0, sequenced - relayed));
+      },
+    });
+  }
+
+  get enabled(): boolean {
+    return this.config.natsUrl !== undefined;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled) return;
+    await this.listener.listen(EVENTS_CHANNEL, () => this.wake?.());
+    this.loop = this.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await this.nc?.close().catch(() => undefined);
+    await this.leader?.end().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 500;
+    while (!this.stopped) {
+      try {
+        if (!(await this.lead())) {
+          this.state = 'standby';
+          await this.sleep(this.config.events.pollMs * 2);
+          continue;
+        }
+        const js = await this.jetstream();
+        backoff = 500;
+        await this.relay(js);
+      } catch (error) {
+        if (this.stopped) return;
+        this.state = 'down';
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.logger.warn({ error: this.lastError }, 'NATS relay interrupted; retrying');
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  /** Whether this instance holds the relay lock (taking it when free). */
+  private async lead(): Promise<boolean> {
+    if (this.leader) return true;
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      application_name: 'aos-nats-relay',
+      connectionTimeoutMillis: 5_000,
+    });
+    const lost = () => {
+      // Losing the connection loses the lock: relaying stops until it is taken again.
+      if (this.leader === client) this.leader = undefined;
+      void client.end().catch(() => undefined);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    await client.connect();
+    if (!(await this.events.tryLeaderLock(client, LEADER_LOCK))) {
+      await client.end();
+      return false;
+    }
+    this.leader = client;
+    return true;
+  }
+
+  private async jetstream(): Promise<JetStreamClient> {
+    if (!this.nc || this.nc.isClosed()) {
+      this.state = 'connecting';
+      const nc = await connect({
+        servers: this.config.natsUrl!.split(',').map((s) => s.trim()),
+        name: 'aos-relay',
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        timeout: 5_000,
+      });
+      this.nc = nc;
+      this.connected = true;
+      void this.watch(nc);
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.info(NATS_STREAM).catch(async () => {
+        await jsm.streams.add({ name: NATS_STREAM, subjects: [NATS_SUBJECTS] });
+        this.logger.log({ stream: NATS_STREAM }, 'created the NATS JetStream stream');
+      });
+    }
+    return jetstream(this.nc);
+  }
+
+  /** Follows the connection: publishing pauses while it is down, so nothing is buffered to go twice. */
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.state = 'down';
+        this.lastError = 'disconnected';
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.state = 'up';
+        this.lastError = undefined;
+        this.wake?.();
+      }
+    }
+  }
+
+  private async relay(js: JetStreamClient): Promise<void> {
+    let position = await this.events.position('nats');
+    this.state = 'up';
+    this.lastError = undefined;
+    while (!this.stopped && this.leader) {
+      if (!this.connected) {
+        await this.sleep(this.config.events.pollMs);
+        continue;
+      }
+      const batch = await this.events.after(position, BATCH);
+      if (batch.length === 0) {
+        await this.sleep(this.config.events.pollMs * 5);
+        continue;
+      }
+      let failure: Error | undefined;
+      try {
+        for (const event of batch) {
+          if (!this.connected || this.stopped || !this.leader) break;
+          this.published.inc();
+          await js.publish(subjectOf(event), JSON.stringify(toEventDto(event)), {
+            msgID: String(event.id),
+            timeout: PUBLISH_TIMEOUT_MS,
+          });
+          position = event.id;
+        }
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+      // What was acknowledged is kept, even when the batch broke off. It is written through the
+      // connection holding the lock: an instance that lost the lead cannot move the position.
+      const leader = this.leader;
+      if (leader) await this.events.setPosition('nats', position, leader);
+      if (failure) throw failure;
+    }
+  }
+
+  /** Waits `ms`, or less when new events are sequenced (or the relay stops). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

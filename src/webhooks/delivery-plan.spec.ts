@@ -1,0 +1,30 @@
+import { planDeliveries } from './delivery-plan';
+
+describe('planDeliveries', () => {
+  const a = '00000000-0000-4000-8000-00000000000a';
+  const b = '00000000-0000-4000-8000-00000000000b';
+  const events = [
+    { id: 1, agent_id: a, type: 'run.created' },
+    { id: 2, agent_id: b, type: 'memory.created' },
+    { id: 3, agent_id: a, type: 'agent.deleted' },
+  ];
+
+  it('sends each event to the webhooks of its own agent whose filter matches', () => {
+    const rows = planDeliveries(events, [
+      { id: 'all-a', agentId: a, events: null },
+      { id: 'runs-a', agentId: a, events: ['run.*'] },
+      { id: 'memory-b', agentId: b, events: ['memory.created', 'agent.*'] },
+      { id: 'runs-b', agentId: b, events: ['run.completed'] },
+    ]);
+    expect(rows).toEqual([
+      { webhookId: 'all-a', eventId: 1, eventType: 'run.created' },
+      { webhookId: 'runs-a', eventId: 1, eventType: 'run.created' },
+      { webhookId: 'memory-b', eventId: 2, eventType: 'memory.created' },
+      { webhookId: 'all-a', eventId: 3, eventType: 'agent.deleted' },
+    ]);
+  });
+
+  it('plans nothing without webhooks', () => {
+    expect(planDeliveries(events, [])).toEqual([]);
+  });
+});

@@ -1,0 +1,55 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/**
+ * A receiver of an agent's events. Not tied to the agent by a foreign key: it outlives the agent
+ * long enough to receive `agent.deleted`. `lease_*` is held by the instance sending its
+ * deliveries, so they go out in event order, one at a time.
+ */
+@Entity('webhooks')
+@Index('webhooks_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
+export class WebhookEntity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'webhooks_pkey' })
+  id!: string;
+
+  @Column({ name: 'agent_id', type: 'uuid' })
+  agentId!: string;
+
+  @Column({ type: 'text' })
+  url!: string;
+
+  /** Type patterns (exact or `prefix.*`); null: every event. */
+  @Column({ type: 'text', array: true, nullable: true })
+  events!: string[] | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  description!: string | null;
+
+  @Column({ type: 'boolean', default: true })
+  enabled!: boolean;
+
+  @Column({ name: 'disabled_reason', type: 'text', nullable: true })
+  disabledReason!: string | null;
+
+  /** `whsec_…`, shown once when created or rotated. */
+  @Column({ type: 'text' })
+  secret!: string;
+
+  /** The secret before the last rotation, still signing until it expires. */
+  @Column({ name: 'previous_secret', type: 'text', nullable: true })
+  previousSecret!: string | null;
+
+  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', precision: 3, nullable: true })
+  previousSecretExpiresAt!: Date | null;
+
+  @Column({ name: 'lease_owner', type: 'varchar', length: 100, nullable: true })
+  leaseOwner!: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', precision: 3, nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt!: Date;
+}

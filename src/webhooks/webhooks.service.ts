@@ -1,0 +1,128 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AgentsService } from '../agents/agents.service';
+import { DEFAULT_PAGE_SIZE, Page } from '../common/pagination';
+import { OutboundPolicy, SsrfBlockedError } from '../common/ssrf';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import {
+  CreatedWebhookDto,
+  CreateWebhookDto,
+  DeliveryDto,
+  ListDeliveriesQueryDto,
+  UpdatedWebhookDto,
+  UpdateWebhookDto,
+  WebhookDto,
+} from './dto/webhook.dto';
+import { newWebhookSecret } from './webhook-signing';
+import { TooManyWebhooksError, WebhookNotFoundError, WebhookUrlRefusedError } from './webhooks.errors';
+import { WebhooksRepository } from './webhooks.repository';
+import type { PageQueryDto } from '../common/pagination';
+
+/** Webhooks an agent may have: each is a fan-out target for every event, and a sender's lease. */
+export const MAX_WEBHOOKS_PER_AGENT = 20;
+
+/** Outbound rules of webhooks: public addresses, plus AOS_WEBHOOK_ALLOW_HOSTS (not http_call's list). */
+export function webhookPolicy(config: AppConfig): OutboundPolicy {
+  return new OutboundPolicy(config.webhooks.allowHosts, 'AOS_WEBHOOK_ALLOW_HOSTS');
+}
+
+@Injectable()
+export class WebhooksService {
+  private readonly policy: OutboundPolicy;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly webhooks: WebhooksRepository,
+    private readonly agents: AgentsService,
+  ) {
+    this.policy = webhookPolicy(config);
+  }
+
+  async create(agentId: string, dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
+    await this.agents.get(agentId);
+    await this.checkUrl(dto.url);
+    return this.dataSource.transaction(async (m) => {
+      // The agent's row, locked: its deletion waits (no webhook for a gone agent), and two
+      // creations count one after the other.
+      await this.agents.findOrFail(m, agentId, 'update');
+      if ((await this.webhooks.countForAgent(m, agentId)) >= MAX_WEBHOOKS_PER_AGENT) {
+        throw new TooManyWebhooksError(MAX_WEBHOOKS_PER_AGENT);
+      }
+      const secret = newWebhookSecret();
+      const saved = await this.webhooks.insert(m, {
+        agentId,
+        url: dto.url,
+        events: dto.events ?? null,
+        description: dto.description ?? null,
+        secret,
+      });
+      return { ...WebhookDto.from(saved), secret };
+    });
+  }
+
+  async list(agentId: string, query: PageQueryDto): Promise<Page<WebhookDto>> {
+    await this.agents.get(agentId);
+    const { rows, nextCursor } = await this.webhooks.page(agentId, query);
+    return { items: rows.map((w) => WebhookDto.from(w)), next_cursor: nextCursor };
+  }
+
+  async get(agentId: string, id: string): Promise<WebhookDto> {
+    const found = await this.webhooks.find(agentId, id);
+    if (!found) throw await this.notFound(agentId, id);
+    return WebhookDto.from(found);
+  }
+
+  async update(agentId: string, id: string, dto: UpdateWebhookDto): Promise<UpdatedWebhookDto> {
+    return this.dataSource.transaction(async (m) => {
+      const found = await this.webhooks.lock(m, agentId, id);
+      if (!found) throw await this.notFound(agentId, id);
+      const secret = dto.rotate_secret ? newWebhookSecret() : undefined;
+      const saved = await this.webhooks.update(m, found, {
+        enabled: dto.enabled,
+        events: dto.events,
+        description: dto.description,
+        rotation: secret
+          ? { secret, previousExpiresAt: new Date(Date.now() + this.config.webhooks.secretGraceMs) }
+          : undefined,
+      });
+      return { ...WebhookDto.from(saved), ...(secret ? { secret } : {}) };
+    });
+  }
+
+  async remove(agentId: string, id: string): Promise<void> {
+    if (!(await this.webhooks.delete(this.dataSource.manager, agentId, id))) throw await this.notFound(agentId, id);
+  }
+
+  async deliveries(agentId: string, id: string, query: ListDeliveriesQueryDto): Promise<Page<DeliveryDto>> {
+    await this.get(agentId, id);
+    const { rows, nextCursor } = await this.webhooks.deliveries(
+      id,
+      { status: query.status, before: query.cursor ? Number(query.cursor) : undefined },
+      query.limit ?? DEFAULT_PAGE_SIZE,
+    );
+    return { items: rows.map((d) => DeliveryDto.from(d)), next_cursor: nextCursor };
+  }
+
+  /** 404 for the agent when it does not exist, else for the webhook. */
+  private async notFound(agentId: string, id: string): Promise<Error> {
+    await this.agents.get(agentId);
+    return new WebhookNotFoundError(id);
+  }
+
+  /** The SSRF policy, at registration: a URL reaching a private address is refused unless listed. */
+  private async checkUrl(raw: string): Promise<void> {
+    const url = new URL(raw);
+    try {
+      await this.policy.checkDestination(url);
+    } catch (error) {
+      if (error instanceof SsrfBlockedError) throw new WebhookUrlRefusedError(error.message);
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new WebhookUrlRefusedError(
+        `url: ${url.hostname} could not be resolved (${code ?? (error as Error).message}); AOS must reach the receiver`,
+      );
+    }
+  }
+}
