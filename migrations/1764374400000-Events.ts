@@ -52,6 +52,7 @@ export class Events1764374400000 implements MigrationInterface {
         "secret" text NOT NULL,
         "previous_secret" text,
         "previous_secret_expires_at" TIMESTAMP(3) WITH TIME ZONE,
+        "retired_at" TIMESTAMP(3) WITH TIME ZONE,
         "lease_owner" character varying(100),
         "lease_expires_at" TIMESTAMP(3) WITH TIME ZONE,
         "created_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL DEFAULT now(),

@@ -1,7 +1,7 @@
 import { EventsService } from '../src/events/events.service';
 import { SseClient } from './support/sse-client';
 import { eventually } from './support/target-server';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, TEST_API_KEY, TestApp } from './support/test-app';
 
 /** The events of a rule-based run that writes one memory, in order. */
 const RULE_BASED_RUN = [
@@ -94,6 +94,40 @@ describe('events', () => {
     expect((await page(a, '?type=memory.created')).items).toHaveLength(2);
     const bad = await t.request({ method: 'GET', url: `/agents/${a}/events?type=run.%25` });
     expect(bad.statusCode).toBe(422);
+  });
+
+  it('cuts long strings in event data without breaking them: an emoji at the cut, NUL-free', async () => {
+    const a = await agent();
+    const goalText = 'g'.repeat(1_999) + '😀 and more';
+    const res = await t.request({ method: 'POST', url: `/agents/${a}/goals`, payload: { goal: goalText } });
+    expect(res.statusCode).toBe(202);
+    const created = await eventually(
+      () => page(a, '?type=run.created'),
+      (p) => p.items.length === 1,
+    );
+    expect(created.items[0].data.goal).toBe('g'.repeat(1_999) + '… (cut)');
+  });
+
+  it('ends a stream whose client left before it started: no open stream is left behind', async () => {
+    const a = await agent();
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const controller = new AbortController();
+        const pending = fetch(`${url}/agents/${a}/events/stream`, {
+          headers: { 'x-aos-key': TEST_API_KEY },
+          signal: controller.signal,
+        }).catch(() => undefined);
+        controller.abort();
+        await pending;
+      }),
+    );
+    const open = async () =>
+      Number(
+        /^aos_event_streams_open (\d+)$/m.exec(
+          (await t.request({ method: 'GET', url: '/metrics', auth: false })).body,
+        )?.[1],
+      );
+    expect(await eventually(open, (n) => n === 0)).toBe(0);
   });
 
   it('keeps agent.deleted after the agent is gone (for the bus and webhooks)', async () => {

@@ -35,7 +35,12 @@ describe('NATS JetStream relay', () => {
   async function streamMessages() {
     nc ??= await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
     const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(NATS_STREAM);
+    // The relay creates the stream when it first connects: until then there is nothing to read.
+    const info = await jsm.streams.info(NATS_STREAM).catch((error: unknown) => {
+      if (error instanceof Error && error.name === 'StreamNotFoundError') return undefined;
+      throw error;
+    });
+    if (!info) return [];
     const messages: { subject: string; msgId: string | undefined; id: number }[] = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
       const m = await jsm.streams.getMessage(NATS_STREAM, { seq });

@@ -258,20 +258,38 @@ describe('webhooks', () => {
     expect(verify(w.secret, r)).toEqual(r.envelope);
   });
 
-  it('delivers agent.deleted, then removes the agent’s webhooks', async () => {
+  it('delivers agent.deleted and what was still queued, then removes the agent’s webhooks', async () => {
     receiver.on('/farewell');
+    let down = true;
+    receiver.on('/backlog', (_hit, _req, res) => res.writeHead(down ? 503 : 200).end());
     const a = await agent();
-    await hook(a, { url: receiver.url('/farewell'), events: ['agent.*'] });
+    const farewell = (await hook(a, { url: receiver.url('/farewell'), events: ['agent.*'] })).json();
     await hook(a, { url: receiver.url('/farewell'), events: ['memory.*'] });
+    // A run.* webhook whose receiver is down: its run events are still queued when the agent goes.
+    const backlog = (await hook(a, { url: receiver.url('/backlog'), events: ['run.*'] })).json();
+    await t.request({ method: 'GET', url: `/agents/${a}/runs/${await goal(a)}?wait=10` });
+    await eventually(
+      () => deliveries(a, backlog.id),
+      (d) => d.some((x) => x.event_type === 'run.completed') && d.every((x) => x.status === 'pending'),
+    );
     expect((await t.request({ method: 'DELETE', url: `/agents/${a}` })).statusCode).toBe(204);
     await eventually(
       async () => receiver.at('/farewell').map((r) => r.envelope),
       (envelopes) => envelopes.some((e) => e.type === 'agent.deleted' && e.agent_id === a),
     );
-    await eventually(
-      async () => (await t.dataSource.query('SELECT count(*)::int AS n FROM webhooks WHERE agent_id = $1', [a]))[0].n,
-      (n) => n === 0,
+    // Its routes answer 404 with the agent's; the memory.* one is gone, the other two are retired.
+    expect((await t.request({ method: 'GET', url: `/agents/${a}/webhooks/${farewell.id}` })).statusCode).toBe(404);
+    const left = async () =>
+      (await t.dataSource.query<{ id: string }[]>('SELECT id FROM webhooks WHERE agent_id = $1', [a])).map((r) => r.id);
+    expect(await left()).toEqual([backlog.id]);
+    down = false;
+    // In order, the run's last event last; then the retired webhook goes.
+    const got = await eventually(
+      async () => receiver.at('/backlog').filter((r) => r.envelope.agent_id === a),
+      (r) => r.some((x) => x.envelope.type === 'run.completed'),
     );
+    expect(got.at(-1)!.envelope.type).toBe('run.completed');
+    await eventually(left, (ids) => ids.length === 0);
   });
 
   it('obeys the SSRF policy at creation: private addresses only when listed in AOS_WEBHOOK_ALLOW_HOSTS', async () => {
@@ -403,5 +421,9 @@ describe('webhooks under a stricter policy', () => {
     expect(await t.server.app.get(WebhookDispatcher).pruneDeliveries()).toBe(ledger.length - 1);
     const left = await t.dataSource.query<{ event_id: string }[]>('SELECT event_id FROM webhook_deliveries');
     expect(left.map((r) => Number(r.event_id))).toEqual([head.event_id]);
+    // A webhook left disabled that long: its queued deliveries expire, and retention may go on.
+    await t.dataSource.query('UPDATE webhooks SET enabled = false WHERE id = $1', [id]);
+    await t.server.app.get(WebhookDispatcher).pruneDeliveries();
+    expect(await t.dataSource.query('SELECT event_id FROM webhook_deliveries')).toEqual([]);
   });
 });

@@ -17,4 +17,18 @@ describe('boundedData', () => {
       Object.keys(boundedData(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`k${i}`, i]))) as object),
     ).toHaveLength(51);
   });
+
+  it('never splits a surrogate pair, and leaves nothing jsonb refuses (NUL, lone surrogates)', () => {
+    const emojiAtEdge = 'a'.repeat(MAX_EVENT_STRING - 1) + '😀' + 'tail';
+    const cut = boundedData(emojiAtEdge) as string;
+    expect(cut).toBe('a'.repeat(MAX_EVENT_STRING - 1) + '… (cut)');
+    expect(cut.isWellFormed()).toBe(true);
+    expect(boundedData('nul\u0000inside')).toBe('nulinside');
+    expect(boundedData('lone \uD800 surrogate')).toBe('lone \uFFFD surrogate');
+    expect(boundedData({ 'key\u0000': '😀' })).toEqual({ key: '😀' });
+    // What comes out is valid JSON text for jsonb: no \u0000, no unpaired \uD8xx escapes.
+    expect(JSON.stringify(boundedData({ e: emojiAtEdge, n: '\u0000', l: '\uDC00' }))).not.toMatch(
+      /\\u(0000|d[89a-f])/i,
+    );
+  });
 });

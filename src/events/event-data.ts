@@ -11,9 +11,7 @@ const MAX_ITEMS = 50;
  * HTTP body or conversation.
  */
 export function boundedData(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') {
-    return value.length > MAX_EVENT_STRING ? `${value.slice(0, MAX_EVENT_STRING)}… (cut)` : value;
-  }
+  if (typeof value === 'string') return boundedString(value);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '(nested too deep)';
   if (Array.isArray(value)) {
@@ -21,8 +19,23 @@ export function boundedData(value: unknown, depth = 0): unknown {
     return value.length > MAX_ITEMS ? [...items, `(${value.length - MAX_ITEMS} more)`] : items;
   }
   const entries = Object.entries(value as Record<string, unknown>);
-  const kept = entries.slice(0, MAX_ITEMS).map(([k, v]) => [k, boundedData(v, depth + 1)]);
+  const kept = entries.slice(0, MAX_ITEMS).map(([k, v]) => [boundedString(k), boundedData(v, depth + 1)]);
   return Object.fromEntries(
     entries.length > MAX_ITEMS ? [...kept, ['…', `(${entries.length - MAX_ITEMS} more keys)`]] : kept,
   );
+}
+
+/**
+ * A string jsonb accepts and readers can show: cut at MAX_EVENT_STRING without splitting a
+ * surrogate pair, NUL removed (jsonb cannot hold it), a lone surrogate replaced (jsonb refuses it).
+ * Model answers and remote errors can carry either; the change's transaction must not fail on them.
+ */
+function boundedString(value: string): string {
+  let text = value;
+  if (text.length > MAX_EVENT_STRING) {
+    const end = /[\uD800-\uDBFF]/.test(text[MAX_EVENT_STRING - 1]) ? MAX_EVENT_STRING - 1 : MAX_EVENT_STRING;
+    text = `${text.slice(0, end)}… (cut)`;
+  }
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is removed
+  return text.replace(/\u0000/g, '').toWellFormed();
 }

@@ -60,12 +60,13 @@ export class EventSequencer implements OnApplicationBootstrap, BeforeApplication
     else this.kick();
   }
 
+  // TypeORM reports savepoints (nested transactions) here too: only the outermost end counts.
   afterTransactionCommit(event: TransactionCommitEvent): void {
-    if (this.appending.delete(event.queryRunner)) this.kick();
+    if (!event.queryRunner.isTransactionActive && this.appending.delete(event.queryRunner)) this.kick();
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
-    this.appending.delete(event.queryRunner);
+    if (!event.queryRunner.isTransactionActive) this.appending.delete(event.queryRunner);
   }
 
   onApplicationBootstrap(): void {

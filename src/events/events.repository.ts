@@ -149,15 +149,25 @@ export class EventsRepository {
     const where = ['agent_id = $1', 'id > $2'];
     if (filter.runId) where.push(`run_id = $${params.push(filter.runId)}`);
     if (filter.type && filter.type !== '*') {
-      // Patterns are validated ([a-z_.] and a final .*): no LIKE metacharacter can reach here.
-      const exact = !filter.type.endsWith('.*');
-      where.push(`type ${exact ? '=' : 'LIKE'} $${params.push(exact ? filter.type : `${filter.type.slice(0, -1)}%`)}`);
+      where.push(
+        filter.type.endsWith('.*')
+          ? `starts_with(type, $${params.push(filter.type.slice(0, -1))})`
+          : `type = $${params.push(filter.type)}`,
+      );
     }
     const { rows } = await pgPoolOf(this.dataSource).query<EventRow>(
       `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY id LIMIT $3`,
       params,
     );
     return rows.map(toEvent);
+  }
+
+  async cursor(name: CursorName): Promise<{ position: number; updatedAt: Date }> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ position: string; updated_at: Date }>(
+      'SELECT position, updated_at FROM event_cursors WHERE name = $1',
+      [name],
+    );
+    return { position: Number(rows[0]?.position ?? 0), updatedAt: rows[0]?.updated_at ?? new Date(0) };
   }
 
   async position(name: CursorName, m?: EntityManager): Promise<number> {

@@ -172,6 +172,7 @@ export class EventsService {
     });
     stream.onClose(unsubscribe);
     stream.start();
+    if (stream.closed) return;
     try {
       for (;;) {
         const rows = await this.events.page(

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { jetstream, jetstreamManager, JetStreamClient } from '@nats-io/jetstream';
-import { connect, NatsConnection } from '@nats-io/transport-node';
+import { connect, nanos, NatsConnection } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import type { Counter } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
@@ -17,6 +17,12 @@ export const NATS_SUBJECTS = 'aos.events.>';
 const BATCH = 500;
 const PUBLISH_TIMEOUT_MS = 5_000;
 const RETRY_MAX_MS = 30_000;
+/** The position is saved at least every this many published events (what a crash may publish again). */
+const SAVE_EVERY = 50;
+/** The leader touches its cursor this often, even idle or cut off from NATS... */
+const TOUCH_MS = 60_000;
+/** ...and an instance without AOS_NATS_URL honours the relay's hold while the touch is this recent. */
+const RELAY_ALIVE_MS = 10 * 60_000;
 /** The advisory lock that makes one instance the relay (the others stand by). */
 const LEADER_LOCK = 'aos:nats-relay';
 
@@ -56,8 +62,13 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
     holds: RetentionHolds,
     metrics: MetricsService,
   ) {
-    // Events the relay has not published yet are kept, however old.
-    if (config.natsUrl) holds.register('nats', () => this.events.position('nats'));
+    // Events the relay has not published yet are kept, however old — by every instance, also one
+    // without AOS_NATS_URL, while a relay is alive somewhere (it touches its cursor every minute).
+    holds.register('nats', async () => {
+      const cursor = await this.events.cursor('nats');
+      const alive = cursor.position > 0 && cursor.updatedAt.getTime() > Date.now() - RELAY_ALIVE_MS;
+      return config.natsUrl || alive ? cursor.position : undefined;
+    });
     this.published = metrics.counter({
       name: 'aos_nats_published_total',
       help: 'Events this instance published to NATS JetStream (each publish call, acknowledged or not)',
@@ -125,6 +136,10 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
       connectionString: this.databaseUrl,
       application_name: 'aos-nats-relay',
       connectionTimeoutMillis: 5_000,
+      keepAlive: true,
+      // The lock lives as long as this session: PostgreSQL must notice a dead leader within
+      // seconds (not the system's two-hour keepalive) so a standby can take over.
+      options: '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3',
     });
     const lost = () => {
       // Losing the connection loses the lock: relaying stops until it is taken again.
@@ -157,7 +172,12 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
       void this.watch(nc);
       const jsm = await jetstreamManager(nc);
       await jsm.streams.info(NATS_STREAM).catch(async () => {
-        await jsm.streams.add({ name: NATS_STREAM, subjects: [NATS_SUBJECTS] });
+        // Kept as long as AOS keeps events; operators may change the stream's limits afterwards.
+        await jsm.streams.add({
+          name: NATS_STREAM,
+          subjects: [NATS_SUBJECTS],
+          max_age: nanos(this.config.events.retentionDays * 86_400_000),
+        });
         this.logger.log({ stream: NATS_STREAM }, 'created the NATS JetStream stream');
       });
     }
@@ -182,9 +202,21 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private async relay(js: JetStreamClient): Promise<void> {
     let position = await this.events.position('nats');
+    let saved = position;
+    let touched = 0;
     this.state = 'up';
     this.lastError = undefined;
+    // What was acknowledged is kept, also when a batch breaks off. It is written through the
+    // connection holding the lock: an instance that lost the lead cannot move the position.
+    const save = async (force = false) => {
+      const leader = this.leader;
+      if (!leader || (position === saved && !force)) return;
+      await this.events.setPosition('nats', position, leader);
+      saved = position;
+      touched = Date.now();
+    };
     while (!this.stopped && this.leader) {
+      if (Date.now() - touched > TOUCH_MS) await save(true);
       if (!this.connected) {
         await this.sleep(this.config.events.pollMs);
         continue;
@@ -194,7 +226,6 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
         await this.sleep(this.config.events.pollMs * 5);
         continue;
       }
-      let failure: Error | undefined;
       try {
         for (const event of batch) {
           if (!this.connected || this.stopped || !this.leader) break;
@@ -204,15 +235,11 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
             timeout: PUBLISH_TIMEOUT_MS,
           });
           position = event.id;
+          if (position - saved >= SAVE_EVERY) await save();
         }
-      } catch (error) {
-        failure = error instanceof Error ? error : new Error(String(error));
+      } finally {
+        await save();
       }
-      // What was acknowledged is kept, even when the batch broke off. It is written through the
-      // connection holding the lock: an instance that lost the lead cannot move the position.
-      const leader = this.leader;
-      if (leader) await this.events.setPosition('nats', position, leader);
-      if (failure) throw failure;
     }
   }
 

@@ -34,6 +34,11 @@ export class SseStream {
   start(): void {
     const raw = this.reply.raw;
     this.reply.hijack();
+    // The client may have gone while the stream was being prepared: its 'close' has passed.
+    if (raw.destroyed || raw.socket?.destroyed === true) {
+      this.finish();
+      return;
+    }
     raw.writeHead(200, {
       ...(this.reply.getHeaders() as Record<string, string>),
       'content-type': 'text/event-stream; charset=utf-8',

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PgListener } from '../database/pg-listener';
+import { CoalescedTask } from '../common/coalesced-task';
 import { EventBus } from '../events/event-bus';
 import { RunExecutor } from './run-executor';
 import { RunMetrics } from './run-metrics';
@@ -32,6 +33,10 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private lastRenewal = Date.now();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly unlisten: (() => void)[] = [];
+  private readonly probe = new CoalescedTask(
+    () => this.probeReady(),
+    (e: unknown) => this.logger.warn({ err: e }, 'looking for ready runs failed'),
+  );
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,7 +56,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     // Every change that may make a run ready (a goal accepted, a run ended, an agent resumed, a
     // lease reclaimed) appends an event; their sequencing, on any instance, wakes every worker.
     // No NOTIFY of its own: PostgreSQL serialises the commits of notifying transactions.
-    this.unlisten.push(this.bus.onSequenced(() => this.kick()));
+    // Most batches are of steps and model calls: one indexed EXISTS decides before a claim.
+    this.unlisten.push(this.bus.onSequenced(() => this.probe.kick()));
     this.unlisten.push(
       await this.listener.listen(RUN_CANCEL_CHANNEL, (runId) =>
         this.active.get(runId)?.controller.abort(new Error('run cancelled')),
@@ -69,9 +75,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     };
     const third = Math.max(Math.floor(this.config.runLeaseMs / 3), 250);
     // Pickup is driven by sequenced events; the poll only catches retries whose time has come and missed wake-ups.
-    every(this.config.workerPollMs, async () => {
-      if (this.active.size < this.config.workerConcurrency && (await this.queue.hasReadyRuns())) this.kick();
-    });
+    every(this.config.workerPollMs, () => this.probeReady());
     every(third, async () => {
       if (await this.queue.hasExpiredLeases()) await this.queue.reclaimExpired();
     });
@@ -86,6 +90,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
     for (const unlisten of this.unlisten) unlisten();
+    await this.probe.stop();
     await this.filling;
     const pending = [...this.active.values()].map((a) => a.done);
     if (pending.length > 0) {
@@ -99,6 +104,11 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.queue
       .release(this.owner, leftover)
       .catch((e: unknown) => this.logger.warn({ err: e }, 'release failed'));
+  }
+
+  /** Claims only when there is room and a run is ready (the cheap check before a claim transaction). */
+  private async probeReady(): Promise<void> {
+    if (this.active.size < this.config.workerConcurrency && (await this.queue.hasReadyRuns())) this.kick();
   }
 
   /** Claims runs until the worker is full or the queue has nothing ready. */

@@ -43,9 +43,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   ) {
     // Retention keeps what is not fanned out yet, and what a pending delivery still has to send.
     holds.register('webhooks', async () => {
-      const [fannedOut, { oldestEventId }] = await Promise.all([
+      const [fannedOut, oldestEventId] = await Promise.all([
         this.events.position('webhooks'),
-        this.webhooks.backlog(),
+        this.webhooks.oldestPendingEvent(),
       ]);
       return oldestEventId === undefined ? fannedOut : Math.min(fannedOut, oldestEventId - 1);
     });
@@ -75,10 +75,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /**
    * The delivery log follows the events' retention: finished deliveries older than
-   * AOS_EVENT_RETENTION_DAYS go, in small batches. Pending ones stay until they finish.
+   * AOS_EVENT_RETENTION_DAYS go, in small batches. Pending ones stay until they finish, except
+   * those of a webhook that stayed disabled that long: they expire (failed), so a forgotten
+   * endpoint cannot keep events forever.
    */
   async pruneDeliveries(): Promise<number> {
     const before = new Date(Date.now() - this.config.events.retentionDays * 86_400_000);
+    await this.webhooks.expireDisabled(before);
     let deleted = 0;
     for (let n = PRUNE_BATCH; n === PRUNE_BATCH && !this.stopped; deleted += n) {
       n = await this.webhooks.pruneFinished(before, PRUNE_BATCH);
@@ -87,11 +90,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async drain(): Promise<void> {
-    // Without an enabled webhook there is nothing to queue: move past what is sequenced without
+    // Without any webhook there is nothing to queue or retire: move past what is sequenced without
     // reading it. The position is read before the check, so a webhook created after the check
     // only misses events sequenced before it existed.
     const sequenced = await this.events.sequenced();
-    if (!(await this.webhooks.anyEnabled())) return this.events.skip('webhooks', sequenced);
+    if (!(await this.webhooks.any())) return this.events.skip('webhooks', sequenced);
     for (;;) {
       const handled = await this.events.consume('webhooks', BATCH, (m, batch) => this.fanOut(m, batch));
       if (handled > 0) this.sender.kick();
@@ -105,8 +108,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const rows = planDeliveries(batch, webhooks);
     await this.webhooks.enqueue(m, rows);
     for (const gone of batch.filter((e) => e.type === 'agent.deleted')) {
-      const keep = rows.filter((r) => r.eventId === gone.id).map((r) => r.webhookId);
-      await this.webhooks.deleteForGoneAgent(m, gone.agent_id, keep);
+      await this.webhooks.retireForGoneAgent(m, gone.agent_id);
     }
   }
 }

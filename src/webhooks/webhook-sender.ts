@@ -67,7 +67,7 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
       name: 'aos_webhook_backlog',
       help: 'Deliveries waiting to be sent to enabled webhooks (all instances)',
       async collect() {
-        this.set((await repository.backlog().catch(() => ({ pending: 0 }))).pending);
+        this.set(await repository.backlog().catch(() => 0));
       },
     });
   }
@@ -143,13 +143,13 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
         error: 'the event is no longer kept (AOS_EVENT_RETENTION_DAYS); it was not sent',
         counts: false,
       });
+      await this.webhooks.deleteIfRetired(webhook.id);
       return true;
     }
     const attempt = await this.post(webhook, String(event.id), JSON.stringify(toEventDto(event)));
     if (this.stopping.signal.aborted) return false;
-    const finished = async () => {
-      if (event.type === 'agent.deleted') await this.webhooks.deleteIfRetired(webhook.id);
-    };
+    // A retired webhook (its agent is gone) goes once its last delivery is done.
+    const finished = () => this.webhooks.deleteIfRetired(webhook.id);
     if (attempt.statusCode !== undefined && isDelivered(attempt.statusCode)) {
       this.outcomes.inc({ outcome: 'delivered' });
       await this.webhooks.recordAttempt(delivery.id, {
@@ -172,7 +172,7 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
       },
       Math.random(),
     );
-    this.outcomes.inc({ outcome: next.kind === 'give_up' ? 'failed' : next.kind });
+    this.outcomes.inc({ outcome: { retry: 'retry', give_up: 'failed', disable: 'disabled' }[next.kind] });
     if (next.kind === 'retry') {
       await this.webhooks.recordAttempt(delivery.id, {
         status: DeliveryStatus.Pending,

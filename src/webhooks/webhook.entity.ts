@@ -41,6 +41,10 @@ export class WebhookEntity {
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', precision: 3, nullable: true })
   previousSecretExpiresAt!: Date | null;
 
+  /** Its agent was deleted: it goes once its queue (agent.deleted included) is delivered or given up. */
+  @Column({ name: 'retired_at', type: 'timestamptz', precision: 3, nullable: true })
+  retiredAt!: Date | null;
+
   @Column({ name: 'lease_owner', type: 'varchar', length: 100, nullable: true })
   leaseOwner!: string | null;
 

@@ -30,6 +30,10 @@ export interface DeliveryRow {
   eventType: string;
 }
 
+/** A retired webhook (its agent is gone) that will send nothing more. */
+const RETIRED_AND_DONE = `w.retired_at IS NOT NULL AND (NOT w.enabled
+  OR NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending'))`;
+
 /** The SQL of the webhooks and webhook_deliveries tables, which only the webhooks module writes. */
 @Injectable()
 export class WebhooksRepository {
@@ -108,9 +112,10 @@ export class WebhooksRepository {
 
   // --- fan-out -----------------------------------------------------------------------------
 
-  async anyEnabled(): Promise<boolean> {
+  /** Whether any webhook exists (enabled or not: a disabled one still has to be retired with its agent). */
+  async any(): Promise<boolean> {
     const { rows } = await pgPoolOf(this.dataSource).query<{ any: boolean }>(
-      'SELECT EXISTS (SELECT 1 FROM webhooks WHERE enabled) AS any',
+      'SELECT EXISTS (SELECT 1 FROM webhooks) AS any',
     );
     return rows[0].any;
   }
@@ -139,11 +144,12 @@ export class WebhooksRepository {
   }
 
   /**
-   * Removes an agent's webhooks that will receive nothing more: all but `keep` (those that still
-   * have its agent.deleted event to deliver; they go once it is delivered or given up).
+   * The agent is gone (its agent.deleted is queued by now): its webhooks are retired, and those
+   * with nothing left to send, or disabled (nobody can enable them again), are deleted at once.
    */
-  async deleteForGoneAgent(m: EntityManager, agentId: string, keep: string[]): Promise<void> {
-    await m.query('DELETE FROM webhooks WHERE agent_id = $1 AND NOT (id = ANY($2::uuid[]))', [agentId, keep]);
+  async retireForGoneAgent(m: EntityManager, agentId: string): Promise<void> {
+    await m.query('UPDATE webhooks SET retired_at = now(), updated_at = now() WHERE agent_id = $1', [agentId]);
+    await m.query(`DELETE FROM webhooks w WHERE w.agent_id = $1 AND ${RETIRED_AND_DONE}`, [agentId]);
   }
 
   // --- sending -----------------------------------------------------------------------------
@@ -221,7 +227,7 @@ export class WebhooksRepository {
               last_error = $5,
               next_attempt_at = coalesce($6, next_attempt_at),
               delivered_at = CASE WHEN $2::delivery_status = 'delivered' THEN now() END
-        WHERE id = $1`,
+        WHERE id = $1 AND status = 'pending'`,
       [
         id,
         outcome.status,
@@ -242,18 +248,9 @@ export class WebhooksRepository {
     );
   }
 
-  /**
-   * Removes a webhook whose agent is gone (it has an agent.deleted delivery) once it has nothing
-   * left to deliver, or is disabled (nobody can re-enable it: its agent's routes answer 404).
-   */
+  /** Deletes a retired webhook once it has nothing left to send (or is disabled). */
   async deleteIfRetired(id: string): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM webhooks w WHERE w.id = $1
-          AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_type = 'agent.deleted')
-          AND (NOT w.enabled
-               OR NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending'))`,
-      [id],
-    );
+    await this.dataSource.query(`DELETE FROM webhooks w WHERE w.id = $1 AND ${RETIRED_AND_DONE}`, [id]);
   }
 
   // --- upkeep ------------------------------------------------------------------------------
@@ -268,13 +265,36 @@ export class WebhooksRepository {
     return rowCount ?? 0;
   }
 
-  /** Pending deliveries to enabled webhooks (the backlog), and the oldest event they still need. */
-  async backlog(): Promise<{ pending: number; oldestEventId: number | undefined }> {
-    const { rows } = await pgPoolOf(this.dataSource).query<{ pending: number; oldest: string | null }>(
-      `SELECT count(*)::int AS pending, min(d.event_id) AS oldest
+  /** Deliveries waiting to be sent to enabled webhooks (the backlog metric). */
+  async backlog(): Promise<number> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ pending: number }>(
+      `SELECT count(*)::int AS pending
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
         WHERE d.status = 'pending' AND w.enabled`,
     );
-    return { pending: rows[0].pending, oldestEventId: rows[0].oldest === null ? undefined : Number(rows[0].oldest) };
+    return rows[0].pending;
+  }
+
+  /** The oldest event a pending delivery still needs (disabled webhooks' too: they may be enabled again). */
+  async oldestPendingEvent(): Promise<number | undefined> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ oldest: string | null }>(
+      `SELECT min(event_id) AS oldest FROM webhook_deliveries WHERE status = 'pending'`,
+    );
+    return rows[0].oldest === null ? undefined : Number(rows[0].oldest);
+  }
+
+  /**
+   * Pending deliveries of disabled webhooks queued before `before` will not be sent: marked failed,
+   * so a forgotten endpoint does not keep events forever.
+   */
+  async expireDisabled(before: Date): Promise<number> {
+    const { rowCount } = await pgPoolOf(this.dataSource).query(
+      `UPDATE webhook_deliveries d
+          SET status = 'failed', last_error = 'expired: its webhook stayed disabled past AOS_EVENT_RETENTION_DAYS'
+         FROM webhooks w
+        WHERE w.id = d.webhook_id AND NOT w.enabled AND d.status = 'pending' AND d.created_at < $1`,
+      [before],
+    );
+    return rowCount ?? 0;
   }
 }

@@ -70,15 +70,18 @@ export class WebhooksService {
   }
 
   async get(agentId: string, id: string): Promise<WebhookDto> {
+    // The agent first: a deleted agent's webhooks (still sending its last events) are not its to manage.
+    await this.agents.get(agentId);
     const found = await this.webhooks.find(agentId, id);
-    if (!found) throw await this.notFound(agentId, id);
+    if (!found) throw new WebhookNotFoundError(id);
     return WebhookDto.from(found);
   }
 
   async update(agentId: string, id: string, dto: UpdateWebhookDto): Promise<UpdatedWebhookDto> {
     return this.dataSource.transaction(async (m) => {
+      await this.agents.findOrFail(m, agentId, 'share');
       const found = await this.webhooks.lock(m, agentId, id);
-      if (!found) throw await this.notFound(agentId, id);
+      if (!found) throw new WebhookNotFoundError(id);
       const secret = dto.rotate_secret ? newWebhookSecret() : undefined;
       const saved = await this.webhooks.update(m, found, {
         enabled: dto.enabled,
@@ -93,7 +96,8 @@ export class WebhooksService {
   }
 
   async remove(agentId: string, id: string): Promise<void> {
-    if (!(await this.webhooks.delete(this.dataSource.manager, agentId, id))) throw await this.notFound(agentId, id);
+    await this.agents.get(agentId);
+    if (!(await this.webhooks.delete(this.dataSource.manager, agentId, id))) throw new WebhookNotFoundError(id);
   }
 
   async deliveries(agentId: string, id: string, query: ListDeliveriesQueryDto): Promise<Page<DeliveryDto>> {
@@ -104,12 +108,6 @@ export class WebhooksService {
       query.limit ?? DEFAULT_PAGE_SIZE,
     );
     return { items: rows.map((d) => DeliveryDto.from(d)), next_cursor: nextCursor };
-  }
-
-  /** 404 for the agent when it does not exist, else for the webhook. */
-  private async notFound(agentId: string, id: string): Promise<Error> {
-    await this.agents.get(agentId);
-    return new WebhookNotFoundError(id);
   }
 
   /** The SSRF policy, at registration: a URL reaching a private address is refused unless listed. */
