@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /** The agent row and its JSON, shared by the benchmark's reference servers (same shape as AOS). */
 export interface AgentRow {
   id: string;
@@ -39,7 +41,35 @@ export const agentJson = (r: AgentRow) => ({
   updated_at: r.updated_at.toISOString(),
 });
 
-/** The same INSERT as AOS's: the settings columns too, as AOS resolves them with a model configured. */
-export const AGENT_INSERT = `INSERT INTO agents (name, max_concurrent_runs, planner, instructions, models, skills, max_steps)
-  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${AGENT_COLUMNS}`;
-export const AGENT_DEFAULTS = ['llm', null, null, null, 20];
+/**
+ * The same statement as AOS's: the agent (settings columns too, as AOS resolves them with a model
+ * configured) and its agent.created event, in one statement. The event goes to `bench_events`, a
+ * copy of the events table with the same indexes (bench.ts makes it): AOS's sequencer must not
+ * number, and so slow down, the references' events during their rounds.
+ */
+export const AGENT_INSERT = `WITH main AS (
+    INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${AGENT_COLUMNS}
+  ), appended AS (
+    INSERT INTO bench_events (agent_id, run_id, type, data)
+    SELECT * FROM unnest($9::uuid[], $10::uuid[], $11::varchar[], $12::jsonb[])
+  ) SELECT * FROM main`;
+
+export function agentInsertParams(name: string, maxConcurrentRuns: number): unknown[] {
+  const id = randomUUID();
+  const data = { name, planner: 'llm', max_concurrent_runs: maxConcurrentRuns, max_steps: 20, skills: null };
+  return [
+    id,
+    name,
+    maxConcurrentRuns,
+    'llm',
+    null,
+    null,
+    null,
+    20,
+    [id],
+    [null],
+    ['agent.created'],
+    [JSON.stringify(data)],
+  ];
+}

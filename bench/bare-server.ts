@@ -5,7 +5,7 @@
 import Fastify from 'fastify';
 import { hash, timingSafeEqual } from 'node:crypto';
 import { Pool } from 'pg';
-import { AgentRow, agentJson, AGENT_COLUMNS, AGENT_DEFAULTS, AGENT_INSERT } from './agent-row';
+import { AgentRow, agentJson, AGENT_COLUMNS, AGENT_INSERT, agentInsertParams } from './agent-row';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     const body = request.body as { name?: unknown } | null;
     const name = typeof body?.name === 'string' ? body.name.trim() : '';
     if (name.length < 1 || name.length > 200) return reply.code(422).send({ detail: 'Validation failed' });
-    const { rows } = await pool.query<AgentRow>(AGENT_INSERT, [...[name, 1], ...AGENT_DEFAULTS]);
+    const { rows } = await pool.query<AgentRow>(AGENT_INSERT, agentInsertParams(name, 1));
     return reply.code(201).header('location', `/agents/${rows[0].id}`).send(agentJson(rows[0]));
   });
 

@@ -14,13 +14,15 @@ import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server
 import type { FakeModelServer } from '../test/support/fake-models';
 import { benchAgentLoop, startFakeModel } from './agent-loop';
 import { benchDrain, SlowTarget, startSlowTarget } from './drain';
+import { benchNatsRelay, benchSse } from './events';
+import { NatsTestServer } from '../test/support/nats-server';
 import { API_KEY, api, CONNECTIONS, DURATION_S, load, Measured, median, percentile, withClient } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = resolve(__dirname, '../..');
-/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, loop, recall); all by default. */
+/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, loop, recall, sse, nats); all by default. */
 const sections = new Set(
-  (process.env.BENCH_ONLY ?? 'api,goals,drain,loop,recall')
+  (process.env.BENCH_ONLY ?? 'api,goals,drain,loop,recall,sse,nats')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -223,6 +225,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let target: SlowTarget | undefined;
   let fakeModel: FakeModelServer | undefined;
+  let nats: NatsTestServer | undefined;
   try {
     const common = { DATABASE_URL: url, AOS_API_KEY: API_KEY, HOST: '127.0.0.1', PORT: '0' };
     // AOS migrates the database first; the bare server then uses the very same table.
@@ -240,6 +243,8 @@ async function main(): Promise<void> {
       ANTHROPIC_BASE_URL: fakeModel.baseUrl,
     });
     children.push(aos.child);
+    // The references' outbox: the events table's twin (see agent-row.ts), made once AOS migrated.
+    await withClient(url, (c) => c.query('CREATE TABLE bench_events (LIKE events INCLUDING ALL)'));
     const bare = await startServer('dist/bench/bare-server.js', common);
     children.push(bare.child);
     const floor = await startServer('dist/bench/nest-floor-server.js', common);
@@ -267,11 +272,27 @@ async function main(): Promise<void> {
     if (sections.has('goals')) await benchGoals(aos.url, url);
     if (sections.has('drain')) await benchDrain(aos, url, target);
     if (sections.has('loop')) await benchAgentLoop(aos, url, fakeModel);
+    if (sections.has('sse')) await benchSse(aos);
+    if (sections.has('nats')) {
+      // A second instance on the same database relays to a nats-server of its own (which the
+      // benchmark stops and restarts); the first one, measured above, never relays.
+      nats = await new NatsTestServer().start();
+      const relay = await startServer('dist/src/main.js', {
+        ...common,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        AOS_ROLE: 'api',
+        AOS_NATS_URL: nats.url,
+      });
+      children.push(relay.child);
+      await benchNatsRelay(aos, url, nats);
+    }
     if (sections.has('recall')) await benchRecall(aos.url, url);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     target?.server.close();
     await fakeModel?.stop();
+    await nats?.destroy();
     await new Promise((r) => setTimeout(r, 500));
     await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
     await embedded?.stop();

@@ -26,7 +26,7 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import { Pool } from 'pg';
 import { CreateAgentDto } from '../src/agents/dto/create-agent.dto';
 import { createValidationPipe } from '../src/common/validation';
-import { AgentRow, agentJson, AGENT_COLUMNS, AGENT_DEFAULTS, AGENT_INSERT } from './agent-row';
+import { AgentRow, agentJson, AGENT_COLUMNS, AGENT_INSERT, agentInsertParams } from './agent-row';
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const expectedDigest = hash('sha256', process.env.AOS_API_KEY ?? '', 'buffer');
@@ -46,10 +46,10 @@ class KeyGuard implements CanActivate {
 class AgentsController {
   @Post()
   async create(@Body() dto: CreateAgentDto) {
-    const { rows } = await pool.query<AgentRow>(AGENT_INSERT, [
-      ...[dto.name, dto.max_concurrent_runs ?? 1],
-      ...AGENT_DEFAULTS,
-    ]);
+    const { rows } = await pool.query<AgentRow>(
+      AGENT_INSERT,
+      agentInsertParams(dto.name, dto.max_concurrent_runs ?? 1),
+    );
     return agentJson(rows[0]);
   }
 
