@@ -2,6 +2,7 @@ import { InitialSchema1764115200000 } from './1764115200000-InitialSchema';
 import { RunEngine1764201600000 } from './1764201600000-RunEngine';
 import { AgentLoop1764288000000 } from './1764288000000-AgentLoop';
 import { Events1764374400000 } from './1764374400000-Events';
+import { Connections1764547200000 } from './1764547200000-Connections';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
@@ -12,4 +13,5 @@ export const ALL_MIGRATIONS = [
   RunEngine1764201600000,
   AgentLoop1764288000000,
   Events1764374400000,
+  Connections1764547200000,
 ];

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose real servers the end-to-end tests start (each on a free port
-# in a temporary folder, never a system service): nats-server for the NATS relay. Installs only
-# what is missing; needs root or sudo. Used by .ci/run; run it once on a fresh Debian/Ubuntu.
+# in a temporary folder, never a system service): nats-server (the NATS relay), radicale (CalDAV)
+# and dovecot-imapd (IMAP). Installs only what is missing; needs root or sudo. Used by .ci/run; run
+# it once on a fresh Debian/Ubuntu.
 set -euo pipefail
 
 packages=()
 has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
 has nats-server || packages+=(nats-server)
+has radicale || packages+=(radicale)
+{ has dovecot && [ -x /usr/lib/dovecot/imap ]; } || packages+=(dovecot-imapd)
 
 if [ ${#packages[@]} -eq 0 ]; then
   echo "test servers: all present"

@@ -7,6 +7,7 @@ import { ApiKeyGuard } from './common/api-key.guard';
 import { loggerParams } from './common/logging';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ConnectionsModule } from './connections/connections.module';
 import { DatabaseModule } from './database/database.module';
 import type { EmbeddedPostgresServer } from './database/embedded-postgres.server';
 import { HealthModule } from './health/health.module';
@@ -39,6 +40,7 @@ export class AppModule {
         EventsModule,
         EventsApiModule,
         MemoryModule,
+        ConnectionsModule,
         ProvenanceModule,
         SkillsModule,
         RunsModule,

@@ -12,6 +12,7 @@ import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './common/security-h
 import { REQUEST_ID_HEADER, requestIdFor } from './common/request-id';
 import { createValidationPipe } from './common/validation';
 import { resolveApiKey } from './config/api-key';
+import { resolveSecretKey } from './config/secret-key';
 import { AppConfig, loadConfig } from './config/app-config';
 import { EmbeddedPostgresServer } from './database/embedded-postgres.server';
 import { MetricsService } from './metrics/metrics.service';
@@ -42,7 +43,11 @@ export interface AosServer {
  */
 export async function createAosServer(options: AosServerOptions = {}): Promise<AosServer> {
   const parsed = loadConfig(options.env ?? process.env);
-  const config: AppConfig = { ...parsed, ...(await resolveApiKey(parsed, options.print)) };
+  const withKey = { ...parsed, ...(await resolveApiKey(parsed, options.print)) };
+  const config: AppConfig = {
+    ...withKey,
+    secrets: { ...withKey.secrets, key: await resolveSecretKey(withKey) },
+  };
 
   let embedded: EmbeddedPostgresServer | null = null;
   let databaseUrl = config.databaseUrl;
@@ -58,6 +63,7 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
     databaseUrl = await embedded.start();
   }
 
+  let created: NestFastifyApplication | undefined;
   try {
     const adapter = new FastifyAdapter({
       bodyLimit: config.bodyLimitBytes,
@@ -80,6 +86,7 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
       // buffer and parses it in a second step.
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
+    created = app;
     await configureApp(app, config);
     await app.init();
     return {
@@ -96,6 +103,9 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
       },
     };
   } catch (error) {
+    // A start refused half-way (a check in a bootstrap hook) must not leave timers and
+    // connections of the modules that did start.
+    await created?.close().catch(() => undefined);
     await embedded?.stop();
     throw error;
   }

@@ -159,6 +159,11 @@ describe('the agent loop', () => {
       cache_control: { type: 'ephemeral' },
     });
     expect(first.body.tools.map((tool: { name: string }) => tool.name).sort()).toEqual([
+      'calendar_create_event',
+      'calendar_list_events',
+      'email_read',
+      'email_search',
+      'email_send',
       'http_call',
       'memory_recall',
       'memory_write',

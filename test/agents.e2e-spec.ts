@@ -24,6 +24,7 @@ describe('agents', () => {
       models: null,
       skills: null,
       max_steps: 20,
+      approval: 'side_effects',
       usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
       created_at: expect.stringMatching(/Z$/),
       updated_at: expect.stringMatching(/Z$/),

@@ -102,19 +102,44 @@ describe('skills', () => {
     const body = res.json();
     expect(body.next_cursor).toBeNull();
     expect(body.items.map((s: { skill_id: string }) => s.skill_id)).toEqual([
+      'calendar_create_event',
+      'calendar_list_events',
+      'email_read',
+      'email_search',
+      'email_send',
       'http_call',
       'memory_recall',
       'memory_write',
     ]);
-    const http = body.items[0];
-    expect(http).toMatchObject({
+    const manifest = (id: string) => body.items.find((s: { skill_id: string }) => s.skill_id === id);
+    expect(manifest('http_call')).toMatchObject({
       version: '1.0.0',
       capabilities: ['network_egress'],
       side_effects: 'non_idempotent',
       reversible: false,
+      external_effects: true,
+      connection_kind: 'http',
       input_schema: expect.objectContaining({ required: ['url'] }),
       output_schema: expect.objectContaining({ type: 'object' }),
     });
+    // The connected skills: complete manifests, side effects declared per the call's nature.
+    for (const [id, sideEffects, kind] of [
+      ['email_send', 'non_idempotent', 'smtp'],
+      ['email_search', 'none', 'imap'],
+      ['email_read', 'none', 'imap'],
+      ['calendar_list_events', 'none', 'caldav'],
+      ['calendar_create_event', 'idempotent', 'caldav'],
+    ]) {
+      expect(manifest(id)).toMatchObject({
+        side_effects: sideEffects,
+        external_effects: true,
+        connection_kind: kind,
+        description: expect.stringMatching(/^.{60,}$/),
+        input_schema: expect.objectContaining({ required: expect.arrayContaining(['connection']) }),
+        output_schema: expect.objectContaining({ type: 'object', required: expect.any(Array) }),
+      });
+    }
+    expect(manifest('memory_write')).toMatchObject({ side_effects: 'idempotent', external_effects: false });
   });
 
   it('gets one skill, 404 for an unknown one, 401 without the key', async () => {

@@ -1,5 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { ModelChoice } from '../models/model.types';
+import { AgentApproval } from './agent-approval.enum';
 import { AgentPlanner } from './agent-planner.enum';
 import { AgentStatus } from './agent-status.enum';
 
@@ -39,6 +40,10 @@ export class AgentEntity {
   /** Allow-list of skill ids; null: every skill, including ones added later. */
   @Column({ type: 'text', array: true, nullable: true })
   skills!: string[] | null;
+
+  /** Which tool calls wait for a person's approval. Agents older than approvals were set to `none`. */
+  @Column({ type: 'enum', enum: AgentApproval, enumName: 'agent_approval', default: AgentApproval.SideEffects })
+  approval!: AgentApproval;
 
   /** Model calls per run. */
   @Column({ name: 'max_steps', type: 'integer', default: 20 })

@@ -7,6 +7,7 @@ import { returnedRows } from '../database/returned-rows';
 import type { ModelChoice } from '../models/model.types';
 import type { AgentPlanner } from './agent-planner.enum';
 import { AgentStatus } from './agent-status.enum';
+import type { AgentApproval } from './agent-approval.enum';
 import { AgentEntity } from './agent.entity';
 
 export interface AgentRow {
@@ -19,6 +20,7 @@ export interface AgentRow {
   models: ModelChoice | null;
   skills: string[] | null;
   max_steps: number;
+  approval: AgentApproval;
   model_calls: string;
   input_tokens: string;
   output_tokens: string;
@@ -27,7 +29,7 @@ export interface AgentRow {
 }
 
 const COLUMNS =
-  'id, name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps, ' +
+  'id, name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval, ' +
   'model_calls, input_tokens, output_tokens, created_at, updated_at';
 
 function toEntity(row: AgentRow): AgentEntity {
@@ -41,6 +43,7 @@ function toEntity(row: AgentRow): AgentEntity {
     models: row.models,
     skills: row.skills,
     maxSteps: row.max_steps,
+    approval: row.approval,
     // bigint columns arrive as strings; totals stay far below 2^53.
     modelCalls: Number(row.model_calls),
     inputTokens: Number(row.input_tokens),
@@ -58,6 +61,7 @@ export interface NewAgent {
   models: ModelChoice | null;
   skills: string[] | null;
   maxSteps: number;
+  approval: AgentApproval;
 }
 
 /**
@@ -78,8 +82,8 @@ export class AgentsRepository {
     run: (statement: { sql: string; params: unknown[] }) => Promise<AgentRow[]>,
   ): Promise<AgentEntity> {
     const rows = await run({
-      sql: `INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      sql: `INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
       params: [
         agent.id,
         agent.name,
@@ -89,6 +93,7 @@ export class AgentsRepository {
         agent.models === null ? null : JSON.stringify(agent.models),
         agent.skills,
         agent.maxSteps,
+        agent.approval,
       ],
     });
     return toEntity(rows[0]);
@@ -126,7 +131,7 @@ export class AgentsRepository {
     const rows = returnedRows(
       await manager.query<AgentRow[] | [AgentRow[], number]>(
         `UPDATE agents SET name = $2, status = $3, max_concurrent_runs = $4, planner = $5, instructions = $6,
-                models = $7, skills = $8, max_steps = $9, updated_at = now()
+                models = $7, skills = $8, max_steps = $9, approval = $10, updated_at = now()
           WHERE id = $1 RETURNING ${COLUMNS}`,
         [
           agent.id,
@@ -138,6 +143,7 @@ export class AgentsRepository {
           agent.models === null ? null : JSON.stringify(agent.models),
           agent.skills,
           agent.maxSteps,
+          agent.approval,
         ],
       ),
     );

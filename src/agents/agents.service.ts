@@ -9,6 +9,7 @@ import { ModelsService } from '../models/models.service';
 import type { ModelChoice } from '../models/model.types';
 import { SkillRegistry } from '../skills/skill-registry';
 import { AgentEvents } from './agent-events';
+import { AgentApproval } from './agent-approval.enum';
 import { AgentPlanner } from './agent-planner.enum';
 import type { AgentModelsDto } from './dto/agent-settings.dto';
 import { canTransition } from './agent-lifecycle';
@@ -33,6 +34,7 @@ const WIRE_NAMES = {
   models: 'models',
   skills: 'skills',
   maxSteps: 'max_steps',
+  approval: 'approval',
 } as const;
 
 function statusEventType(status: AgentStatus): string {
@@ -87,6 +89,7 @@ export class AgentsService {
       models: modelChoice(dto.models),
       skills: dto.skills ?? null,
       maxSteps: dto.max_steps ?? DEFAULT_MAX_STEPS,
+      approval: dto.approval ?? AgentApproval.SideEffects,
     };
     const created: NewEvent = {
       agentId: draft.id,
@@ -97,6 +100,7 @@ export class AgentsService {
         max_concurrent_runs: draft.maxConcurrentRuns,
         max_steps: draft.maxSteps,
         skills: draft.skills,
+        approval: draft.approval,
       },
     };
     // One statement writes the agent and its event: the hot path needs no transaction.
@@ -161,6 +165,7 @@ export class AgentsService {
         models: dto.models === undefined ? agent.models : modelChoice(dto.models),
         skills: dto.skills === undefined ? agent.skills : dto.skills,
         maxSteps: dto.max_steps ?? agent.maxSteps,
+        approval: dto.approval ?? agent.approval,
       };
       // Asking for what already is changes nothing, updated_at included.
       const changedKeys = (Object.keys(next) as (keyof typeof next)[]).filter(

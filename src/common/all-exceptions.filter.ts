@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
-import { DomainError, InvalidInputError } from './domain-error';
+import { DomainError, InvalidFieldsError, InvalidInputError } from './domain-error';
 
 export interface ErrorBody {
   detail: string;
@@ -34,6 +34,9 @@ export function toErrorResponse(
       status: error.status,
       body: { detail: error.message, errors: [{ field: error.field, message: error.reason }] },
     };
+  }
+  if (error instanceof InvalidFieldsError) {
+    return { status: error.status, body: { detail: error.message, errors: error.errors } };
   }
   if (error instanceof DomainError) {
     return { status: error.status, body: { detail: error.message } };

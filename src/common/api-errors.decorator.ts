@@ -34,6 +34,10 @@ const ERRORS: Record<number, { description: string; example: Record<string, unkn
       errors: [{ field: 'name', message: 'name is required' }],
     },
   },
+  503: {
+    description: 'Not available: this instance lacks the configuration it needs, or a dependency is down',
+    example: { detail: 'Connections need AOS_SECRET_KEY, which this instance does not have' },
+  },
   429: {
     description: 'Too many requests (see Retry-After)',
     example: { detail: 'Too many requests: at most 600 per minute from one client; retry in 42 seconds' },

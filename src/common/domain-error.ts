@@ -40,6 +40,16 @@ export class GoneError extends DomainError {
   }
 }
 
+export class ServiceUnavailableError extends DomainError {
+  readonly status = HttpStatus.SERVICE_UNAVAILABLE;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class BadRequestError extends DomainError {
   readonly status = HttpStatus.BAD_REQUEST;
   constructor(
@@ -59,5 +69,14 @@ export class InvalidInputError extends DomainError {
     readonly reason: string,
   ) {
     super(`Validation failed: ${reason}`);
+  }
+}
+
+/** Several fields failed rules a DTO could not express statically (settings checked per kind): 422. */
+export class InvalidFieldsError extends DomainError {
+  readonly status = HttpStatus.UNPROCESSABLE_ENTITY;
+  readonly code = 'REQUEST.INVALID';
+  constructor(readonly errors: { field: string; message: string }[]) {
+    super(`Validation failed: ${errors.map((e) => e.message).join('; ')}`);
   }
 }

@@ -114,9 +114,22 @@ export class OutboundPolicy {
    */
   async checkDestination(url: URL, timeoutMs = 5_000): Promise<void> {
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    if (this.isAllowListed(url.hostname, port)) return;
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(host) !== 0) return this.check(host, host);
+    await this.connectTarget(url.hostname, port, timeoutMs);
+  }
+
+  /**
+   * Where a client that connects by itself (SMTP, IMAP) should connect: an allow-listed host as
+   * it is; otherwise the address the name resolves to now, every address checked. Connecting to
+   * that address (TLS still verified against the name) means no second resolution can point the
+   * connection anywhere else. Throws SsrfBlockedError, or the DNS error.
+   */
+  async connectTarget(hostname: string, port: number | string, timeoutMs = 5_000): Promise<string> {
+    if (this.isAllowListed(hostname, port)) return hostname;
+    const host = hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host) !== 0) {
+      this.check(host, host);
+      return host;
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -128,6 +141,7 @@ export class OutboundPolicy {
     try {
       const addresses = await Promise.race([dnsPromises.lookup(host, { all: true }), timeout]);
       for (const { address } of addresses) this.check(host, address);
+      return addresses[0].address;
     } finally {
       clearTimeout(timer);
     }

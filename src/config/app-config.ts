@@ -398,6 +398,35 @@ class EnvironmentVariables {
   AOS_WEBHOOK_SECRET_GRACE_MS?: number;
 
   @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_SECRET_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_SECRET_KEY_PREVIOUS?: string;
+
+  @IsOptional()
+  @IsString()
+  @Transform(emptyToUndefined)
+  AOS_CONNECTION_ALLOW_HOSTS?: string;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(300_000)
+  @Transform(toInt)
+  AOS_CONNECTION_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(30 * 86_400_000)
+  @Transform(toInt)
+  AOS_APPROVAL_TTL_MS?: number;
+
+  @IsOptional()
   @Matches(/^[0-9a-f]{7,40}$/i, { message: 'must be a git commit hash' })
   @Transform(emptyToUndefined)
   AOS_GIT_COMMIT?: string;
@@ -496,6 +525,20 @@ export interface AppConfig {
     /** After a rotation the previous secret signs too, for this long. */
     readonly secretGraceMs: number;
   };
+  readonly secrets: {
+    /** AES-256 key sealing connection secrets; in development generated into the data directory. */
+    readonly key: Buffer | undefined;
+    /** The key before a rotation: what it sealed still opens, and is sealed again with `key`. */
+    readonly previousKey: Buffer | undefined;
+  };
+  readonly connections: {
+    /** host or host:port entries connections may reach although private (not open to http_call). */
+    readonly allowHosts: string[];
+    /** Connect, greeting and each protocol exchange of a connected skill. */
+    readonly timeoutMs: number;
+  };
+  /** How long a tool call waits for a person before its run is cancelled. */
+  readonly approvalTtlMs: number;
   readonly http: {
     /** host or host:port entries the http_call skill may reach even when they are private. */
     readonly allowHosts: string[];
@@ -571,6 +614,17 @@ function parseTrustProxy(raw: string | undefined): boolean | number {
   if (raw === undefined || raw.toLowerCase() === 'false') return false;
   if (raw.toLowerCase() === 'true') return true;
   return Number(raw);
+}
+
+/** A 32-byte key given in base64 (`openssl rand -base64 32`), or a ConfigError naming the variable. */
+export function parseSecretKey(raw: string | undefined, variable: string): Buffer | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) {
+    throw new ConfigError(`${variable} must be 32 random bytes in base64 (e.g. openssl rand -base64 32)`);
+  }
+  return key;
 }
 
 function parseAllowHosts(raw: string | undefined, variable: string): string[] {
@@ -682,6 +736,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
       giveUpMs: vars.AOS_WEBHOOK_GIVE_UP_MS ?? 86_400_000,
       secretGraceMs: vars.AOS_WEBHOOK_SECRET_GRACE_MS ?? 86_400_000,
     },
+    secrets: {
+      key: parseSecretKey(vars.AOS_SECRET_KEY, 'AOS_SECRET_KEY'),
+      previousKey: parseSecretKey(vars.AOS_SECRET_KEY_PREVIOUS, 'AOS_SECRET_KEY_PREVIOUS'),
+    },
+    connections: {
+      allowHosts: parseAllowHosts(vars.AOS_CONNECTION_ALLOW_HOSTS, 'AOS_CONNECTION_ALLOW_HOSTS'),
+      timeoutMs: vars.AOS_CONNECTION_TIMEOUT_MS ?? 15_000,
+    },
+    approvalTtlMs: vars.AOS_APPROVAL_TTL_MS ?? 86_400_000,
     http: {
       allowHosts: parseAllowHosts(vars.AOS_HTTP_ALLOW_HOSTS, 'AOS_HTTP_ALLOW_HOSTS'),
       timeoutMs: vars.AOS_HTTP_TIMEOUT_MS ?? 5_000,

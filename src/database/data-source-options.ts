@@ -1,6 +1,7 @@
 import { DataSourceOptions } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { AgentEntity } from '../agents/agent.entity';
+import { ConnectionEntity } from '../connections/connection.entity';
 import { EventCursorEntity } from '../events/event-cursor.entity';
 import { EventEntity } from '../events/event.entity';
 import { MemoryEntity } from '../memory/memory.entity';
@@ -13,6 +14,7 @@ import { WebhookEntity } from '../webhooks/webhook.entity';
 
 export const ALL_ENTITIES = [
   AgentEntity,
+  ConnectionEntity,
   EventCursorEntity,
   EventEntity,
   MemoryEntity,

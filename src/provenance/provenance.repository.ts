@@ -191,4 +191,98 @@ export class ProvenanceRepository {
       ],
     );
   }
+
+  /** A call that waits for a person: recorded (not started) with when it was asked and when it expires. */
+  async requestApproval(
+    m: EntityManager,
+    call: {
+      runId: string;
+      stepIndex: number;
+      skillId: string;
+      input: unknown;
+      origin: { modelCallIndex: number; toolUseId: string } | undefined;
+      expiresAt: Date;
+    },
+  ): Promise<string> {
+    const rows = await m.query<{ id: string }[]>(
+      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, model_call_index,
+                               tool_use_id, approval_requested_at, approval_expires_at)
+       VALUES ($1, $2, $3, $4, 'awaiting_approval', 0, now(), $5, $6, now(), $7)
+       ON CONFLICT (run_id, step_index) DO UPDATE
+         SET status = 'awaiting_approval', skill_id = $3, input = $4, approval_requested_at = now(),
+             approval_expires_at = $7, approval_answered_at = NULL, approved_by = NULL, rejected_by = NULL,
+             approval_reason = NULL, output = NULL, error = NULL, completed_at = NULL
+       RETURNING id`,
+      [
+        call.runId,
+        call.stepIndex,
+        call.skillId,
+        JSON.stringify(call.input),
+        call.origin?.modelCallIndex ?? null,
+        call.origin?.toolUseId ?? null,
+        call.expiresAt,
+      ],
+    );
+    return rows[0].id;
+  }
+
+  /** A run's calls waiting for a person, locked for the caller's transaction, in step order. */
+  awaitingApproval(m: EntityManager, runId: string): Promise<ToolCallEntity[]> {
+    return m
+      .getRepository(ToolCallEntity)
+      .createQueryBuilder('t')
+      .where("t.run_id = :runId AND t.status = 'awaiting_approval'", { runId })
+      .orderBy('t.step_index')
+      .setLock('pessimistic_write')
+      .getMany();
+  }
+
+  /**
+   * Answers calls waiting for a person: `approved` (they run when the run is picked up) or
+   * `rejected`/`expired` (they never run; `error` is what the model or the plan is told).
+   */
+  async answerApprovals(
+    m: EntityManager,
+    ids: string[],
+    answer: {
+      status: 'approved' | 'rejected' | 'expired' | 'cancelled';
+      by: string | null;
+      reason: string | null;
+      error: string | null;
+    },
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await m.query(
+      `UPDATE tool_calls
+          SET status = $2::text::tool_call_status,
+              approved_by = CASE WHEN $2::text = 'approved' THEN $3::text END,
+              rejected_by = CASE WHEN $2::text = 'rejected' THEN $3::text END,
+              approval_reason = $4, approval_answered_at = now(), error = $5,
+              completed_at = CASE WHEN $2::text = 'approved' THEN NULL ELSE now() END
+        WHERE id = ANY($1::uuid[]) AND status = 'awaiting_approval'`,
+      [ids, answer.status, answer.by, answer.reason, answer.error],
+    );
+  }
+
+  /** Runs with a call whose approval expired (up to `limit`). */
+  async runsWithExpiredApprovals(limit: number): Promise<{ run_id: string; agent_id: string }[]> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ run_id: string; agent_id: string }>(
+      `SELECT DISTINCT t.run_id, p.agent_id FROM tool_calls t JOIN provenance p ON p.id = t.run_id
+        WHERE t.approval_requested_at IS NOT NULL AND t.approval_answered_at IS NULL
+          AND t.approval_expires_at < now() AND t.status = 'awaiting_approval'
+        LIMIT $1`,
+      [limit],
+    );
+    return rows;
+  }
+
+  /** The calls of these runs still waiting for a person (to close them with their runs). */
+  async awaitingIds(m: EntityManager, runIds: string[]): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const rows = await m.query<{ id: string }[]>(
+      `SELECT id FROM tool_calls WHERE run_id = ANY($1::uuid[]) AND status = 'awaiting_approval'`,
+      [runIds],
+    );
+    return rows.map((r) => r.id);
+  }
 }

@@ -121,6 +121,38 @@ export class ProvenanceService {
     });
   }
 
+  requestApproval(m: EntityManager, call: Parameters<ProvenanceRepository['requestApproval']>[1]): Promise<string> {
+    return this.records.requestApproval(m, call);
+  }
+
+  /** A run's calls waiting for a person, locked for the caller's transaction. */
+  awaitingApproval(m: EntityManager, runId: string): Promise<ToolCallEntity[]> {
+    return this.records.awaitingApproval(m, runId);
+  }
+
+  answerApprovals(
+    m: EntityManager,
+    ids: string[],
+    answer: Parameters<ProvenanceRepository['answerApprovals']>[2],
+  ): Promise<void> {
+    return this.records.answerApprovals(m, ids, answer);
+  }
+
+  runsWithExpiredApprovals(limit: number): Promise<{ run_id: string; agent_id: string }[]> {
+    return this.records.runsWithExpiredApprovals(limit);
+  }
+
+  /** Closes the calls of cancelled runs that were still waiting for a person. */
+  async cancelApprovals(m: EntityManager, runIds: string[]): Promise<void> {
+    const ids = await this.records.awaitingIds(m, runIds);
+    await this.records.answerApprovals(m, ids, {
+      status: 'cancelled',
+      by: null,
+      reason: null,
+      error: 'cancelled while waiting for approval',
+    });
+  }
+
   async list(agentId: string, query: PageQueryDto): Promise<Page<ProvenanceSummaryDto>> {
     await this.agents.findOrFail(this.dataSource.manager, agentId);
     const { rows, nextCursor } = await this.records.page(agentId, query);
@@ -179,6 +211,7 @@ export function toModelCallDto(c: ModelCallEntity): ModelCallDto {
 
 export function toToolCallDto(t: ToolCallEntity): ToolCallDto {
   return {
+    id: t.id,
     step: t.stepIndex,
     model_call_index: t.modelCallIndex,
     tool_use_id: t.toolUseId,
@@ -191,5 +224,11 @@ export function toToolCallDto(t: ToolCallEntity): ToolCallDto {
     started_at: t.startedAt.toISOString(),
     completed_at: isoOrNull(t.completedAt),
     duration_ms: t.durationMs,
+    approval_requested_at: isoOrNull(t.approvalRequestedAt),
+    approval_expires_at: isoOrNull(t.approvalExpiresAt),
+    approval_answered_at: isoOrNull(t.approvalAnsweredAt),
+    approved_by: t.approvedBy,
+    rejected_by: t.rejectedBy,
+    approval_reason: t.approvalReason,
   };
 }

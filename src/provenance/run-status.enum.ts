@@ -6,4 +6,6 @@ export enum RunStatus {
   Failed = 'failed',
   Partial = 'partial',
   Cancelled = 'cancelled',
+  /** A tool call waits for a person: no lease, no worker slot, not counted against max_concurrent_runs. */
+  WaitingApproval = 'waiting_approval',
 }

@@ -8,6 +8,7 @@ import { ToolCallStatus } from './tool-call-status.enum';
  */
 @Entity('tool_calls')
 @Index('tool_calls_run_step_idx', ['runId', 'stepIndex'], { unique: true })
+@Index('tool_calls_approval_expires_at_idx', { synchronize: false })
 export class ToolCallEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -56,4 +57,23 @@ export class ToolCallEntity {
 
   @Column({ name: 'duration_ms', type: 'integer', nullable: true })
   durationMs!: number | null;
+
+  // Approval: asked when the call needed a person, answered by one (or expired).
+  @Column({ name: 'approval_requested_at', type: 'timestamptz', precision: 3, nullable: true })
+  approvalRequestedAt!: Date | null;
+
+  @Column({ name: 'approval_expires_at', type: 'timestamptz', precision: 3, nullable: true })
+  approvalExpiresAt!: Date | null;
+
+  @Column({ name: 'approval_answered_at', type: 'timestamptz', precision: 3, nullable: true })
+  approvalAnsweredAt!: Date | null;
+
+  @Column({ name: 'approved_by', type: 'varchar', length: 200, nullable: true })
+  approvedBy!: string | null;
+
+  @Column({ name: 'rejected_by', type: 'varchar', length: 200, nullable: true })
+  rejectedBy!: string | null;
+
+  @Column({ name: 'approval_reason', type: 'text', nullable: true })
+  approvalReason!: string | null;
 }

@@ -23,12 +23,14 @@ import { RunStatus } from '../provenance/run-status.enum';
 import type { ToolCallEntity } from '../provenance/tool-call.entity';
 import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 import { SkillRegistry } from '../skills/skill-registry';
+import type { AgentApproval } from '../agents/agent-approval.enum';
+import { declinedText } from './approval-policy';
 import { loopStepResumption, modelWait } from './run-outcome';
 import type { ClaimedRun } from './run-queue';
 import { RunQueue } from './run-queue';
 import type { RecalledMemory, RunSettings } from './run-settings';
 import { RunsRepository } from './runs.repository';
-import { ToolSteps } from './tool-steps';
+import { ToolStepResult, ToolSteps } from './tool-steps';
 
 /** Memories recalled into a run's context: a handful, each cut to a readable length. */
 const CONTEXT_MEMORIES = 5;
@@ -189,6 +191,8 @@ export class AgentLoop {
         return;
       }
       const results: ToolResultBlock[] = [];
+      // Calls that wait for a person: the others of the turn still run; then the run waits.
+      const awaiting: string[] = [];
       for (const [k, use] of uses.entries()) {
         const stepOfCall = step + 1 + k;
         const previous = toolCallsByStep.get(stepOfCall);
@@ -200,14 +204,24 @@ export class AgentLoop {
           );
           return;
         }
-        const result = await this.toolCall(run, stepOfCall, index, use, allowed, previous, signal);
+        const result = await this.toolCall(run, stepOfCall, index, use, allowed, previous, signal, settings.approval);
         if (signal.aborted) return;
+        if (result.awaitingApproval) {
+          awaiting.push(`${use.name} (step ${stepOfCall})`);
+          continue;
+        }
         results.push({
           type: 'tool_result',
           tool_use_id: use.id,
           content: toolResultText(result),
           is_error: !result.ok,
         });
+      }
+      if (awaiting.length > 0) {
+        await this.queue.awaitApproval(owner, run.id, `waiting for approval of ${awaiting.join(', ')}`, (m) =>
+          this.agents.holdForRunWrite(m, run.agent_id),
+        );
+        return;
       }
       messages.push({ role: 'user', content: results });
       step += 1 + uses.length;
@@ -374,8 +388,16 @@ export class AgentLoop {
     allowed: { skill_id: string }[],
     previous: ToolCallEntity | undefined,
     signal: AbortSignal,
-  ): Promise<{ ok: boolean; output?: unknown; error?: string }> {
-    const call = { run, step, skillId: use.name, input: use.input, origin: { modelCallIndex, toolUseId: use.id } };
+    approval: AgentApproval | undefined,
+  ): Promise<ToolStepResult> {
+    const call = {
+      run,
+      step,
+      skillId: use.name,
+      input: use.input,
+      origin: { modelCallIndex, toolUseId: use.id },
+      approval,
+    };
     if (!allowed.some((s) => s.skill_id === use.name)) {
       if (previous) return recordedResult(previous);
       return this.tools.refuse(call, `skill ${use.name} is not available to this agent`);
@@ -389,8 +411,12 @@ export class AgentLoop {
           `the call to ${use.name} was interrupted and may or may not have taken effect; it was not repeated because it is not idempotent`,
           previous,
         );
+      case 'declined':
+        return { ok: false, error: previous!.error ?? declinedText(previous!) };
+      case 'await':
+        return { ok: false, awaitingApproval: true };
       case 'execute':
-        return this.tools.execute(call, signal);
+        return this.tools.execute(call, signal, previous);
     }
   }
 

@@ -28,6 +28,8 @@ export function transitionEvent(row: TransitionRow, reason?: string): NewEvent {
         type: 'run.retrying',
         data: { reason: row.error_message ?? reason ?? null, next_attempt_at: row.available_at.toISOString() },
       };
+    case RunStatus.WaitingApproval:
+      return { ...base, type: 'run.waiting_approval', data: { reason: row.error_message ?? reason ?? null } };
     case RunStatus.Completed:
     case RunStatus.Partial:
     case RunStatus.Failed:

@@ -10,6 +10,7 @@ import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
 import { SkillRegistry } from '../skills/skill-registry';
 import { AgentLoop } from './agent-loop';
+import { declinedText } from './approval-policy';
 import { retryDelayMs, runOutcome, StepOutcome, stepResumption } from './run-outcome';
 import { ClaimedRun, RunQueue } from './run-queue';
 import type { RunSettings } from './run-settings';
@@ -44,7 +45,7 @@ export class RunExecutor {
     try {
       const settings = run.settings ?? (await this.snapshotSettings(run));
       if (settings.planner === AgentPlanner.Llm) await this.loop.run(run, settings, owner, signal);
-      else await this.executePlan(run, owner, signal);
+      else await this.executePlan(run, settings, owner, signal);
     } catch (error) {
       if (signal.aborted) return;
       if ((error as { driverError?: { code?: string } }).driverError?.code === '23503') {
@@ -82,12 +83,13 @@ export class RunExecutor {
       models: agent.models,
       skills: agent.skills,
       max_steps: agent.maxSteps,
+      approval: agent.approval,
     };
     await this.runs.saveSettings(run.id, settings);
     return settings;
   }
 
-  private async executePlan(run: ClaimedRun, owner: string, signal: AbortSignal): Promise<void> {
+  private async executePlan(run: ClaimedRun, settings: RunSettings, owner: string, signal: AbortSignal): Promise<void> {
     const plan = await this.planOnce(run);
     const problems = plan.steps
       .map((step, i) => (this.skills.has(step.skill) ? undefined : `step ${i}: unknown skill ${step.skill}`))
@@ -105,11 +107,22 @@ export class RunExecutor {
     for (const [index, step] of plan.steps.entries()) {
       if (signal.aborted) return;
       const previous = earlier.get(index);
-      const call = { run, step: index, skillId: step.skill, input: step.input };
+      const call = { run, step: index, skillId: step.skill, input: step.input, approval: settings.approval };
       const resumption = stepResumption(previous?.status, this.tools.isIdempotent(step.skill, step.input));
       if (resumption === 'reuse') {
         outcomes.push({ ok: true });
         continue;
+      }
+      if (resumption === 'declined') {
+        outcomes.push({
+          ok: false,
+          error: `step ${index} (${step.skill}): ${previous!.error ?? declinedText(previous!)}`,
+        });
+        continue;
+      }
+      if (resumption === 'await') {
+        await this.awaitApproval(run, owner, index, step.skill);
+        return;
       }
       if (resumption === 'refuse') {
         const error = `step ${index} (${step.skill}) was interrupted and is not idempotent; it was not repeated`;
@@ -117,8 +130,12 @@ export class RunExecutor {
         outcomes.push({ ok: false, error });
         break;
       }
-      const result = await this.tools.execute(call, signal);
+      const result = await this.tools.execute(call, signal, previous);
       if (signal.aborted) return;
+      if (result.awaitingApproval) {
+        await this.awaitApproval(run, owner, index, step.skill);
+        return;
+      }
       outcomes.push(result.ok ? { ok: true } : { ...result, error: `step ${index} (${step.skill}): ${result.error}` });
     }
 
@@ -128,6 +145,12 @@ export class RunExecutor {
       errorMessage: outcome.errorMessage,
       retryAt: outcome.retry ? new Date(Date.now() + this.retryDelay(run.attempts)) : undefined,
     });
+  }
+
+  private async awaitApproval(run: ClaimedRun, owner: string, step: number, skill: string): Promise<void> {
+    await this.queue.awaitApproval(owner, run.id, `waiting for approval of ${skill} (step ${step})`, (m) =>
+      this.agents.holdForRunWrite(m, run.agent_id),
+    );
   }
 
   private retryDelay(attempt: number): number {

@@ -55,13 +55,14 @@ export class RunMetrics {
         .finally(() => (stats = undefined)));
     metrics.gauge({
       name: 'aos_runs',
-      help: 'Runs by status, for the statuses that are not final (pending, running)',
+      help: 'Runs by status, for the statuses that are not final (pending, running, waiting_approval)',
       labelNames: ['status'],
       async collect() {
         const s = await queueStats();
         if (!s) return;
         this.set({ status: 'pending' }, s.pending);
         this.set({ status: 'running' }, s.running);
+        this.set({ status: 'waiting_approval' }, s.waiting);
       },
     });
     metrics.gauge({

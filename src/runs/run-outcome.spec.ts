@@ -12,6 +12,10 @@ describe('stepResumption', () => {
     [ToolCallStatus.Running, false, 'refuse'],
     [ToolCallStatus.Cancelled, true, 'execute'],
     [ToolCallStatus.Cancelled, false, 'refuse'],
+    [ToolCallStatus.Approved, false, 'execute'],
+    [ToolCallStatus.Rejected, true, 'declined'],
+    [ToolCallStatus.Expired, true, 'declined'],
+    [ToolCallStatus.AwaitingApproval, false, 'await'],
   ])('a step last %s (idempotent: %s) → %s', (previous, idempotent, expected) => {
     expect(stepResumption(previous, idempotent)).toBe(expected);
   });
@@ -65,6 +69,9 @@ describe('loopStepResumption', () => {
     [ToolCallStatus.Running, true, 'execute'],
     [ToolCallStatus.Running, false, 'refuse'],
     [ToolCallStatus.Cancelled, false, 'refuse'],
+    [ToolCallStatus.Approved, false, 'execute'],
+    [ToolCallStatus.Rejected, false, 'declined'],
+    [ToolCallStatus.AwaitingApproval, true, 'await'],
   ])('a tool call last %s (idempotent: %s) → %s', (previous, idempotent, expected) => {
     expect(loopStepResumption(previous, idempotent)).toBe(expected);
   });

@@ -18,10 +18,23 @@ export interface StepOutcome {
 export function stepResumption(
   previous: ToolCallStatus | undefined,
   idempotent: boolean,
-): 'reuse' | 'execute' | 'refuse' {
+): 'reuse' | 'execute' | 'refuse' | 'declined' | 'await' {
   if (previous === ToolCallStatus.Succeeded) return 'reuse';
+  const answered = approvalResumption(previous);
+  if (answered) return answered;
   const interrupted = previous === ToolCallStatus.Running || previous === ToolCallStatus.Cancelled;
   return interrupted && !idempotent ? 'refuse' : 'execute';
+}
+
+/**
+ * A call that went to a person: `execute` once approved, `declined` (it fails with the reason) when
+ * refused or expired, `await` while nobody answered.
+ */
+function approvalResumption(previous: ToolCallStatus | undefined): 'execute' | 'declined' | 'await' | undefined {
+  if (previous === ToolCallStatus.Approved) return 'execute';
+  if (previous === ToolCallStatus.Rejected || previous === ToolCallStatus.Expired) return 'declined';
+  if (previous === ToolCallStatus.AwaitingApproval) return 'await';
+  return undefined;
 }
 
 export interface RunOutcome {
@@ -66,8 +79,10 @@ export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, ran
 export function loopStepResumption(
   previous: ToolCallStatus | undefined,
   idempotent: boolean,
-): 'reuse' | 'execute' | 'refuse' {
+): 'reuse' | 'execute' | 'refuse' | 'declined' | 'await' {
   if (previous === ToolCallStatus.Succeeded || previous === ToolCallStatus.Failed) return 'reuse';
+  const answered = approvalResumption(previous);
+  if (answered) return answered;
   const interrupted = previous === ToolCallStatus.Running || previous === ToolCallStatus.Cancelled;
   return interrupted && !idempotent ? 'refuse' : 'execute';
 }

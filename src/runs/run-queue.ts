@@ -231,6 +231,63 @@ export class RunQueue {
     return rows.length > 0;
   }
 
+  /**
+   * A tool call waits for a person: the run leaves its worker (no lease, no slot, not counted
+   * against max_concurrent_runs) until every pending call is answered. Waiting is not a failed
+   * attempt. `before` takes the agent's row first (the lock order of a delete).
+   */
+  async awaitApproval(
+    owner: string,
+    runId: string,
+    reason: string,
+    before: (m: EntityManager) => Promise<void>,
+  ): Promise<boolean> {
+    const rows = await this.dataSource.transaction(async (m) => {
+      await before(m);
+      return this.transition(
+        m,
+        `UPDATE runs r SET status = 'waiting_approval', error_message = $3, attempts = greatest(attempts - 1, 0),
+                lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+          WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+        [runId, owner, reason],
+      );
+    });
+    return rows.length > 0;
+  }
+
+  /** Locks a run for an answer to its approvals, in the caller's transaction; its status, if it exists. */
+  async lockForAnswer(m: EntityManager, agentId: string, runId: string): Promise<RunStatus | undefined> {
+    const rows = await m.query<{ status: RunStatus }[]>(
+      'SELECT status FROM runs WHERE id = $1 AND agent_id = $2 FOR UPDATE',
+      [runId, agentId],
+    );
+    return rows[0]?.status;
+  }
+
+  /** Every pending call of a waiting run is answered: back to the queue, ready now. */
+  async resumeAfterApproval(m: EntityManager, runId: string): Promise<void> {
+    await this.transition(
+      m,
+      `UPDATE runs r SET status = 'pending', error_message = NULL, available_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'waiting_approval'`,
+      [runId],
+      undefined,
+      'its approvals were answered',
+    );
+  }
+
+  /** An approval expired: the waiting run is cancelled with the reason. */
+  async cancelWaiting(m: EntityManager, runId: string, reason: string): Promise<boolean> {
+    const rows = await this.transition(
+      m,
+      `UPDATE runs r SET status = 'cancelled', error_message = $2, completed_at = now(), updated_at = now()
+        WHERE id = $1 AND status = 'waiting_approval'`,
+      [runId, reason],
+    );
+    this.metrics.transitions(rows);
+    return rows.length > 0;
+  }
+
   /** Gives runs back to the queue at shutdown; releasing is not a failed attempt. */
   async release(owner: string, runIds: string[]): Promise<void> {
     if (runIds.length === 0) return;
@@ -277,7 +334,8 @@ export class RunQueue {
   }
 
   /**
-   * Cancels an agent's pending and running runs (or one run) inside the caller's transaction.
+   * Cancels an agent's pending, running and waiting runs (or one run) inside the caller's
+   * transaction; calls that were waiting for a person are closed with them.
    * Workers executing one of them hear it on RUN_CANCEL_CHANNEL when that transaction commits.
    * (Counted in metrics before that commit: the caller's transaction is not this queue's to watch.)
    */
@@ -286,12 +344,13 @@ export class RunQueue {
       m,
       `UPDATE runs r SET status = 'cancelled', error_message = $3, completed_at = now(),
               lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-        WHERE agent_id = $1 AND ($2::uuid IS NULL OR id = $2) AND status IN ('pending', 'running')`,
+        WHERE agent_id = $1 AND ($2::uuid IS NULL OR id = $2) AND status IN ('pending', 'running', 'waiting_approval')`,
       [where.agentId, where.runId ?? null, reason],
     );
     if (rows.length === 0) return [];
     this.metrics.transitions(rows);
     const ids = rows.map((r) => r.id);
+    await this.provenance.cancelApprovals(m, ids);
     await m.query(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', id) FROM unnest($1::text[]) AS id`, [ids]);
     return ids;
   }

@@ -1,3 +1,4 @@
+import type { AgentApproval } from '../agents/agent-approval.enum';
 import type { AgentPlanner } from '../agents/agent-planner.enum';
 import type { ModelChoice } from '../models/model.types';
 
@@ -12,6 +13,8 @@ export interface RunSettings {
   /** Allow-list at the time; null: every skill this instance had. */
   skills: string[] | null;
   max_steps: number;
+  /** Which tool calls wait for a person; absent in runs started before approvals existed. */
+  approval?: AgentApproval;
 }
 
 /** A memory as it was recalled into a run's context. */

@@ -24,3 +24,20 @@ export class IdempotencyKeyReusedError extends ConflictError {
     super('RUN.IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key was already used for a different goal of this agent');
   }
 }
+
+export class RunNotWaitingError extends ConflictError {
+  constructor(id: string, status: RunStatus) {
+    super('RUN.NOT_WAITING', `Run ${id} is ${status}: it is not waiting for approval`);
+  }
+}
+
+export class ApprovalNotPendingError extends ConflictError {
+  constructor(runId: string, toolCallId: string | undefined) {
+    super(
+      'RUN.APPROVAL_NOT_PENDING',
+      toolCallId === undefined
+        ? `Run ${runId} has no call waiting for approval`
+        : `Tool call ${toolCallId} of run ${runId} is not waiting for approval`,
+    );
+  }
+}

@@ -8,7 +8,15 @@ import { AfterQueryDto } from '../events/dto/event.dto';
 import { RUN_TERMINAL_EVENTS } from '../events/event-types';
 import { resumePoint, SSE_DESCRIPTION } from '../events/stream-resume';
 import { EventsService } from '../events/events.service';
-import { GetRunQueryDto, ListRunsQueryDto, RunAcceptedDto, RunDto, RunPageDto, SubmitGoalDto } from './dto/run.dto';
+import {
+  GetRunQueryDto,
+  ListRunsQueryDto,
+  RunAcceptedDto,
+  RunDto,
+  RunPageDto,
+  SubmitGoalDto,
+  ApprovalAnswerDto,
+} from './dto/run.dto';
 import { isTerminal } from './run-status';
 import { RunsService } from './runs.service';
 
@@ -103,10 +111,48 @@ export class RunsController {
   @Post('runs/:run_id/cancel')
   @HttpCode(HttpStatus.OK)
   @ApiParam({ name: 'run_id', format: 'uuid' })
-  @ApiOperation({ summary: 'Cancel a pending or running run (a running skill call is aborted)' })
+  @ApiOperation({ summary: 'Cancel a pending, running or waiting run (a running skill call is aborted)' })
   @ApiOkResponse({ type: RunDto })
   @ApiErrors(404, 409, 422)
   cancelRun(@UuidParam('id') agentId: string, @UuidParam('run_id') runId: string): Promise<RunDto> {
     return this.runs.cancel(agentId, runId);
+  }
+
+  @Post('runs/:run_id/approve')
+  @HttpCode(HttpStatus.OK)
+  @ApiParam({ name: 'run_id', format: 'uuid' })
+  @ApiOperation({
+    summary: 'Approve a call the run waits on (or all of them)',
+    description:
+      'The approved calls run when the run is picked up again; once no call waits, it goes back to the queue. ' +
+      '`by` is recorded as approved_by. 409 when the run (or the call) is not waiting for approval.',
+  })
+  @ApiOkResponse({ type: RunDto })
+  @ApiErrors(400, 404, 409, 413, 422)
+  approveRun(
+    @UuidParam('id') agentId: string,
+    @UuidParam('run_id') runId: string,
+    @Body() dto: ApprovalAnswerDto,
+  ): Promise<RunDto> {
+    return this.runs.answer(agentId, runId, dto, true);
+  }
+
+  @Post('runs/:run_id/reject')
+  @HttpCode(HttpStatus.OK)
+  @ApiParam({ name: 'run_id', format: 'uuid' })
+  @ApiOperation({
+    summary: 'Reject a call the run waits on (or all of them)',
+    description:
+      'A rejected call never runs: a model-driven run reads the refusal and the reason and goes on; a planned step ' +
+      'fails. `by` is recorded as rejected_by. 409 when the run (or the call) is not waiting for approval.',
+  })
+  @ApiOkResponse({ type: RunDto })
+  @ApiErrors(400, 404, 409, 413, 422)
+  rejectRun(
+    @UuidParam('id') agentId: string,
+    @UuidParam('run_id') runId: string,
+    @Body() dto: ApprovalAnswerDto,
+  ): Promise<RunDto> {
+    return this.runs.answer(agentId, runId, dto, false);
   }
 }

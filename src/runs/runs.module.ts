@@ -6,7 +6,9 @@ import { ModelsModule } from '../models/models.module';
 import { PlannerModule } from '../planner/planner.module';
 import { ProvenanceModule } from '../provenance/provenance.module';
 import { SkillsModule } from '../skills/skills.module';
+import { ConnectionsModule } from '../connections/connections.module';
 import { AgentLoop } from './agent-loop';
+import { ApprovalExpirer } from './approval-expirer';
 import { RunExecutor } from './run-executor';
 import { RunMetrics } from './run-metrics';
 import { RunQueue } from './run-queue';
@@ -17,8 +19,27 @@ import { RunsService } from './runs.service';
 import { ToolSteps } from './tool-steps';
 
 @Module({
-  imports: [AgentsModule, EventsModule, MemoryModule, ModelsModule, PlannerModule, ProvenanceModule, SkillsModule],
+  imports: [
+    AgentsModule,
+    ConnectionsModule,
+    EventsModule,
+    MemoryModule,
+    ModelsModule,
+    PlannerModule,
+    ProvenanceModule,
+    SkillsModule,
+  ],
   controllers: [RunsController],
-  providers: [RunsService, RunsRepository, RunMetrics, RunQueue, ToolSteps, AgentLoop, RunExecutor, RunWorker],
+  providers: [
+    RunsService,
+    RunsRepository,
+    RunMetrics,
+    RunQueue,
+    ToolSteps,
+    AgentLoop,
+    RunExecutor,
+    RunWorker,
+    ApprovalExpirer,
+  ],
 })
 export class RunsModule {}

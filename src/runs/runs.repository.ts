@@ -93,21 +93,35 @@ export class RunsRepository {
    * claimed, and how long the oldest ready one has waited. Read through the partial indexes on
    * pending and running runs, so the cost follows the queue, not the history.
    */
-  async queueStats(): Promise<{ pending: number; running: number; ready: number; oldestReadyAgeS: number }> {
+  async queueStats(): Promise<{
+    pending: number;
+    running: number;
+    waiting: number;
+    ready: number;
+    oldestReadyAgeS: number;
+  }> {
     const { rows } = await pgPoolOf(this.dataSource).query<{
       pending: number;
       running: number;
+      waiting: number;
       ready: number;
       oldest: number | null;
     }>(
       `SELECT count(*) FILTER (WHERE r.status = 'pending')::int AS pending,
               count(*) FILTER (WHERE r.status = 'running')::int AS running,
+              count(*) FILTER (WHERE r.status = 'waiting_approval')::int AS waiting,
               count(*) FILTER (WHERE ${READY_RUN})::int AS ready,
               extract(epoch FROM now() - min(r.created_at) FILTER (WHERE ${READY_RUN}))::float8 AS oldest
          FROM runs r JOIN agents a ON a.id = r.agent_id
-        WHERE r.status IN ('pending', 'running')`,
+        WHERE r.status IN ('pending', 'running', 'waiting_approval')`,
     );
     const [row] = rows;
-    return { pending: row.pending, running: row.running, ready: row.ready, oldestReadyAgeS: row.oldest ?? 0 };
+    return {
+      pending: row.pending,
+      running: row.running,
+      waiting: row.waiting,
+      ready: row.ready,
+      oldestReadyAgeS: row.oldest ?? 0,
+    };
   }
 }

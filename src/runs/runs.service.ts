@@ -12,10 +12,27 @@ import { RUN_TERMINAL_EVENTS } from '../events/event-types';
 import { EventsService } from '../events/events.service';
 import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
+import { isTerminal } from './run-status';
+import { declinedText } from './approval-policy';
+import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { ListRunsQueryDto, RunAcceptedDto, RunDto, RunSummaryDto, SubmitGoalDto } from './dto/run.dto';
-import { AgentStoppedError, IdempotencyKeyReusedError, RunFinishedError, RunNotFoundError } from './run.errors';
+import {
+  ApprovalAnswerDto,
+  ListRunsQueryDto,
+  RunAcceptedDto,
+  RunDto,
+  RunSummaryDto,
+  SubmitGoalDto,
+} from './dto/run.dto';
+import {
+  AgentStoppedError,
+  ApprovalNotPendingError,
+  IdempotencyKeyReusedError,
+  RunFinishedError,
+  RunNotFoundError,
+  RunNotWaitingError,
+} from './run.errors';
 import type { RunEntity } from './run.entity';
 import { RunQueue } from './run-queue';
 import { RunsRepository } from './runs.repository';
@@ -121,13 +138,73 @@ export class RunsService implements OnModuleInit {
     // Both rows go together; a concurrent delete of the agent can take them between the reads.
     const record = await this.provenance.find(runId);
     if (!record) throw new RunNotFoundError(runId);
+    const steps = await this.provenance.steps(runId);
     return {
       ...toSummary(run),
       settings: run.settings,
       planner: record.planner,
       plan: record.plan as RunDto['plan'],
-      ...(await this.provenance.steps(runId)),
+      ...steps,
+      pending_approvals:
+        run.status === RunStatus.WaitingApproval
+          ? steps.tool_calls
+              .filter((t) => t.status === ToolCallStatus.AwaitingApproval)
+              .map((t) => ({
+                tool_call_id: t.id,
+                step: t.step,
+                skill: t.skill_id,
+                input: t.input,
+                requested_at: t.approval_requested_at!,
+                expires_at: t.approval_expires_at!,
+              }))
+          : [],
     };
+  }
+
+  /**
+   * A person answers the calls a run waits on: one (`tool_call_id`) or all. Approved calls run when
+   * the run is picked up again; a rejected one never runs and its reason reaches the model (a
+   * planned step fails). Once no call waits, the run goes back to the queue.
+   */
+  async answer(agentId: string, runId: string, dto: ApprovalAnswerDto, approve: boolean): Promise<RunDto> {
+    await this.dataSource.transaction(async (m) => {
+      // The agent's row first: the lock order of a delete or stop of the agent.
+      await this.agents.holdForRunWrite(m, agentId);
+      const status = await this.queue.lockForAnswer(m, agentId, runId);
+      if (!status) {
+        await this.agents.findOrFail(m, agentId);
+        throw new RunNotFoundError(runId);
+      }
+      if (status !== RunStatus.WaitingApproval) throw new RunNotWaitingError(runId, status);
+      const pending = await this.provenance.awaitingApproval(m, runId);
+      const chosen = dto.tool_call_id === undefined ? pending : pending.filter((c) => c.id === dto.tool_call_id);
+      if (chosen.length === 0) throw new ApprovalNotPendingError(runId, dto.tool_call_id);
+      const by = dto.by ?? null;
+      const reason = dto.reason ?? null;
+      await this.provenance.answerApprovals(
+        m,
+        chosen.map((c) => c.id),
+        approve
+          ? { status: 'approved', by, reason, error: null }
+          : {
+              status: 'rejected',
+              by,
+              reason,
+              error: declinedText({ status: 'rejected', rejectedBy: by, approvalReason: reason }),
+            },
+      );
+      await this.events.append(
+        m,
+        chosen.map((c) => ({
+          agentId,
+          runId,
+          type: approve ? 'run.approval.granted' : 'run.approval.rejected',
+          data: { tool_call_id: c.id, step: c.stepIndex, skill: c.skillId, by, reason },
+        })),
+      );
+      if (chosen.length === pending.length) await this.queue.resumeAfterApproval(m, runId);
+    });
+    return this.get(agentId, runId);
   }
 
   /** The run's summary (404 for an unknown agent or run). */
@@ -174,9 +251,7 @@ export class RunsService implements OnModuleInit {
         await this.agents.findOrFail(m, agentId);
         throw new RunNotFoundError(runId);
       }
-      if (status !== RunStatus.Pending && status !== RunStatus.Running) {
-        throw new RunFinishedError(runId, status);
-      }
+      if (isTerminal(status)) throw new RunFinishedError(runId, status);
       await this.queue.cancel(m, { agentId, runId }, 'cancelled by request');
     });
     return this.get(agentId, runId);

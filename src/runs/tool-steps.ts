@@ -1,13 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { AgentApproval } from '../agents/agent-approval.enum';
 import { AgentsService } from '../agents/agents.service';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ConnectionsService, ConnectionUnavailableError } from '../connections/connections.service';
+import { connectionSecretForms, redactText, redactValue } from '../connections/redact';
 import { EventsService, NewEvent } from '../events/events.service';
 import { MemoryService } from '../memory/memory.service';
 import { ProvenanceService } from '../provenance/provenance.service';
 import { ToolCallStatus } from '../provenance/tool-call-status.enum';
-import { MemoryAccess, SkillError } from '../skills/skill';
+import type { ToolCallEntity } from '../provenance/tool-call.entity';
+import { ConnectionAccess, MemoryAccess, SkillError } from '../skills/skill';
 import { SkillRegistry } from '../skills/skill-registry';
+import { approvalNeeded } from './approval-policy';
 
 export interface ToolStepResult {
   ok: boolean;
@@ -16,6 +23,8 @@ export interface ToolStepResult {
   error?: string;
   /** The failure may pass (network, 5xx, 429) and repeating the call is harmless. */
   retryable?: boolean;
+  /** Not run: it waits for a person (recorded awaiting_approval); the run must wait too. */
+  awaitingApproval?: boolean;
 }
 
 export interface ToolStep {
@@ -26,6 +35,8 @@ export interface ToolStep {
   input: Record<string, unknown>;
   /** For a model-driven run: the model call that asked for the tool, and the provider's id of the call. */
   origin?: { modelCallIndex: number; toolUseId: string };
+  /** The run's approval policy (from its settings); undefined for runs from before approvals. */
+  approval?: AgentApproval;
 }
 
 /**
@@ -38,7 +49,9 @@ export interface ToolStep {
 export class ToolSteps {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly skills: SkillRegistry,
+    private readonly connections: ConnectionsService,
     private readonly provenance: ProvenanceService,
     private readonly memory: MemoryService,
     private readonly agents: AgentsService,
@@ -51,23 +64,39 @@ export class ToolSteps {
     return skill.isIdempotent?.(input) ?? skill.manifest.side_effects !== 'non_idempotent';
   }
 
-  async execute(call: ToolStep, signal: AbortSignal): Promise<ToolStepResult> {
+  /**
+   * Runs the call, unless it must first wait for a person: then it is recorded awaiting approval
+   * and nothing runs (`previous`: its record from an earlier attempt; an answered approval is not
+   * asked for again).
+   */
+  async execute(call: ToolStep, signal: AbortSignal, previous?: ToolCallEntity): Promise<ToolStepResult> {
     const { run, step, skillId } = call;
     const input = structuredClone(call.input);
     const inputProblems = this.skills.inputProblems(skillId, input);
+    if (
+      !inputProblems &&
+      !previous?.approvalAnsweredAt &&
+      approvalNeeded(call.approval, this.skills.effectsOf(skillId, input))
+    ) {
+      return this.requestApproval(call, input);
+    }
     await this.start(call, input);
     const started = Date.now();
     if (inputProblems) {
       return this.fail(call, `invalid input for ${skillId}: ${inputProblems}`, 0);
     }
+    // Secrets the skill opens are remembered for this call: nothing it returns or throws may hold one.
+    const opened: string[] = [];
     try {
-      const result = await this.skills.get(skillId).execute(input, {
+      const raw = await this.skills.get(skillId).execute(input, {
         signal,
         agentId: run.agent_id,
         runId: run.id,
         stepIndex: step,
         memory: this.memoryOf(run.agent_id),
+        connections: this.connectionsOf(run.agent_id, opened),
       });
+      const result = opened.length > 0 ? redactValue(raw, opened) : raw;
       const outputProblems = this.skills.outputProblems(skillId, result.output);
       if (outputProblems) throw new SkillError(`${skillId} returned an invalid output: ${outputProblems}`);
       const durationMs = Date.now() - started;
@@ -88,7 +117,7 @@ export class ToolSteps {
       return { ok: true, output: result.output };
     } catch (error) {
       const cancelled = signal.aborted;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = redactText(error instanceof Error ? error.message : String(error), opened);
       await this.finishFailed(
         call,
         cancelled ? ToolCallStatus.Cancelled : ToolCallStatus.Failed,
@@ -155,5 +184,55 @@ export class ToolSteps {
 
   private memoryOf(agentId: string): MemoryAccess {
     return { recall: (query, options) => this.memory.search(agentId, query, options) };
+  }
+
+  /** The agent's connections for one call; every secret handed out is noted in `opened` (all its wire forms). */
+  private connectionsOf(agentId: string, opened: string[]): ConnectionAccess {
+    return {
+      get: async (name, kind) => {
+        try {
+          const connection = await this.connections.resolveForRun(agentId, name, kind);
+          opened.push(...connectionSecretForms(connection));
+          return connection;
+        } catch (error) {
+          if (error instanceof ConnectionUnavailableError) throw new SkillError(error.message);
+          throw error;
+        }
+      },
+    };
+  }
+
+  /**
+   * Records the call as waiting for a person, with its run.approval.requested event; the caller
+   * puts the run in waiting_approval.
+   */
+  private async requestApproval(call: ToolStep, input: Record<string, unknown>): Promise<ToolStepResult> {
+    const expiresAt = new Date(Date.now() + this.config.approvalTtlMs);
+    await this.dataSource.transaction(async (m) => {
+      await this.agents.holdForRunWrite(m, call.run.agent_id);
+      const toolCallId = await this.provenance.requestApproval(m, {
+        runId: call.run.id,
+        stepIndex: call.step,
+        skillId: call.skillId,
+        input,
+        origin: call.origin,
+        expiresAt,
+      });
+      await this.events.append(m, [
+        {
+          agentId: call.run.agent_id,
+          runId: call.run.id,
+          type: 'run.approval.requested',
+          data: {
+            tool_call_id: toolCallId,
+            step: call.step,
+            skill: call.skillId,
+            input,
+            expires_at: expiresAt.toISOString(),
+          },
+        },
+      ]);
+    });
+    return { ok: false, awaitingApproval: true, error: `waiting for approval of step ${call.step} (${call.skillId})` };
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { NotFoundError } from '../common/domain-error';
-import { Skill, SkillManifest, SKILLS } from './skill';
+import { SideEffects, Skill, SkillManifest, SKILLS } from './skill';
 
 export class SkillNotFoundError extends NotFoundError {
   constructor(skillId: string) {
@@ -47,6 +47,17 @@ export class SkillRegistry {
     const found = this.skills.get(skillId);
     if (!found) throw new SkillNotFoundError(skillId);
     return found.skill;
+  }
+
+  /** What a call does outside: its side effects (per input when the skill says) and whether they leave AOS. */
+  effectsOf(skillId: string, input: unknown): { sideEffects: SideEffects; external: boolean } {
+    const found = this.skills.get(skillId);
+    if (!found) return { sideEffects: 'non_idempotent', external: true };
+    const { skill } = found;
+    return {
+      sideEffects: skill.sideEffectsOf?.(input) ?? skill.manifest.side_effects,
+      external: skill.manifest.external_effects,
+    };
   }
 
   /** Problems with an input (defaults applied in place), or undefined when it is valid. */

@@ -1,3 +1,5 @@
+import type { ConnectionKind } from '../connections/connection-kind.enum';
+import type { ResolvedConnection } from '../connections/resolved-connection';
 import type { MemoryType } from '../memory/memory-type.enum';
 
 export type SideEffects = 'none' | 'idempotent' | 'non_idempotent';
@@ -13,6 +15,14 @@ export interface SkillManifest {
   output_schema: JsonSchema;
   side_effects: SideEffects;
   reversible: boolean;
+  /**
+   * Whether its calls that have side effects change something outside AOS (mail sent, an event
+   * booked, a remote resource written). Such calls wait for a person under the `side_effects`
+   * approval policy; memory_write's effects stay inside AOS.
+   */
+  external_effects: boolean;
+  /** The kind of connection the skill's `connection` input names, when it takes one. */
+  connection_kind?: 'smtp' | 'imap' | 'caldav' | 'http';
 }
 
 export interface SkillContext {
@@ -23,6 +33,17 @@ export interface SkillContext {
   stepIndex: number;
   /** The agent's memory, searchable; given by the executor so skills do not depend on the memory module. */
   memory: MemoryAccess;
+  /** The agent's connections, opened for this call only; given by the executor. */
+  connections: ConnectionAccess;
+}
+
+export interface ConnectionAccess {
+  /**
+   * The agent's connection `name`, which must be of `kind`, with its secret opened. Throws a
+   * SkillError naming what is wrong when there is no such connection. What the skill does with
+   * it must never put the secret into an output or an error.
+   */
+  get<K extends ConnectionKind>(name: string, kind: K): Promise<ResolvedConnection<K>>;
 }
 
 export interface RecalledItem {
@@ -59,6 +80,8 @@ export interface Skill<I = unknown, O = unknown> {
    * crash interrupted.
    */
   isIdempotent?(input: I): boolean;
+  /** This call's side effects when they depend on the input (http_call: a GET has none). */
+  sideEffectsOf?(input: I): SideEffects;
 }
 
 /** A step failed. `retryable` failures (network, 5xx, 429) may pass if the run is tried again. */

@@ -4,6 +4,8 @@ import { AosServer, createAosServer } from '../../src/bootstrap';
 import { createTestDatabase, dropTestDatabase } from './test-database';
 
 export const TEST_API_KEY = 'test-key-0123456789-abcdefghijklmnopqrstuvwxyz';
+/** The tests' AOS_SECRET_KEY (32 bytes in base64): no test writes a key file. */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface TestApp {
   server: AosServer;
@@ -29,6 +31,7 @@ export async function startTestApp(env: Record<string, string> = {}, shareWith?:
       env: {
         NODE_ENV: 'test',
         AOS_API_KEY: TEST_API_KEY,
+        AOS_SECRET_KEY: TEST_SECRET_KEY,
         DATABASE_URL: database.url,
         LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
         ...env,

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination';
+import { AgentApproval } from '../agent-approval.enum';
 import { AgentPlanner } from '../agent-planner.enum';
 import { AgentStatus } from '../agent-status.enum';
 import type { AgentEntity } from '../agent.entity';
@@ -48,6 +49,9 @@ export class AgentResponseDto {
   @ApiProperty({ type: 'integer', minimum: 1, maximum: 100, description: 'Model calls per run' })
   max_steps!: number;
 
+  @ApiProperty({ enum: AgentApproval, enumName: 'AgentApproval', description: 'Which tool calls wait for a person' })
+  approval!: AgentApproval;
+
   @ApiProperty({ type: UsageDto, description: 'Model usage of all its runs to date' })
   usage!: UsageDto;
 
@@ -68,6 +72,7 @@ export class AgentResponseDto {
       models: agent.models,
       skills: agent.skills,
       max_steps: agent.maxSteps,
+      approval: agent.approval,
       usage: {
         model_calls: Number(agent.modelCalls),
         input_tokens: Number(agent.inputTokens),

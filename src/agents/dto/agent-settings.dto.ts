@@ -16,6 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { OptionalField } from '../../common/optional-field.decorator';
+import { AgentApproval } from '../agent-approval.enum';
 import { AgentPlanner } from '../agent-planner.enum';
 
 export const MAX_INSTRUCTIONS_LENGTH = 20_000;
@@ -100,4 +101,16 @@ export class AgentSettingsDto {
   @Min(1)
   @Max(MAX_STEPS_LIMIT)
   max_steps?: number;
+
+  @ApiPropertyOptional({
+    enum: AgentApproval,
+    enumName: 'AgentApproval',
+    description:
+      'Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call ' +
+      'that changes something outside AOS (email_send, calendar_create_event, http_call other than GET); always. ' +
+      'side_effects for a new agent',
+  })
+  @OptionalField()
+  @IsEnum(AgentApproval, { message: `approval must be one of: ${Object.values(AgentApproval).join(', ')}` })
+  approval?: AgentApproval;
 }

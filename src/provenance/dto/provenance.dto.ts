@@ -70,6 +70,9 @@ export class ModelCallDto {
 }
 
 export class ToolCallDto {
+  @ApiProperty({ format: 'uuid', description: 'The tool call id (approve or reject it by this id)' })
+  id!: string;
+
   @ApiProperty({
     type: 'integer',
     description: 'Position in the run: the plan step, or after the model call that asked for it',
@@ -108,6 +111,29 @@ export class ToolCallDto {
 
   @ApiProperty({ type: 'integer', nullable: true })
   duration_ms!: number | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When it was put to a person' })
+  approval_requested_at!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When its approval expires' })
+  approval_expires_at!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When it was approved, rejected or expired',
+  })
+  approval_answered_at!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Who approved it (`by` of the approve call)' })
+  approved_by!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Who rejected it (`by` of the reject call)' })
+  rejected_by!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'The reason given with the answer' })
+  approval_reason!: string | null;
 }
 
 export class ProvenanceSummaryDto {

@@ -1,7 +1,9 @@
 import { OptionalField } from '../../common/optional-field.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
+import { NoNulCharacters } from '../../common/no-nul.decorator';
+import { AgentApproval } from '../../agents/agent-approval.enum';
 import { PageOf, PageQueryDto } from '../../common/pagination';
 import { AgentPlanner } from '../../agents/agent-planner.enum';
 import { UsageDto } from '../../agents/dto/agent-response.dto';
@@ -87,6 +89,54 @@ export class RunSettingsDto {
 
   @ApiProperty({ type: 'integer' })
   max_steps!: number;
+
+  @ApiPropertyOptional({
+    enum: AgentApproval,
+    enumName: 'AgentApproval',
+    description: 'Which tool calls wait for a person (absent: the run started before approvals existed)',
+  })
+  approval?: AgentApproval;
+}
+
+export class PendingApprovalDto {
+  @ApiProperty({ format: 'uuid', description: 'Answer it with POST …/approve or …/reject {tool_call_id}' })
+  tool_call_id!: string;
+
+  @ApiProperty({ type: 'integer' })
+  step!: number;
+
+  @ApiProperty({ example: 'email_send' })
+  skill!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'What the call would do' })
+  input!: Record<string, unknown>;
+
+  @ApiProperty({ format: 'date-time' })
+  requested_at!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'Unanswered by then, the run is cancelled (AOS_APPROVAL_TTL_MS)' })
+  expires_at!: string;
+}
+
+export class ApprovalAnswerDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'The call to answer; omitted: every call the run waits on' })
+  @OptionalField()
+  @IsUUID('all', { message: 'tool_call_id must be a UUID' })
+  tool_call_id?: string;
+
+  @ApiPropertyOptional({ maxLength: 2000, description: 'Why (a rejection’s reason reaches the model)' })
+  @OptionalField()
+  @IsString()
+  @Length(1, 2000)
+  @NoNulCharacters()
+  reason?: string;
+
+  @ApiPropertyOptional({ maxLength: 200, description: 'Who answers; recorded as approved_by / rejected_by' })
+  @OptionalField()
+  @IsString()
+  @Length(1, 200)
+  @NoNulCharacters()
+  by?: string;
 }
 
 export class RunDto extends RunSummaryDto {
@@ -112,6 +162,12 @@ export class RunDto extends RunSummaryDto {
 
   @ApiProperty({ type: [ToolCallDto], description: 'Tool calls in step order' })
   tool_calls!: ToolCallDto[];
+
+  @ApiProperty({
+    type: [PendingApprovalDto],
+    description: 'The calls this run waits on a person for (empty unless waiting_approval)',
+  })
+  pending_approvals!: PendingApprovalDto[];
 }
 
 export class RunPageDto extends PageOf(RunSummaryDto, 'RunPageDto') {}

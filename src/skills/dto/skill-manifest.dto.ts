@@ -30,6 +30,19 @@ export class SkillManifestDto {
 
   @ApiProperty()
   reversible!: boolean;
+
+  @ApiProperty({
+    description:
+      'Whether its calls with side effects change something outside AOS: those wait for a person under the side_effects approval policy',
+  })
+  external_effects!: boolean;
+
+  @ApiProperty({
+    required: false,
+    enum: ['smtp', 'imap', 'caldav', 'http'],
+    description: 'The kind of connection its `connection` input names',
+  })
+  connection_kind?: string;
 }
 
 export class SkillListDto {

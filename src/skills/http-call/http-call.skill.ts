@@ -7,7 +7,11 @@ import { APP_CONFIG } from '../../config/config.module';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { Counter } from 'prom-client';
 import { MemoryType } from '../../memory/memory-type.enum';
-import { Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
+import { ConnectionKind } from '../../connections/connection-kind.enum';
+import { protocolOptions } from '../../connections/connection-policy';
+import { credentialHeaders } from '../../connections/protocols/http-credentials';
+import type { ResolvedConnection } from '../../connections/resolved-connection';
+import { SideEffects, Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 import { findSsrfBlock, OutboundPolicy } from '../../common/ssrf';
 import { shown } from '../../common/shown-url';
 import { failedAttemptOf, IDEMPOTENT_METHODS, mayRetry } from './retry-policy';
@@ -19,6 +23,8 @@ export interface HttpCallInput {
   method?: HttpMethod;
   headers?: Record<string, string>;
   body?: unknown;
+  /** An http connection whose credentials are added to requests to its origin. */
+  connection?: string;
 }
 
 export interface HttpCallOutput {
@@ -44,7 +50,9 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
   readonly manifest: SkillManifest = {
     skill_id: 'http_call',
     version: '1.0.0',
-    description: 'Make an HTTP(S) request (GET, POST, PUT, DELETE) and return status and body.',
+    description:
+      'Make an HTTP(S) request (GET, POST, PUT, DELETE) and return status and body. Name an http connection to have ' +
+      'its credentials added to requests to its origin (you never see them).',
     capabilities: ['network_egress'],
     input_schema: {
       type: 'object',
@@ -55,6 +63,11 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
         method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'DELETE'], default: 'GET' },
         headers: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 50 },
         body: {},
+        connection: {
+          type: 'string',
+          maxLength: 100,
+          description: "Name of one of the agent's http connections: its credentials go with requests to its origin",
+        },
       },
     },
     output_schema: {
@@ -72,9 +85,13 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
     },
     side_effects: 'non_idempotent',
     reversible: false,
+    external_effects: true,
+    connection_kind: 'http',
   };
 
   private readonly policy: OutboundPolicy;
+  /** The connections' policy (AOS_CONNECTION_ALLOW_HOSTS), for requests to a connection's origin. */
+  private readonly connectionPolicy: OutboundPolicy;
   private readonly outcomes: Counter<'outcome'>;
 
   constructor(
@@ -88,6 +105,7 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
       labelNames: ['outcome'],
     });
     this.policy = new OutboundPolicy(config.http.allowHosts, 'AOS_HTTP_ALLOW_HOSTS');
+    this.connectionPolicy = protocolOptions(config).policy;
     // axios ships separate type files for CJS and ESM; axios-retry's types see the other one.
     axiosRetry(this.http.axiosRef as unknown as Parameters<typeof axiosRetry>[0], {
       retries: config.http.retries,
@@ -100,6 +118,13 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
 
   isIdempotent(input: HttpCallInput): boolean {
     return IDEMPOTENT_METHODS.has(input.method ?? 'GET');
+  }
+
+  /** A GET reads; PUT and DELETE write the same each time; POST writes anew. */
+  sideEffectsOf(input: HttpCallInput): SideEffects {
+    const method = input.method ?? 'GET';
+    if (method === 'GET') return 'none';
+    return method === 'POST' ? 'non_idempotent' : 'idempotent';
   }
 
   async execute(input: HttpCallInput, context: SkillContext): Promise<SkillResult<HttpCallOutput>> {
@@ -119,12 +144,16 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
     const deadlineMs = this.config.http.timeoutMs * (this.config.http.retries + 1) + this.config.http.retryMaxMs;
     const deadline = AbortSignal.timeout(deadlineMs);
     const signal = AbortSignal.any([context.signal, deadline]);
+    const connection = input.connection
+      ? await context.connections.get(input.connection, ConnectionKind.Http)
+      : undefined;
     let hop: Hop = { url: new URL(input.url), method: input.method ?? 'GET', body: input.body, headers: input.headers };
+    if (connection) credentialHeaders(connection, hop.url); // refuses a URL off the connection's origin
     let attempts = 0;
     let response: AxiosResponse<Buffer> | undefined;
     for (let redirects = 0; ; redirects++) {
       try {
-        response = await this.request(hop, signal, (n) => (attempts += n));
+        response = await this.request(hop, signal, (n) => (attempts += n), connection);
       } catch (error) {
         if (deadline.aborted && !context.signal.aborted) {
           throw new HttpCallFailure(
@@ -179,14 +208,18 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
     hop: Hop,
     signal: AbortSignal,
     countAttempts: (n: number) => void,
+    connection?: ResolvedConnection<ConnectionKind.Http>,
   ): Promise<AxiosResponse<Buffer>> {
-    const { httpAgent, httpsAgent } = this.policy.agentsFor(hop.url);
+    // The connection's credentials, and its policy, only on its own origin (redirects elsewhere go bare).
+    const onOrigin = connection !== undefined && hop.url.origin === connection.settings.origin;
+    const credentials = onOrigin ? credentialHeaders(connection, hop.url) : {};
+    const { httpAgent, httpsAgent } = (onOrigin ? this.connectionPolicy : this.policy).agentsFor(hop.url);
     let tries = 0;
     try {
       const response = await this.http.axiosRef.request<Buffer>({
         url: hop.url.toString(),
         method: hop.method,
-        headers: { 'user-agent': 'aos-http-call/1.0', ...hop.headers },
+        headers: { 'user-agent': 'aos-http-call/1.0', ...hop.headers, ...credentials },
         data: hop.body,
         signal,
         timeout: this.config.http.timeoutMs,

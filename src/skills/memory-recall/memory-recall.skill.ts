@@ -60,6 +60,7 @@ export class MemoryRecallSkill implements Skill<MemoryRecallInput, MemoryRecallO
     },
     side_effects: 'none',
     reversible: true,
+    external_effects: false,
   };
 
   async execute(input: MemoryRecallInput, context: SkillContext): Promise<SkillResult<MemoryRecallOutput>> {

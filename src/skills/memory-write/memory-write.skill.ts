@@ -35,6 +35,7 @@ export class MemoryWriteSkill implements Skill<MemoryWriteInput, { stored: true;
     // Stored with the step's result, keyed by (run, step): a retry cannot store it twice.
     side_effects: 'idempotent',
     reversible: true,
+    external_effects: false,
   };
 
   execute(input: MemoryWriteInput): Promise<SkillResult<{ stored: true; chars: number }>> {

@@ -1,0 +1,151 @@
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEnum, IsObject, IsString, Matches, ValidateIf } from 'class-validator';
+import { OptionalField } from '../../common/optional-field.decorator';
+import { PageOf } from '../../common/pagination';
+import { ConnectionKind } from '../connection-kind.enum';
+import type { ConnectionEntity } from '../connection.entity';
+import { CaldavSettingsDto, HttpSettingsDto, ImapSettingsDto, SmtpSettingsDto } from './connection-settings.dto';
+
+/** Names the model writes in tool inputs: short, plain, unambiguous. */
+export const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+const SETTINGS_SCHEMA = {
+  description:
+    'Per kind — smtp: {host, port?, tls?, username?, from, from_name?}; imap: {host, port?, tls?, username, mailbox?}; ' +
+    'caldav: {url, username, calendar?}; http: {origin, auth?} (auth headers: the header names come from the secret)',
+  oneOf: [SmtpSettingsDto, ImapSettingsDto, CaldavSettingsDto, HttpSettingsDto].map((m) => ({
+    $ref: getSchemaPath(m),
+  })),
+};
+
+const SECRET_SCHEMA = {
+  description:
+    'Password (smtp, imap, caldav), bearer token (http), or for http with auth headers an object of header values. ' +
+    'Write-only: sealed with AES-256-GCM and never returned',
+  writeOnly: true,
+  oneOf: [
+    { type: 'string', minLength: 1, maxLength: 8000 },
+    { type: 'object', additionalProperties: { type: 'string' } },
+  ],
+};
+
+/** The secret is string or object: its shape is checked with the settings, per kind. */
+const IsSecretShape = () =>
+  ValidateIf(
+    (_o, value) =>
+      value !== undefined &&
+      typeof value !== 'string' &&
+      (value === null || typeof value !== 'object' || Array.isArray(value)),
+  );
+
+@ApiExtraModels(SmtpSettingsDto, ImapSettingsDto, CaldavSettingsDto, HttpSettingsDto)
+export class CreateConnectionDto {
+  @ApiProperty({
+    example: 'work-mail',
+    pattern: CONNECTION_NAME.source,
+    description: 'Unique per agent; skills name it',
+  })
+  @Transform(trim)
+  @IsString()
+  @Matches(CONNECTION_NAME, {
+    message: 'name must be 1–100 of letters, digits, _ . - (starting with a letter or digit)',
+  })
+  name!: string;
+
+  @ApiProperty({ enum: ConnectionKind, enumName: 'ConnectionKind' })
+  @IsEnum(ConnectionKind, { message: `kind must be one of: ${Object.values(ConnectionKind).join(', ')}` })
+  kind!: ConnectionKind;
+
+  @ApiProperty(SETTINGS_SCHEMA)
+  @IsObject()
+  settings!: Record<string, unknown>;
+
+  @ApiPropertyOptional(SECRET_SCHEMA)
+  @IsSecretShape()
+  @IsString({ message: 'secret must be a string or an object of header values' })
+  secret?: string | Record<string, string>;
+}
+
+@ApiExtraModels(SmtpSettingsDto, ImapSettingsDto, CaldavSettingsDto, HttpSettingsDto)
+export class UpdateConnectionDto {
+  @ApiPropertyOptional({ pattern: CONNECTION_NAME.source })
+  @OptionalField()
+  @Transform(trim)
+  @IsString()
+  @Matches(CONNECTION_NAME, {
+    message: 'name must be 1–100 of letters, digits, _ . - (starting with a letter or digit)',
+  })
+  name?: string;
+
+  @ApiPropertyOptional({
+    ...SETTINGS_SCHEMA,
+    description: `All settings of the kind, replacing the old ones. ${SETTINGS_SCHEMA.description}`,
+  })
+  @OptionalField()
+  @IsObject()
+  settings?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ ...SECRET_SCHEMA, description: `A new secret (rotation). ${SECRET_SCHEMA.description}` })
+  @IsSecretShape()
+  @IsString({ message: 'secret must be a string or an object of header values' })
+  secret?: string | Record<string, string>;
+}
+
+export class ConnectionDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  agent_id!: string;
+
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty({ enum: ConnectionKind, enumName: 'ConnectionKind' })
+  kind!: ConnectionKind;
+
+  @ApiProperty({ ...SETTINGS_SCHEMA, description: 'As stored, defaults filled in' })
+  settings!: Record<string, unknown>;
+
+  @ApiProperty({ description: 'Whether a secret is stored (it is never returned)' })
+  has_secret!: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updated_at!: string;
+
+  static from(c: ConnectionEntity): ConnectionDto {
+    return {
+      id: c.id,
+      agent_id: c.agentId,
+      name: c.name,
+      kind: c.kind,
+      settings: c.settings,
+      has_secret: c.secretCiphertext !== null,
+      created_at: c.createdAt.toISOString(),
+      updated_at: c.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class ConnectionPageDto extends PageOf(ConnectionDto, 'ConnectionPageDto') {}
+
+export class ConnectionTestDto {
+  @ApiProperty({ description: 'Whether AOS logged in (and, for http, got an answer below 400)' })
+  ok!: boolean;
+
+  @ApiProperty({ description: 'What the server answered, or why it could not be reached (never the secret)' })
+  message!: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Per kind: mailboxes, calendars, status',
+  })
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,51 @@
+import { isIP } from 'node:net';
+import { Agent, Headers as UndiciHeaders, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
+import type { OutboundPolicy } from '../../common/ssrf';
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * A `fetch` whose every connection passes the SSRF policy on the address it reaches: names are
+ * resolved by the policy's checking lookup, IP literals checked before the request. Redirects are
+ * followed here, hop by hop, so each new destination is checked too, and credentials
+ * (Authorization) are not carried to another origin. For clients that take a fetch of their own
+ * (tsdav).
+ */
+export function guardedFetch(policy: OutboundPolicy, timeoutMs: number): typeof fetch {
+  const checked = new Agent({ connect: { lookup: policy.lookup, timeout: timeoutMs } });
+  const open = new Agent({ connect: { timeout: timeoutMs } });
+  const dispatcherFor = (url: URL) => {
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    if (policy.isAllowListed(url.hostname, port)) return open;
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    // A literal address is connected to without a lookup: it is checked here instead.
+    if (isIP(host) !== 0) policy.check(host, host);
+    return checked;
+  };
+  return async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    let url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const origin = url.origin;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    let request = { ...(init as UndiciRequestInit) };
+    for (let hop = 0; ; hop++) {
+      const response = await undiciFetch(url, {
+        ...request,
+        signal,
+        redirect: 'manual',
+        dispatcher: dispatcherFor(url),
+      });
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location || hop === MAX_REDIRECTS) {
+        return response;
+      }
+      await response.body?.cancel();
+      url = new URL(location, url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`redirect to ${url.protocol} refused`);
+      const headers = new UndiciHeaders(request.headers);
+      if (url.origin !== origin) headers.delete('authorization');
+      request =
+        response.status === 303 ? { ...request, method: 'GET', body: undefined, headers } : { ...request, headers };
+    }
+  };
+}

@@ -1,0 +1,31 @@
+import { redactText, redactValue, secretForms } from './redact';
+
+describe('redacting secrets', () => {
+  const forms = secretForms('hunter2-secret', ['alice']);
+
+  it('knows the secret as given, in base64, and in SASL PLAIN and Basic form', () => {
+    expect(forms).toEqual(
+      expect.arrayContaining([
+        'hunter2-secret',
+        Buffer.from('hunter2-secret').toString('base64'),
+        Buffer.from('\0alice\0hunter2-secret').toString('base64'),
+        Buffer.from('alice:hunter2-secret').toString('base64'),
+      ]),
+    );
+  });
+
+  it('replaces every form in text and in nested values, keys included', () => {
+    const echoed = `535 bad credentials ${Buffer.from('\0alice\0hunter2-secret').toString('base64')} for hunter2-secret`;
+    expect(redactText(echoed, forms)).toBe('535 bad credentials [redacted] for [redacted]');
+    expect(redactValue({ list: ['x hunter2-secret y'], n: 1, 'hunter2-secret': true }, forms)).toEqual({
+      list: ['x [redacted] y'],
+      n: 1,
+      '[redacted]': true,
+    });
+  });
+
+  it('leaves values alone when there is nothing to redact', () => {
+    const value = { a: 'text' };
+    expect(redactValue(value, [])).toBe(value);
+  });
+});

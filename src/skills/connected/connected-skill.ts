@@ -1,0 +1,69 @@
+import { Inject } from '@nestjs/common';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
+import { protocolOptions } from '../../connections/connection-policy';
+import type { ProtocolOptions } from '../../connections/resolved-connection';
+import { Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
+
+/** The `connection` input every connected skill takes: the name of one of the agent's connections. */
+export const CONNECTION_INPUT = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 100,
+  description: "Name of one of the agent's connections (its secret is used for you, never shown)",
+} as const;
+
+export const EMAIL_LIST = {
+  type: 'array',
+  items: { type: 'string', format: 'email', maxLength: 320 },
+  maxItems: 50,
+} as const;
+
+/**
+ * A protocol library's failure as a skill error the model can read: the server's answer or the
+ * network error, never a stack. Network-level failures may pass (retryable); a refusal (bad
+ * login, a 4xx, a rejected command) does not.
+ */
+export function protocolError(what: string, error: unknown): SkillError {
+  if (error instanceof SkillError) return error;
+  const e = error as {
+    message?: string;
+    code?: string;
+    responseCode?: number;
+    response?: string;
+    responseText?: string;
+  };
+  const said = e.response ?? e.responseText ?? e.message ?? String(error);
+  const code = e.code ? `${e.code}: ` : '';
+  const transient = [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'ETIMEOUT',
+    'EAI_AGAIN',
+    'CONNECT_TIMEOUT',
+    'ESOCKET',
+    'ECONNECTION',
+    'NoConnection',
+  ].includes(e.code ?? '');
+  const message = `${what} failed: ${code}${said}`.replace(/\s+/g, ' ').slice(0, 1_000);
+  return new SkillError(
+    message,
+    transient || (e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500),
+  );
+}
+
+/**
+ * The base of skills that work through a connection: how their clients reach servers (the
+ * connections' SSRF policy and timeout) comes from the configuration once.
+ */
+export abstract class ConnectedSkill<I, O> implements Skill<I, O> {
+  abstract readonly manifest: SkillManifest;
+  protected readonly options: ProtocolOptions;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.options = protocolOptions(config);
+  }
+
+  abstract execute(input: I, context: SkillContext): Promise<SkillResult<O>>;
+}

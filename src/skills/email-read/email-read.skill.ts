@@ -1,0 +1,171 @@
+import { Injectable } from '@nestjs/common';
+import { AddressObject, simpleParser } from 'mailparser';
+import { ConnectionKind } from '../../connections/connection-kind.enum';
+import { withImap } from '../../connections/protocols/imap';
+import { MemoryType } from '../../memory/memory-type.enum';
+import { CONNECTION_INPUT, ConnectedSkill, protocolError } from '../connected/connected-skill';
+import { SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
+
+/** Most of a message AOS downloads; what is past it (big attachments) is not read. */
+const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
+/** Longest body text in the output and the memory. */
+const MAX_TEXT = 16 * 1024;
+
+export interface EmailReadInput {
+  connection: string;
+  mailbox?: string;
+  uid: number;
+}
+
+export interface EmailReadOutput {
+  uid: number;
+  message_id: string | null;
+  from: string[];
+  to: string[];
+  cc: string[];
+  subject: string | null;
+  date: string | null;
+  in_reply_to: string | null;
+  references: string[];
+  text: string;
+  text_truncated: boolean;
+  attachments: { filename: string | null; content_type: string; size: number }[];
+}
+
+function list(value: AddressObject | AddressObject[] | undefined): string[] {
+  const objects = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return objects.flatMap((o) => o.value.map((a) => (a.name ? `${a.name} <${a.address ?? ''}>` : (a.address ?? ''))));
+}
+
+/**
+ * Reads one message of an imap connection (imapflow, parsed with mailparser): headers, the text
+ * body (capped) and what is attached, without the attachments themselves. The mailbox is opened
+ * read-only, so reading does not mark the message seen. The body becomes a memory of the agent.
+ */
+@Injectable()
+export class EmailReadSkill extends ConnectedSkill<EmailReadInput, EmailReadOutput> {
+  readonly manifest: SkillManifest = {
+    skill_id: 'email_read',
+    version: '1.0.0',
+    description:
+      'Read one message (by the uid email_search gave) of one of your imap connections: from, to, cc, subject, ' +
+      'date, Message-ID, In-Reply-To, the text body (up to 16 KB) and the attachments’ names, types and sizes.',
+    capabilities: ['network_egress', 'email'],
+    input_schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['connection', 'uid'],
+      properties: {
+        connection: CONNECTION_INPUT,
+        mailbox: { type: 'string', minLength: 1, maxLength: 200, description: "Default: the connection's mailbox" },
+        uid: { type: 'integer', minimum: 1 },
+      },
+    },
+    output_schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: [
+        'uid',
+        'message_id',
+        'from',
+        'to',
+        'cc',
+        'subject',
+        'date',
+        'in_reply_to',
+        'references',
+        'text',
+        'text_truncated',
+        'attachments',
+      ],
+      properties: {
+        uid: { type: 'integer' },
+        message_id: { type: ['string', 'null'] },
+        from: { type: 'array', items: { type: 'string' } },
+        to: { type: 'array', items: { type: 'string' } },
+        cc: { type: 'array', items: { type: 'string' } },
+        subject: { type: ['string', 'null'] },
+        date: { type: ['string', 'null'] },
+        in_reply_to: { type: ['string', 'null'] },
+        references: { type: 'array', items: { type: 'string' } },
+        text: { type: 'string' },
+        text_truncated: { type: 'boolean' },
+        attachments: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['filename', 'content_type', 'size'],
+            properties: {
+              filename: { type: ['string', 'null'] },
+              content_type: { type: 'string' },
+              size: { type: 'integer' },
+            },
+          },
+        },
+      },
+    },
+    side_effects: 'none',
+    reversible: true,
+    external_effects: true,
+    connection_kind: 'imap',
+  };
+
+  async execute(input: EmailReadInput, context: SkillContext): Promise<SkillResult<EmailReadOutput>> {
+    const connection = await context.connections.get(input.connection, ConnectionKind.Imap);
+    const mailbox = input.mailbox ?? connection.settings.mailbox;
+    let source: Buffer;
+    try {
+      source = await withImap(
+        connection,
+        this.options,
+        async (client) => {
+          await client.mailboxOpen(mailbox, { readOnly: true });
+          const found = await client.fetchOne(
+            String(input.uid),
+            { uid: true, source: { maxLength: MAX_SOURCE_BYTES } },
+            { uid: true },
+          );
+          if (!found || !found.source) throw new SkillError(`no message with uid ${input.uid} in ${mailbox}`);
+          return found.source;
+        },
+        context.signal,
+      );
+    } catch (error) {
+      throw protocolError(`reading message ${input.uid} of ${mailbox}`, error);
+    }
+    const parsed = await simpleParser(source, { skipImageLinks: true, skipTextToHtml: true });
+    // eslint-disable-next-line no-control-regex -- NUL is exactly what PostgreSQL text cannot hold
+    const body = (parsed.text ?? '').replace(/\u0000/g, '');
+    const truncated = body.length > MAX_TEXT;
+    const text = truncated ? body.slice(0, /[\uD800-\uDBFF]/.test(body[MAX_TEXT - 1]) ? MAX_TEXT - 1 : MAX_TEXT) : body;
+    const references =
+      parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
+    const output: EmailReadOutput = {
+      uid: input.uid,
+      message_id: parsed.messageId ?? null,
+      from: list(parsed.from),
+      to: list(parsed.to),
+      cc: list(parsed.cc),
+      subject: parsed.subject ?? null,
+      date: parsed.date ? parsed.date.toISOString() : null,
+      in_reply_to: parsed.inReplyTo ?? null,
+      references,
+      text,
+      text_truncated: truncated,
+      attachments: parsed.attachments.map((a) => ({
+        filename: a.filename ?? null,
+        content_type: a.contentType,
+        size: a.size,
+      })),
+    };
+    return {
+      output,
+      memory: {
+        memory_type: MemoryType.SkillResult,
+        text: `Mail from ${output.from.join(', ')}: ${output.subject ?? '(no subject)'}\n\n${text}`,
+        meta: { message_id: output.message_id, mailbox, uid: input.uid, date: output.date },
+      },
+    };
+  }
+}
