@@ -40,31 +40,59 @@ function cpuMs(pid: number, ticksPerSecond: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 
-async function runAll(
+interface Drained {
+  seconds: number;
+  statuses: Record<string, number>;
+  modelCalls: number;
+  /** The runs, each with its agent. */
+  runs: { agent: string; id: string }[];
+}
+
+/**
+ * Submits `goals` runs on paused agents (new ones, or `options.reuse`), then resumes them and
+ * waits for all to finish. `submit` makes one run (default: a goal); it answers the run id.
+ */
+export async function runAll(
   aos: { url: string },
   dbUrl: string,
-  options: { agents: number; goals: number; model: string },
+  options: {
+    agents: number;
+    goals: number;
+    model: string;
+    reuse?: string[];
+    submit?: (agent: string, i: number) => Promise<string>;
+  },
   duringResume: () => void,
-): Promise<{ seconds: number; statuses: Record<string, number>; modelCalls: number }> {
+): Promise<Drained> {
   const agents: string[] = [];
   for (let i = 0; i < options.agents; i++) {
-    const { id } = await api<{ id: string }>(aos.url, 'POST', '/agents', {
-      name: `loop-${i}`,
-      planner: 'llm',
-      models: { anthropic: options.model },
-    });
+    let id = options.reuse?.[i];
+    if (!id) {
+      id = (
+        await api<{ id: string }>(aos.url, 'POST', '/agents', {
+          name: `loop-${i}`,
+          planner: 'llm',
+          models: { anthropic: options.model },
+        })
+      ).id;
+    }
     await api(aos.url, 'POST', `/agents/${id}/pause`);
     agents.push(id);
   }
-  const runIds: string[] = [];
+  const submit =
+    options.submit ??
+    (async (agent: string, i: number) =>
+      (await api<{ run_id: string }>(aos.url, 'POST', `/agents/${agent}/goals`, { goal: `benchmark goal ${i}` }))
+        .run_id);
+  const runs: { agent: string; id: string }[] = [];
   for (let i = 0; i < options.goals; i += 16) {
-    const batch = Array.from({ length: Math.min(16, options.goals - i) }, (_, j) =>
-      api<{ run_id: string }>(aos.url, 'POST', `/agents/${agents[(i + j) % agents.length]}/goals`, {
-        goal: `benchmark goal ${i + j}`,
-      }),
-    );
-    runIds.push(...(await Promise.all(batch)).map((r) => r.run_id));
+    const batch = Array.from({ length: Math.min(16, options.goals - i) }, async (_, j) => {
+      const agent = agents[(i + j) % agents.length];
+      return { agent, id: await submit(agent, i + j) };
+    });
+    runs.push(...(await Promise.all(batch)));
   }
+  const runIds = runs.map((r) => r.id);
   duringResume();
   const started = Date.now();
   await Promise.all(agents.map((id) => api(aos.url, 'POST', `/agents/${id}/resume`)));
@@ -85,6 +113,7 @@ async function runAll(
           seconds: (rows[0].last!.getTime() - started) / 1000,
           statuses: Object.fromEntries(statuses.rows.map((r) => [r.status, r.n])),
           modelCalls: rows[0].model_calls,
+          runs,
         };
       }
       await sleep(50);
@@ -117,5 +146,43 @@ export async function benchAgentLoop(
     `agent loop: ${(400 / bound.seconds).toFixed(1)} runs/s with a 1 s model, 2 calls per run (target ≥ 25 runs/s) — ` +
       `400 runs on 100 agents in ${bound.seconds.toFixed(2)} s, at most ${fake.maxInFlight} model calls in flight; ` +
       `${JSON.stringify(bound.statuses)}`,
+  );
+}
+
+/**
+ * Recorded replay: 200 agent-loop runs (3 model calls and 2 memory_write each, the fake model
+ * answering at once) made live, then each replayed in `recorded` mode: runs/s from the resume to
+ * the last replay's completion, beside the same 200 runs made live.
+ */
+export async function benchReplay(aos: { url: string }, dbUrl: string): Promise<void> {
+  const live = await runAll(aos, dbUrl, { agents: 20, goals: 200, model: FAST }, () => undefined);
+  const originals = [...live.runs];
+  const replayed = await runAll(
+    aos,
+    dbUrl,
+    {
+      agents: 20,
+      goals: originals.length,
+      model: FAST,
+      reuse: [...new Set(originals.map((r) => r.agent))],
+      submit: async (agent, i) => {
+        const original = originals.filter((r) => r.agent === agent)[Math.floor(i / 20)];
+        const { run_id } = await api<{ run_id: string }>(
+          aos.url,
+          'POST',
+          `/agents/${agent}/runs/${original.id}/replay`,
+          { mode: 'recorded' },
+        );
+        return run_id;
+      },
+    },
+    () => undefined,
+  );
+  const rate = originals.length / replayed.seconds;
+  console.log(
+    `replay: ${rate.toFixed(1)} recorded replays/s — 200 agent-loop runs (3 model calls + 2 memory_write each) ` +
+      `in ${replayed.seconds.toFixed(2)} s, ${replayed.modelCalls} model calls made; the same runs live: ` +
+      `${(originals.length / live.seconds).toFixed(1)} runs/s (replay ÷ live ${(rate / (originals.length / live.seconds)).toFixed(2)}); ` +
+      `${JSON.stringify(replayed.statuses)}`,
   );
 }

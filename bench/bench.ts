@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
 import type { FakeModelServer } from '../test/support/fake-models';
-import { benchAgentLoop, startFakeModel } from './agent-loop';
+import { benchAgentLoop, benchReplay, startFakeModel } from './agent-loop';
 import { benchDrain, SlowTarget, startSlowTarget } from './drain';
 import { benchNatsRelay, benchSse } from './events';
 import { NatsTestServer } from '../test/support/nats-server';
@@ -20,9 +20,9 @@ import { API_KEY, api, CONNECTIONS, DURATION_S, load, Measured, median, percenti
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = resolve(__dirname, '../..');
-/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, loop, recall, sse, nats); all by default. */
+/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, loop, replay, recall, sse, nats); all by default. */
 const sections = new Set(
-  (process.env.BENCH_ONLY ?? 'api,goals,drain,loop,recall,sse,nats')
+  (process.env.BENCH_ONLY ?? 'api,goals,drain,loop,replay,recall,sse,nats')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -272,6 +272,7 @@ async function main(): Promise<void> {
     if (sections.has('goals')) await benchGoals(aos.url, url);
     if (sections.has('drain')) await benchDrain(aos, url, target);
     if (sections.has('loop')) await benchAgentLoop(aos, url, fakeModel);
+    if (sections.has('replay')) await benchReplay(aos, url);
     if (sections.has('sse')) await benchSse(aos);
     if (sections.has('nats')) {
       // A second instance on the same database relays to a nats-server of its own (which the

@@ -3,6 +3,7 @@ import { RunEngine1764201600000 } from './1764201600000-RunEngine';
 import { AgentLoop1764288000000 } from './1764288000000-AgentLoop';
 import { Events1764374400000 } from './1764374400000-Events';
 import { Connections1764547200000 } from './1764547200000-Connections';
+import { Replay1764633600000 } from './1764633600000-Replay';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
@@ -14,4 +15,5 @@ export const ALL_MIGRATIONS = [
   AgentLoop1764288000000,
   Events1764374400000,
   Connections1764547200000,
+  Replay1764633600000,
 ];

@@ -68,4 +68,8 @@ export class ModelCallEntity {
   /** The memories recalled into this call's context. */
   @Column({ name: 'memory_ids', type: 'uuid', array: true, default: () => "'{}'" })
   memoryIds!: string[];
+
+  /** Served from a replayed run's record: the original call (null when the call was made). */
+  @Column({ name: 'replayed_from', type: 'uuid', nullable: true })
+  replayedFrom!: string | null;
 }

@@ -285,4 +285,73 @@ export class ProvenanceRepository {
     );
     return rows.map((r) => r.id);
   }
+
+  /**
+   * A replay's tool call served from its original's record: written finished, in one statement,
+   * with the original's status, output and error, pointing at the original call.
+   */
+  async serveToolCall(
+    m: EntityManager,
+    call: {
+      runId: string;
+      stepIndex: number;
+      skillId: string;
+      input: unknown;
+      origin: { modelCallIndex: number; toolUseId: string } | undefined;
+      status: ToolCallStatus;
+      output: unknown;
+      error: string | null;
+      replayedFrom: string;
+    },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, completed_at,
+                               duration_ms, output, error, model_call_index, tool_use_id, replayed_from)
+       VALUES ($1, $2, $3, $4, $5, 0, now(), now(), 0, $6, $7, $8, $9, $10)
+       ON CONFLICT (run_id, step_index) DO UPDATE
+         SET status = $5, output = $6, error = $7, completed_at = now(), duration_ms = 0, replayed_from = $10`,
+      [
+        call.runId,
+        call.stepIndex,
+        call.skillId,
+        JSON.stringify(call.input),
+        call.status,
+        call.output === undefined || call.output === null ? null : JSON.stringify(call.output),
+        call.error,
+        call.origin?.modelCallIndex ?? null,
+        call.origin?.toolUseId ?? null,
+        call.replayedFrom,
+      ],
+    );
+  }
+
+  /** A replay's model call answered from its original's record (no request, no usage counted). */
+  async serveModelCall(
+    m: EntityManager,
+    call: { runId: string; callIndex: number; step: number; memoryIds: string[]; original: ModelCallEntity },
+  ): Promise<void> {
+    const o = call.original;
+    await m.query(
+      `INSERT INTO model_calls (run_id, call_index, step, status, attempts, started_at, completed_at, duration_ms,
+                                provider, model, content, stop_reason, input_tokens, output_tokens, memory_ids,
+                                replayed_from)
+       VALUES ($1, $2, $3, 'succeeded', 0, now(), now(), 0, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (run_id, call_index) DO UPDATE
+         SET status = 'succeeded', completed_at = now(), duration_ms = 0, provider = $4, model = $5, content = $6,
+             stop_reason = $7, input_tokens = $8, output_tokens = $9, error = NULL, replayed_from = $11`,
+      [
+        call.runId,
+        call.callIndex,
+        call.step,
+        o.provider,
+        o.model,
+        JSON.stringify(o.content ?? []),
+        o.stopReason,
+        o.inputTokens,
+        o.outputTokens,
+        call.memoryIds,
+        o.id,
+      ],
+    );
+  }
 }

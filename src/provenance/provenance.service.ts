@@ -121,6 +121,16 @@ export class ProvenanceService {
     });
   }
 
+  /** A replay's tool call served from the original's record, written finished. */
+  serveToolCall(m: EntityManager, call: Parameters<ProvenanceRepository['serveToolCall']>[1]): Promise<void> {
+    return this.records.serveToolCall(m, call);
+  }
+
+  /** A replay's model call answered from the original's record. */
+  serveModelCall(m: EntityManager, call: Parameters<ProvenanceRepository['serveModelCall']>[1]): Promise<void> {
+    return this.records.serveModelCall(m, call);
+  }
+
   requestApproval(m: EntityManager, call: Parameters<ProvenanceRepository['requestApproval']>[1]): Promise<string> {
     return this.records.requestApproval(m, call);
   }
@@ -191,6 +201,7 @@ function toSummary(p: ProvenanceEntity): ProvenanceSummaryDto {
 
 export function toModelCallDto(c: ModelCallEntity): ModelCallDto {
   return {
+    id: c.id,
     index: c.callIndex,
     step: c.step,
     status: c.status,
@@ -206,6 +217,7 @@ export function toModelCallDto(c: ModelCallEntity): ModelCallDto {
     error: c.error,
     content: (c.content ?? null) as Record<string, unknown>[] | null,
     memory_ids: c.memoryIds,
+    replayed_from: c.replayedFrom,
   };
 }
 
@@ -230,5 +242,6 @@ export function toToolCallDto(t: ToolCallEntity): ToolCallDto {
     approved_by: t.approvedBy,
     rejected_by: t.rejectedBy,
     approval_reason: t.approvalReason,
+    replayed_from: t.replayedFrom,
   };
 }

@@ -76,4 +76,8 @@ export class ToolCallEntity {
 
   @Column({ name: 'approval_reason', type: 'text', nullable: true })
   approvalReason!: string | null;
+
+  /** Served from a replayed run's record: the original call (null when the call was made). */
+  @Column({ name: 'replayed_from', type: 'uuid', nullable: true })
+  replayedFrom!: string | null;
 }

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { EventsService } from '../events/events.service';
+import { EventsService, NewEvent } from '../events/events.service';
 import { MemoryType } from '../memory/memory-type.enum';
 import { MemoryService } from '../memory/memory.service';
 import { ModelContextExceededError, ModelRejectedError, ModelsUnavailableError } from '../models/model-errors';
@@ -20,6 +20,7 @@ import { ModelsService, NoModelProviderError } from '../models/models.service';
 import { ModelCallStatus } from '../provenance/model-call-status.enum';
 import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
+import type { ModelCallEntity } from '../provenance/model-call.entity';
 import type { ToolCallEntity } from '../provenance/tool-call.entity';
 import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 import { SkillRegistry } from '../skills/skill-registry';
@@ -29,6 +30,9 @@ import { loopStepResumption, modelWait } from './run-outcome';
 import type { ClaimedRun } from './run-queue';
 import { RunQueue } from './run-queue';
 import type { RecalledMemory, RunSettings } from './run-settings';
+import { modelCallDivergence, toolCallDivergence } from './replay';
+import { ReplayMode } from './replay-mode.enum';
+import { ReplayRecords, ReplaySource } from './replay-records';
 import { RunsRepository } from './runs.repository';
 import { ToolStepResult, ToolSteps } from './tool-steps';
 
@@ -97,6 +101,7 @@ export class AgentLoop {
     private readonly queue: RunQueue,
     private readonly tools: ToolSteps,
     private readonly events: EventsService,
+    private readonly replays: ReplayRecords,
   ) {}
 
   async run(run: ClaimedRun, settings: RunSettings, owner: string, signal: AbortSignal): Promise<void> {
@@ -117,12 +122,14 @@ export class AgentLoop {
     const system = systemPrompt(settings.instructions);
     const messages: ModelMessage[] = [goalMessage(run.goal, context)];
 
-    const [modelCalls, toolCalls] = await Promise.all([
+    const [modelCalls, toolCalls, replay] = await Promise.all([
       this.provenance.modelCalls(run.id),
       this.provenance.toolCalls(run.id),
+      this.replays.load(run),
     ]);
     const toolCallsByStep = new Map(toolCalls.map((t) => [t.stepIndex, t]));
-    let usedTokens = run.input_tokens + run.output_tokens;
+    // Served answers cost nothing, but count against the budget as they did in the original.
+    let usedTokens = run.input_tokens + run.output_tokens + servedTokens(modelCalls);
     let step = 0;
 
     const budget = this.config.llm.runMaxTokens;
@@ -150,17 +157,20 @@ export class AgentLoop {
           );
           return;
         }
-        const answered = await this.callModel(run, owner, signal, {
-          index,
-          step,
-          system,
-          messages,
-          tools,
-          memoryIds,
-          models: settings.models ?? {},
-          // The last call the run may make: the model must answer, its tool calls could not be read.
-          toolChoice: lastAllowed ? 'none' : 'auto',
-        });
+        const answered =
+          replay?.mode === ReplayMode.Recorded
+            ? await this.serveModelCall(run, owner, replay, { index, step, memoryIds })
+            : await this.callModel(run, owner, signal, {
+                index,
+                step,
+                system,
+                messages,
+                tools,
+                memoryIds,
+                models: settings.models ?? {},
+                // The last call the run may make: the model must answer, its tool calls could not be read.
+                toolChoice: lastAllowed ? 'none' : 'auto',
+              });
         if (!answered) return;
         content = answered.content;
         stopReason = answered.stopReason;
@@ -173,6 +183,8 @@ export class AgentLoop {
         await this.complete(run, owner, step, content, {
           stopReason,
           bound: lastAllowed ? `max_steps (${settings.max_steps} model calls)` : undefined,
+          // A replay served from a record learns nothing new: the original kept its result already.
+          remember: !replay,
         });
         return;
       }
@@ -204,7 +216,29 @@ export class AgentLoop {
           );
           return;
         }
-        const result = await this.toolCall(run, stepOfCall, index, use, allowed, previous, signal, settings.approval);
+        let result: ToolStepResult;
+        if (replay) {
+          const original = replay.toolCalls.get(stepOfCall);
+          const divergence = toolCallDivergence(stepOfCall, original, { skill: use.name, input: use.input });
+          if (divergence) {
+            await this.queue.diverge(owner, run.id, divergence, replay.mode);
+            return;
+          }
+          result = previous
+            ? recordedResult(previous)
+            : await this.tools.serve(
+                {
+                  run,
+                  step: stepOfCall,
+                  skillId: use.name,
+                  input: use.input,
+                  origin: { modelCallIndex: index, toolUseId: use.id },
+                },
+                original!,
+              );
+        } else {
+          result = await this.toolCall(run, stepOfCall, index, use, allowed, previous, signal, settings.approval);
+        }
         if (signal.aborted) return;
         if (result.awaitingApproval) {
           awaiting.push(`${use.name} (step ${stepOfCall})`);
@@ -226,6 +260,56 @@ export class AgentLoop {
       messages.push({ role: 'user', content: results });
       step += 1 + uses.length;
     }
+  }
+
+  /**
+   * A recorded replay's model call: the original's answer at the same index, recorded with a
+   * pointer to it and its event, without a request or usage. Where the record has no answer, the
+   * replay has left it: it stops with a divergence.
+   */
+  private async serveModelCall(
+    run: ClaimedRun,
+    owner: string,
+    replay: ReplaySource,
+    call: { index: number; step: number; memoryIds: string[] },
+  ): Promise<{ content: AssistantBlock[]; stopReason: string | null; tokens: number } | undefined> {
+    const original = replay.modelCalls[call.index];
+    if (original?.status !== ModelCallStatus.Succeeded) {
+      await this.queue.diverge(
+        owner,
+        run.id,
+        modelCallDivergence(call.step, call.index, replay.originalStatus),
+        replay.mode,
+      );
+      return undefined;
+    }
+    await this.dataSource.transaction(async (m) => {
+      await this.agents.holdForRunWrite(m, run.agent_id);
+      await this.provenance.serveModelCall(m, {
+        runId: run.id,
+        callIndex: call.index,
+        step: call.step,
+        memoryIds: call.memoryIds,
+        original,
+      });
+      await this.events.append(m, [
+        modelCallCompleted(run, call, {
+          provider: original.provider,
+          model: original.model,
+          inputTokens: 0,
+          outputTokens: 0,
+          stopReason: original.stopReason,
+          durationMs: 0,
+          content: original.content ?? [],
+          replayedFrom: original.id,
+        }),
+      ]);
+    });
+    return {
+      content: (original.content ?? []) as AssistantBlock[],
+      stopReason: original.stopReason,
+      tokens: (original.inputTokens ?? 0) + (original.outputTokens ?? 0),
+    };
   }
 
   /** The skills this run may use, per its settings' allow-list (null: every skill). */
@@ -301,22 +385,15 @@ export class AgentLoop {
           fallbackFrom: response.fallbackFrom,
         });
         await this.events.append(m, [
-          {
-            agentId: run.agent_id,
-            runId: run.id,
-            type: 'run.model_call.completed',
-            data: {
-              index: call.index,
-              step: call.step,
-              provider: response.provider,
-              model: response.model,
-              input_tokens: response.inputTokens,
-              output_tokens: response.outputTokens,
-              stop_reason: response.rawStopReason,
-              duration_ms: Math.round(performance.now() - started),
-              tool_calls: response.content.filter((b) => b.type === 'tool_use').length,
-            },
-          },
+          modelCallCompleted(run, call, {
+            provider: response.provider,
+            model: response.model,
+            inputTokens: response.inputTokens,
+            outputTokens: response.outputTokens,
+            stopReason: response.rawStopReason,
+            durationMs: performance.now() - started,
+            content: response.content,
+          }),
         ]);
       });
       return {
@@ -430,7 +507,7 @@ export class AgentLoop {
     owner: string,
     step: number,
     content: AssistantBlock[],
-    end: { stopReason: string | null; bound?: string },
+    end: { stopReason: string | null; bound?: string; remember: boolean },
   ): Promise<void> {
     const text = content
       .flatMap((b) => (b.type === 'text' ? [b.text] : []))
@@ -445,7 +522,7 @@ export class AgentLoop {
         // The agent's row before the run's: a concurrent delete of the agent locks in that order.
         before: (m) => this.agents.holdForRunWrite(m, run.agent_id),
         after: async (m) => {
-          if (!text || outcome.status === RunStatus.Failed) return;
+          if (!text || outcome.status === RunStatus.Failed || !end.remember) return;
           await this.memory.recordForStep(
             m,
             { agentId: run.agent_id, runId: run.id, stepIndex: step },
@@ -482,6 +559,47 @@ export function answerOutcome(
 /** Stop reasons (as each provider says them) of an answer cut off by the output token limit. */
 function isCutShort(stopReason: string | null): boolean {
   return stopReason === 'max_tokens' || stopReason === 'length' || stopReason === 'model_context_window_exceeded';
+}
+
+/** The run.model_call.completed event of an answer (made, or served from a replayed record). */
+function modelCallCompleted(
+  run: ClaimedRun,
+  call: { index: number; step: number },
+  answer: {
+    provider: string | null;
+    model: string | null;
+    inputTokens: number;
+    outputTokens: number;
+    stopReason: string | null;
+    durationMs: number;
+    content: unknown[];
+    replayedFrom?: string;
+  },
+): NewEvent {
+  return {
+    agentId: run.agent_id,
+    runId: run.id,
+    type: 'run.model_call.completed',
+    data: {
+      index: call.index,
+      step: call.step,
+      provider: answer.provider,
+      model: answer.model,
+      input_tokens: answer.inputTokens,
+      output_tokens: answer.outputTokens,
+      stop_reason: answer.stopReason,
+      duration_ms: Math.round(answer.durationMs),
+      tool_calls: answer.content.filter((b) => (b as { type?: string }).type === 'tool_use').length,
+      ...(answer.replayedFrom ? { replayed_from: answer.replayedFrom } : {}),
+    },
+  };
+}
+
+/** Tokens of the model calls a replay was served from its record (they count against its budget). */
+function servedTokens(calls: ModelCallEntity[]): number {
+  return calls
+    .filter((c) => c.replayedFrom && c.status === ModelCallStatus.Succeeded)
+    .reduce((sum, c) => sum + (c.inputTokens ?? 0) + (c.outputTokens ?? 0), 0);
 }
 
 /** The goal's words joined with `or`, for websearch_to_tsquery: any of them may match. */

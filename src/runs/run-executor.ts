@@ -11,6 +11,8 @@ import { RunStatus } from '../provenance/run-status.enum';
 import { SkillRegistry } from '../skills/skill-registry';
 import { AgentLoop } from './agent-loop';
 import { declinedText } from './approval-policy';
+import { servedResult, toolCallDivergence } from './replay';
+import { ReplayRecords } from './replay-records';
 import { retryDelayMs, runOutcome, StepOutcome, stepResumption } from './run-outcome';
 import { ClaimedRun, RunQueue } from './run-queue';
 import type { RunSettings } from './run-settings';
@@ -39,6 +41,7 @@ export class RunExecutor {
     private readonly queue: RunQueue,
     private readonly tools: ToolSteps,
     private readonly loop: AgentLoop,
+    private readonly replays: ReplayRecords,
   ) {}
 
   async execute(run: ClaimedRun, owner: string, signal: AbortSignal): Promise<void> {
@@ -102,12 +105,27 @@ export class RunExecutor {
       return;
     }
 
-    const earlier = new Map((await this.provenance.toolCalls(run.id)).map((t) => [t.stepIndex, t]));
+    const [own, replay] = await Promise.all([this.provenance.toolCalls(run.id), this.replays.load(run)]);
+    const earlier = new Map(own.map((t) => [t.stepIndex, t]));
     const outcomes: StepOutcome[] = [];
     for (const [index, step] of plan.steps.entries()) {
       if (signal.aborted) return;
       const previous = earlier.get(index);
       const call = { run, step: index, skillId: step.skill, input: step.input, approval: settings.approval };
+      if (replay) {
+        // Planned again, served from the record: a step the original did not take is a divergence.
+        const original = replay.toolCalls.get(index);
+        const divergence = toolCallDivergence(index, original, { skill: step.skill, input: step.input });
+        if (divergence) {
+          await this.queue.diverge(owner, run.id, divergence, replay.mode);
+          return;
+        }
+        const result = previous ? servedResult(previous) : await this.tools.serve(call, original!);
+        outcomes.push(
+          result.ok ? { ok: true } : { ok: false, error: `step ${index} (${step.skill}): ${result.error}` },
+        );
+        continue;
+      }
       const resumption = stepResumption(previous?.status, this.tools.isIdempotent(step.skill, step.input));
       if (resumption === 'reuse') {
         outcomes.push({ ok: true });

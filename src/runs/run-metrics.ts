@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { RunStatus } from '../provenance/run-status.enum';
+import { ReplayMode } from './replay-mode.enum';
 import { RunsRepository } from './runs.repository';
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set([
@@ -19,6 +20,8 @@ export class RunMetrics {
   private readonly modelWaits: Counter;
   private readonly pickup: Histogram;
   private readonly reclaimedLeases: Counter;
+  private readonly replays: Counter<'mode'>;
+  private readonly divergences: Counter<'mode'>;
   readonly inFlight: Gauge;
 
   constructor(metrics: MetricsService, runs: RunsRepository) {
@@ -44,6 +47,21 @@ export class RunMetrics {
       name: 'aos_run_leases_reclaimed_total',
       help: 'Running runs whose worker stopped renewing the lease, reclaimed by this instance',
     });
+    this.replays = metrics.counter({
+      name: 'aos_replays_total',
+      help: 'Replays accepted by this instance, by mode',
+      labelNames: ['mode'],
+    });
+    this.divergences = metrics.counter({
+      name: 'aos_replay_divergences_total',
+      help: 'Replays that stopped where they asked for another call than the original recorded, by mode',
+      labelNames: ['mode'],
+    });
+    // Every mode shows from the start (at 0), so a rate over them needs no first event.
+    for (const mode of Object.values(ReplayMode)) {
+      this.replays.inc({ mode }, 0);
+      this.divergences.inc({ mode }, 0);
+    }
     this.inFlight = metrics.gauge({ name: 'aos_worker_runs_in_flight', help: 'Runs this instance executes now' });
 
     let stats: Promise<Awaited<ReturnType<RunsRepository['queueStats']>> | undefined> | undefined;
@@ -96,6 +114,14 @@ export class RunMetrics {
 
   claimed(runs: { waited_ms: number }[]): void {
     for (const run of runs) this.pickup.observe(run.waited_ms / 1000);
+  }
+
+  replayed(mode: string): void {
+    this.replays.inc({ mode });
+  }
+
+  diverged(mode: string): void {
+    this.divergences.inc({ mode });
   }
 
   reclaimed(count: number): void {

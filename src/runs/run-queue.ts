@@ -9,6 +9,8 @@ import { EventsService } from '../events/events.service';
 import { transitionEvent, TransitionRow } from './run-events';
 import { RunMetrics } from './run-metrics';
 import { LAPSED_LEASE, READY_RUN } from './run-queue.sql';
+import { Divergence, divergenceMessage } from './replay';
+import type { ReplayMode } from './replay-mode.enum';
 import type { RecalledMemory, RunSettings } from './run-settings';
 
 /** Channel a worker LISTENs on: a run may be ready to claim (payload unused). */
@@ -31,6 +33,9 @@ export interface ClaimedRun {
   output_tokens: number;
   model_wait_since: Date | null;
   model_waits: number;
+  /** A replay: the run it replays, and how. */
+  replay_of: string | null;
+  replay_mode: ReplayMode | null;
 }
 
 export interface Candidate {
@@ -138,7 +143,7 @@ export class RunQueue {
           WHERE id = ANY($1::uuid[])`,
         [ids.map((c) => c.id), owner, leaseMs],
         `agent_id, goal, priority, attempts, max_attempts, settings, context, input_tokens, output_tokens,
-         model_wait_since, model_waits,
+         model_wait_since, model_waits, replay_of, replay_mode,
          (extract(epoch FROM now() - greatest(available_at, created_at)) * 1000)::float8 AS waited_ms`,
       );
       // In queue order (UPDATE ... RETURNING keeps none), so the best runs start first.
@@ -158,6 +163,8 @@ export class RunQueue {
         output_tokens: r.output_tokens,
         model_wait_since: r.model_wait_since,
         model_waits: r.model_waits,
+        replay_of: r.replay_of,
+        replay_mode: r.replay_mode,
       }));
     });
     this.metrics.claimed(claimed);
@@ -184,7 +191,14 @@ export class RunQueue {
   async finish(
     owner: string,
     runId: string,
-    outcome: { status: RunStatus; errorMessage: string | null; retryAt?: Date; result?: string | null },
+    outcome: {
+      status: RunStatus;
+      errorMessage: string | null;
+      retryAt?: Date;
+      result?: string | null;
+      /** A replay that stopped where it asked for another call than its original. */
+      divergence?: Divergence;
+    },
     writes?: {
       /** Before the run's row is touched: locks the caller needs first (lock order). */
       before?: (m: EntityManager) => Promise<void>;
@@ -198,9 +212,18 @@ export class RunQueue {
         m,
         `UPDATE runs r SET status = $3, error_message = $4, lease_owner = NULL, lease_expires_at = NULL,
                 completed_at = CASE WHEN $5::timestamptz IS NULL THEN now() END,
-                available_at = coalesce($5, available_at), result = coalesce($6, result), updated_at = now()
+                available_at = coalesce($5, available_at), result = coalesce($6, result),
+                divergence = coalesce($7::jsonb, divergence), updated_at = now()
           WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
-        [runId, owner, outcome.status, outcome.errorMessage, outcome.retryAt ?? null, outcome.result ?? null],
+        [
+          runId,
+          owner,
+          outcome.status,
+          outcome.errorMessage,
+          outcome.retryAt ?? null,
+          outcome.result ?? null,
+          outcome.divergence ? JSON.stringify(outcome.divergence) : null,
+        ],
       );
       if (ended.length === 0) return ended;
       if (writes?.after) await writes.after(m);
@@ -208,6 +231,16 @@ export class RunQueue {
     });
     this.metrics.transitions(rows);
     return rows.length > 0;
+  }
+
+  /** A replay that asked for another call than its original recorded ends failed, saying where. */
+  async diverge(owner: string, runId: string, divergence: Divergence, mode: ReplayMode): Promise<void> {
+    const ended = await this.finish(owner, runId, {
+      status: RunStatus.Failed,
+      errorMessage: divergenceMessage(divergence),
+      divergence,
+    });
+    if (ended) this.metrics.diverged(mode);
   }
 
   /**

@@ -13,6 +13,8 @@ import {
 import { AgentEntity } from '../agents/agent.entity';
 import { ProvenanceEntity } from '../provenance/provenance.entity';
 import { RunStatus } from '../provenance/run-status.enum';
+import { ReplayMode } from './replay-mode.enum';
+import type { Divergence } from './replay';
 import type { RecalledMemory, RunSettings } from './run-settings';
 
 /**
@@ -100,6 +102,17 @@ export class RunEntity {
   /** How many times in a row it went back to the queue to wait for a model (its backoff exponent). */
   @Column({ name: 'model_waits', type: 'integer', default: 0 })
   modelWaits!: number;
+
+  /** The run this one replays (null for a goal). */
+  @Column({ name: 'replay_of', type: 'uuid', nullable: true })
+  replayOf!: string | null;
+
+  @Column({ name: 'replay_mode', type: 'enum', enum: ReplayMode, enumName: 'replay_mode', nullable: true })
+  replayMode!: ReplayMode | null;
+
+  /** Where a replay asked for another call than its original recorded; it stopped failed there. */
+  @Column({ type: 'jsonb', nullable: true })
+  divergence!: Divergence | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

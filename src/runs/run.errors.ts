@@ -41,3 +41,9 @@ export class ApprovalNotPendingError extends ConflictError {
     );
   }
 }
+
+export class ReplayNotPossibleError extends ConflictError {
+  constructor(message: string) {
+    super('RUN.NOT_REPLAYABLE', message);
+  }
+}

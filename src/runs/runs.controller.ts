@@ -19,6 +19,8 @@ import {
 } from './dto/run.dto';
 import { isTerminal } from './run-status';
 import { RunsService } from './runs.service';
+import { ReplaysService } from './replays.service';
+import { ReplayRequestDto, RunComparisonDto } from './dto/replay.dto';
 
 @ApiTags('runs')
 @ApiKeyAuth()
@@ -27,6 +29,7 @@ import { RunsService } from './runs.service';
 export class RunsController {
   constructor(
     private readonly runs: RunsService,
+    private readonly replays: ReplaysService,
     private readonly events: EventsService,
   ) {}
 
@@ -154,5 +157,45 @@ export class RunsController {
     @Body() dto: ApprovalAnswerDto,
   ): Promise<RunDto> {
     return this.runs.answer(agentId, runId, dto, false);
+  }
+
+  @Post('runs/:run_id/replay')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiParam({ name: 'run_id', format: 'uuid', description: 'The finished run to replay' })
+  @ApiOperation({
+    summary: 'Replay a finished run: a new run (replay_of) from its settings snapshot and recalled memories',
+    description:
+      'The new run is listed, streamed and recorded like any run. Where it asks for another call than the ' +
+      'original recorded (another skill, other input, more steps), it stops `failed` with a `divergence`. ' +
+      '409 when the run is not finished or never started, or the agent is stopped; 422 for overrides on a ' +
+      'recorded replay.',
+  })
+  @ApiAcceptedResponse({ type: RunAcceptedDto, headers: { Location: { schema: { type: 'string' } } } })
+  @ApiErrors(400, 404, 409, 413, 422)
+  async replayRun(
+    @UuidParam('id') agentId: string,
+    @UuidParam('run_id') runId: string,
+    @Body() dto: ReplayRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RunAcceptedDto> {
+    const accepted = await this.replays.replay(agentId, runId, dto);
+    void reply.header('Location', `/agents/${agentId}/runs/${accepted.run_id}`);
+    return accepted;
+  }
+
+  @Get('runs/:run_id/compare/:other_run_id')
+  @ApiParam({ name: 'run_id', format: 'uuid' })
+  @ApiParam({ name: 'other_run_id', format: 'uuid' })
+  @ApiOperation({
+    summary: 'Two runs of the agent side by side: steps, calls, results, usage, and where they first differ',
+  })
+  @ApiOkResponse({ type: RunComparisonDto })
+  @ApiErrors(404, 422)
+  compareRuns(
+    @UuidParam('id') agentId: string,
+    @UuidParam('run_id') runId: string,
+    @UuidParam('other_run_id') otherRunId: string,
+  ): Promise<RunComparisonDto> {
+    return this.replays.compare(agentId, runId, otherRunId);
   }
 }

@@ -16,6 +16,8 @@ import { RunWorker } from './run-worker';
 import { RunsController } from './runs.controller';
 import { RunsRepository } from './runs.repository';
 import { RunsService } from './runs.service';
+import { ReplayRecords } from './replay-records';
+import { ReplaysService } from './replays.service';
 import { ToolSteps } from './tool-steps';
 
 @Module({
@@ -40,6 +42,8 @@ import { ToolSteps } from './tool-steps';
     RunExecutor,
     RunWorker,
     ApprovalExpirer,
+    ReplayRecords,
+    ReplaysService,
   ],
 })
 export class RunsModule {}

@@ -5,6 +5,7 @@ import { findPage, PageQueryDto } from '../common/pagination';
 import { pgPoolOf } from '../database/pg-pool';
 import type { RunStatus } from '../provenance/run-status.enum';
 import { RunEntity } from './run.entity';
+import type { ReplayMode } from './replay-mode.enum';
 import type { RecalledMemory, RunSettings } from './run-settings';
 import { READY_RUN } from './run-queue.sql';
 
@@ -25,11 +26,25 @@ export class RunsRepository {
       priority: number;
       idempotencyKey: string | null;
       maxAttempts: number;
+      /** A replay starts with the settings and context it replays, frozen in already. */
+      replay?: { of: string; mode: ReplayMode; settings: RunSettings; context: RecalledMemory[] | null };
     },
   ): Promise<void> {
     await m.query(
-      `INSERT INTO runs (id, agent_id, goal, priority, idempotency_key, max_attempts) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [run.id, run.agentId, run.goal, run.priority, run.idempotencyKey, run.maxAttempts],
+      `INSERT INTO runs (id, agent_id, goal, priority, idempotency_key, max_attempts, replay_of, replay_mode, settings, context)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        run.id,
+        run.agentId,
+        run.goal,
+        run.priority,
+        run.idempotencyKey,
+        run.maxAttempts,
+        run.replay?.of ?? null,
+        run.replay?.mode ?? null,
+        run.replay ? JSON.stringify(run.replay.settings) : null,
+        run.replay?.context ? JSON.stringify(run.replay.context) : null,
+      ],
     );
   }
 
@@ -37,8 +52,8 @@ export class RunsRepository {
     return this.dataSource.getRepository(RunEntity).findOneBy({ agentId, idempotencyKey });
   }
 
-  findForAgent(agentId: string, runId: string): Promise<RunEntity | null> {
-    return this.dataSource.getRepository(RunEntity).findOneBy({ id: runId, agentId });
+  findForAgent(agentId: string, runId: string, m: EntityManager = this.dataSource.manager): Promise<RunEntity | null> {
+    return m.getRepository(RunEntity).findOneBy({ id: runId, agentId });
   }
 
   async page(agentId: string, query: PageQueryDto & { status?: RunStatus }) {

@@ -258,7 +258,7 @@ export class RunsService implements OnModuleInit {
   }
 }
 
-function toSummary(run: RunEntity): RunSummaryDto {
+export function toSummary(run: RunEntity): RunSummaryDto {
   return {
     id: run.id,
     agent_id: run.agentId,
@@ -272,5 +272,8 @@ function toSummary(run: RunEntity): RunSummaryDto {
     completed_at: isoOrNull(run.completedAt),
     result: run.result,
     usage: { model_calls: run.modelCalls, input_tokens: run.inputTokens, output_tokens: run.outputTokens },
+    replay_of: run.replayOf,
+    replay_mode: run.replayMode,
+    divergence: run.divergence,
   };
 }

@@ -15,6 +15,7 @@ import type { ToolCallEntity } from '../provenance/tool-call.entity';
 import { ConnectionAccess, MemoryAccess, SkillError } from '../skills/skill';
 import { SkillRegistry } from '../skills/skill-registry';
 import { approvalNeeded } from './approval-policy';
+import { RecordedToolCall, servedResult } from './replay';
 
 export interface ToolStepResult {
   ok: boolean;
@@ -134,6 +135,45 @@ export class ToolSteps {
   }
 
   /**
+   * A replay's call answered from the original's record (`original`): nothing runs, nothing waits
+   * for a person, no memory is written; the call is recorded finished as the original ended, with
+   * its step events marked as replayed.
+   */
+  async serve(call: ToolStep, original: RecordedToolCall): Promise<ToolStepResult> {
+    const result = servedResult(original);
+    await this.dataSource.transaction(async (m) => {
+      await this.agents.holdForRunWrite(m, call.run.agent_id);
+      await this.provenance.serveToolCall(m, {
+        runId: call.run.id,
+        stepIndex: call.step,
+        skillId: call.skillId,
+        input: call.input,
+        origin: call.origin,
+        status: original.status,
+        output: result.ok ? result.output : null,
+        error: result.ok ? null : (result.error ?? null),
+        replayedFrom: original.id,
+      });
+      const replayed = { replayed_from: original.id };
+      await this.events.append(m, [
+        {
+          agentId: call.run.agent_id,
+          runId: call.run.id,
+          type: 'run.step.started',
+          data: {
+            step: call.step,
+            skill: call.skillId,
+            model_call_index: call.origin?.modelCallIndex ?? null,
+            ...replayed,
+          },
+        },
+        this.completedEvent(call, original.status, 0, result.ok ? null : (result.error ?? null), replayed),
+      ]);
+    });
+    return result;
+  }
+
+  /**
    * A call that will not run, recorded as failed: a skill the agent may not use, or a call that was
    * interrupted (its `previous` record) and is not safe to repeat.
    */
@@ -173,12 +213,18 @@ export class ToolSteps {
     });
   }
 
-  private completedEvent(call: ToolStep, status: ToolCallStatus, durationMs: number, error: string | null): NewEvent {
+  private completedEvent(
+    call: ToolStep,
+    status: ToolCallStatus,
+    durationMs: number,
+    error: string | null,
+    extra: Record<string, unknown> = {},
+  ): NewEvent {
     return {
       agentId: call.run.agent_id,
       runId: call.run.id,
       type: 'run.step.completed',
-      data: { step: call.step, skill: call.skillId, status, duration_ms: Math.round(durationMs), error },
+      data: { step: call.step, skill: call.skillId, status, duration_ms: Math.round(durationMs), error, ...extra },
     };
   }
 

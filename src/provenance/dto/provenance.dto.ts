@@ -13,6 +13,9 @@ export class PlanStepDto {
 }
 
 export class ModelCallDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
   @ApiProperty({ type: 'integer', description: "0 for the run's first model call, 1 for the next …" })
   index!: number;
 
@@ -67,6 +70,14 @@ export class ModelCallDto {
 
   @ApiProperty({ type: [String], description: 'Ids of the memories recalled into its context' })
   memory_ids!: string[];
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: "A replay's call answered from the original's record: the original model call",
+  })
+  replayed_from!: string | null;
 }
 
 export class ToolCallDto {
@@ -134,6 +145,14 @@ export class ToolCallDto {
 
   @ApiProperty({ type: String, nullable: true, description: 'The reason given with the answer' })
   approval_reason!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: "A replay's call served from the original's record (nothing ran): the original tool call",
+  })
+  replayed_from!: string | null;
 }
 
 export class ProvenanceSummaryDto {

@@ -10,6 +10,7 @@ import { UsageDto } from '../../agents/dto/agent-response.dto';
 import { AgentModelsDto } from '../../agents/dto/agent-settings.dto';
 import { ModelCallDto, PlanStepDto, ToolCallDto } from '../../provenance/dto/provenance.dto';
 import { RunStatus } from '../../provenance/run-status.enum';
+import { ReplayMode } from '../replay-mode.enum';
 
 export const MAX_GOAL_LENGTH = 10_000;
 
@@ -34,6 +35,30 @@ export class RunAcceptedDto {
 
   @ApiProperty({ enum: RunStatus, enumName: 'RunStatus', description: 'pending for a new goal' })
   status!: RunStatus;
+}
+
+export class DivergenceDto {
+  @ApiProperty({ type: 'integer', description: 'The step where the replay left the record' })
+  step!: number;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The recorded call there: {type: tool_call, skill, input} (null: the original made none)',
+  })
+  expected!: Record<string, unknown> | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'What the replay asked for: {type: tool_call, skill, input} or {type: model_call, index}',
+  })
+  got!: Record<string, unknown> | null;
+
+  @ApiProperty({ example: 'the original called http_call at step 1, the replay asked for email_send' })
+  reason!: string;
 }
 
 export class RunSummaryDto {
@@ -72,6 +97,24 @@ export class RunSummaryDto {
 
   @ApiProperty({ type: UsageDto, description: 'Model calls and tokens of this run' })
   usage!: UsageDto;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The run this one replays' })
+  replay_of!: string | null;
+
+  @ApiProperty({
+    enum: ReplayMode,
+    enumName: 'ReplayMode',
+    nullable: true,
+    description: 'How it replays (null: a goal)',
+  })
+  replay_mode!: ReplayMode | null;
+
+  @ApiProperty({
+    type: DivergenceDto,
+    nullable: true,
+    description: 'Where a replay asked for another call than its original recorded (it stopped failed there)',
+  })
+  divergence!: DivergenceDto | null;
 }
 
 export class RunSettingsDto {

@@ -1,0 +1,102 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AgentStatus } from '../agents/agent-status.enum';
+import { AgentsService } from '../agents/agents.service';
+import { InvalidInputError } from '../common/domain-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { EventsService } from '../events/events.service';
+import { ProvenanceService } from '../provenance/provenance.service';
+import { RunStatus } from '../provenance/run-status.enum';
+import type { ReplayRequestDto, RunComparisonDto } from './dto/replay.dto';
+import type { RunAcceptedDto } from './dto/run.dto';
+import { replayRefusal, replaySettings } from './replay';
+import { compareCalls } from './run-compare';
+import { AgentStoppedError, ReplayNotPossibleError, RunNotFoundError } from './run.errors';
+import { RunMetrics } from './run-metrics';
+import { RunsRepository } from './runs.repository';
+import { RunsService } from './runs.service';
+
+/**
+ * Replays of finished runs and side-by-side comparisons. A replay is a new run of the same goal,
+ * queued like any other, that starts from its original's frozen settings (with overrides) and
+ * recalled memories; how its calls are served is the executor's business (see ReplayRecords).
+ */
+@Injectable()
+export class ReplaysService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly agents: AgentsService,
+    private readonly provenance: ProvenanceService,
+    private readonly runs: RunsRepository,
+    private readonly runsService: RunsService,
+    private readonly events: EventsService,
+    private readonly metrics: RunMetrics,
+  ) {}
+
+  /** Accepts a replay: the new run, its record and its event commit together before the 202. */
+  async replay(agentId: string, runId: string, dto: ReplayRequestDto): Promise<RunAcceptedDto> {
+    const accepted = await this.dataSource.transaction(async (m) => {
+      const agent = await this.agents.findOrFail(m, agentId, 'share');
+      const original = await this.runs.findForAgent(agentId, runId, m);
+      if (!original) throw new RunNotFoundError(runId);
+      if (agent.status === AgentStatus.Stopped) throw new AgentStoppedError(agentId);
+      const refusal = replayRefusal(original, dto.mode, dto.overrides);
+      if (refusal?.conflict) throw new ReplayNotPossibleError(refusal.message);
+      if (refusal) throw new InvalidInputError(refusal.field ?? 'mode', refusal.message);
+      const id = await this.provenance.create(m, agentId, original.goal);
+      await this.runs.insert(m, {
+        id,
+        agentId,
+        goal: original.goal,
+        priority: original.priority,
+        idempotencyKey: null,
+        maxAttempts: this.config.runMaxAttempts,
+        replay: {
+          of: original.id,
+          mode: dto.mode,
+          settings: replaySettings(original.settings!, dto.overrides),
+          context: original.context,
+        },
+      });
+      await this.events.append(m, [
+        {
+          agentId,
+          runId: id,
+          type: 'run.created',
+          data: { goal: original.goal, priority: original.priority, replay_of: original.id, replay_mode: dto.mode },
+        },
+      ]);
+      return { run_id: id, status: RunStatus.Pending };
+    });
+    this.metrics.replayed(dto.mode);
+    return accepted;
+  }
+
+  /** Two runs of the agent side by side: their summaries, their calls by step, where they first differ. */
+  async compare(agentId: string, runId: string, otherRunId: string): Promise<RunComparisonDto> {
+    const [left, right] = await Promise.all([
+      this.runsService.summary(agentId, runId),
+      this.runsService.summary(agentId, otherRunId),
+    ]);
+    const [leftCalls, rightCalls] = await Promise.all([
+      this.provenance.steps(runId),
+      this.provenance.steps(otherRunId),
+    ]);
+    const { steps, firstDifference } = compareCalls(leftCalls, rightCalls);
+    return {
+      left,
+      right,
+      same_result: left.status === right.status && left.result === right.result,
+      first_difference: firstDifference,
+      steps,
+      usage_difference: {
+        model_calls: right.usage.model_calls - left.usage.model_calls,
+        input_tokens: right.usage.input_tokens - left.usage.input_tokens,
+        output_tokens: right.usage.output_tokens - left.usage.output_tokens,
+      },
+    };
+  }
+}
