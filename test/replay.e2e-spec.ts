@@ -119,7 +119,7 @@ describe('replay', () => {
     // The agent changes afterwards; the replay starts from the original's snapshot anyway.
     await t.request({ method: 'PATCH', url: `/agents/${a}`, payload: { instructions: 'Never mail anything.' } });
 
-    const accepted = await replay(a, original.id, { mode: 'recorded' });
+    const accepted = await replay(a, original.id, { mode: 'recorded', overrides: {} });
     expect(accepted.statusCode).toBe(202);
     expect(accepted.headers.location).toBe(`/agents/${a}/runs/${accepted.json().run_id}`);
     const copy = await until(a, accepted.json().run_id);
@@ -154,9 +154,9 @@ describe('replay', () => {
       }[]
     ).filter((e) => e.run_id === copy.id);
     expect(events[0]).toMatchObject({ type: 'run.created', data: { replay_of: original.id, replay_mode: 'recorded' } });
-    expect(
-      events.filter((e) => e.type === 'run.step.completed').every((e) => typeof e.data.replayed_from === 'string'),
-    ).toBe(true);
+    const steps = events.filter((e) => e.type === 'run.step.completed');
+    expect(steps.map((e) => e.data.replayed_from)).toEqual(original.tool_calls.map((c) => c.id));
+    expect(events.filter((e) => e.type === 'run.model_call.completed')).toHaveLength(3);
     expect(events.some((e) => e.type.startsWith('run.approval'))).toBe(false);
 
     // Side by side: the same calls and result, the usage the replay saved.
@@ -252,11 +252,17 @@ describe('replay', () => {
     const original = await until(a, r);
     expect(original.status).toBe('completed');
     const before = target.count('/report');
+    const memories = async () =>
+      (await t.request({ method: 'GET', url: `/agents/${a}/recall?limit=100` })).json().items.length as number;
+    const remembered = await memories();
+    expect(remembered).toBeGreaterThan(0);
 
     const recorded = await until(a, (await replay(a, r, { mode: 'recorded' })).json().run_id);
     expect(recorded).toMatchObject({ status: 'completed', replay_mode: 'recorded' });
     expect(recorded.tool_calls.map((c) => c.replayed_from)).toEqual(original.tool_calls.map((c) => c.id));
     expect(target.count('/report')).toBe(before);
+    // Its memory_write and the fetched body were served, not written again.
+    expect(await memories()).toBe(remembered);
 
     const live = await until(a, (await replay(a, r, { mode: 'live' })).json().run_id);
     expect(live.status).toBe('completed');

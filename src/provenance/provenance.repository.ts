@@ -325,7 +325,7 @@ export class ProvenanceRepository {
     );
   }
 
-  /** A replay's model call answered from its original's record (no request, no usage counted). */
+  /** A replay's model call answered from its original's record (no request; no tokens, it cost none). */
   async serveModelCall(
     m: EntityManager,
     call: { runId: string; callIndex: number; step: number; memoryIds: string[]; original: ModelCallEntity },
@@ -335,10 +335,10 @@ export class ProvenanceRepository {
       `INSERT INTO model_calls (run_id, call_index, step, status, attempts, started_at, completed_at, duration_ms,
                                 provider, model, content, stop_reason, input_tokens, output_tokens, memory_ids,
                                 replayed_from)
-       VALUES ($1, $2, $3, 'succeeded', 0, now(), now(), 0, $4, $5, $6, $7, $8, $9, $10, $11)
+       VALUES ($1, $2, $3, 'succeeded', 0, now(), now(), 0, $4, $5, $6, $7, 0, 0, $8, $9)
        ON CONFLICT (run_id, call_index) DO UPDATE
          SET status = 'succeeded', completed_at = now(), duration_ms = 0, provider = $4, model = $5, content = $6,
-             stop_reason = $7, input_tokens = $8, output_tokens = $9, error = NULL, replayed_from = $11`,
+             stop_reason = $7, input_tokens = 0, output_tokens = 0, error = NULL, replayed_from = $9`,
       [
         call.runId,
         call.callIndex,
@@ -347,8 +347,6 @@ export class ProvenanceRepository {
         o.model,
         JSON.stringify(o.content ?? []),
         o.stopReason,
-        o.inputTokens,
-        o.outputTokens,
         call.memoryIds,
         o.id,
       ],

@@ -107,7 +107,8 @@ export class AgentLoop {
   async run(run: ClaimedRun, settings: RunSettings, owner: string, signal: AbortSignal): Promise<void> {
     const finish = (status: RunStatus, errorMessage: string | null) =>
       this.queue.finish(owner, run.id, { status, errorMessage });
-    if (this.models.configured().length === 0) {
+    // A recorded replay asks no model: it runs where none is configured.
+    if (run.replay_mode !== ReplayMode.Recorded && this.models.configured().length === 0) {
       await finish(RunStatus.Failed, new NoModelProviderError().message);
       return;
     }
@@ -117,7 +118,8 @@ export class AgentLoop {
       description: m.description,
       input_schema: m.input_schema,
     }));
-    const context = run.context ?? (await this.recallContext(run));
+    // A replay recalls nothing of today: the original's context, or none if it had none.
+    const context = run.context ?? (run.replay_of ? [] : await this.recallContext(run));
     const memoryIds = context.map((m) => m.id);
     const system = systemPrompt(settings.instructions);
     const messages: ModelMessage[] = [goalMessage(run.goal, context)];
@@ -129,7 +131,7 @@ export class AgentLoop {
     ]);
     const toolCallsByStep = new Map(toolCalls.map((t) => [t.stepIndex, t]));
     // Served answers cost nothing, but count against the budget as they did in the original.
-    let usedTokens = run.input_tokens + run.output_tokens + servedTokens(modelCalls);
+    let usedTokens = run.input_tokens + run.output_tokens + servedTokens(modelCalls, replay);
     let step = 0;
 
     const budget = this.config.llm.runMaxTokens;
@@ -183,7 +185,8 @@ export class AgentLoop {
         await this.complete(run, owner, step, content, {
           stopReason,
           bound: lastAllowed ? `max_steps (${settings.max_steps} model calls)` : undefined,
-          // A replay served from a record learns nothing new: the original kept its result already.
+          // A replay served from a record (recorded, model_live) is an experiment: it leaves the
+          // agent's memory as it was. A live replay remembers like any run.
           remember: !replay,
         });
         return;
@@ -274,13 +277,21 @@ export class AgentLoop {
     call: { index: number; step: number; memoryIds: string[] },
   ): Promise<{ content: AssistantBlock[]; stopReason: string | null; tokens: number } | undefined> {
     const original = replay.modelCalls[call.index];
-    if (original?.status !== ModelCallStatus.Succeeded) {
+    if (!original || original.status === ModelCallStatus.Running) {
       await this.queue.diverge(
         owner,
         run.id,
         modelCallDivergence(call.step, call.index, replay.originalStatus),
         replay.mode,
       );
+      return undefined;
+    }
+    if (original.status !== ModelCallStatus.Succeeded) {
+      // The same call as recorded, which did not answer: the replay ends as the original did.
+      await this.queue.finish(owner, run.id, {
+        status: endedAs(replay.originalStatus),
+        errorMessage: `as recorded: model call #${call.index} ${original.status}: ${original.error ?? 'no answer'}`,
+      });
       return undefined;
     }
     await this.dataSource.transaction(async (m) => {
@@ -561,6 +572,12 @@ function isCutShort(stopReason: string | null): boolean {
   return stopReason === 'max_tokens' || stopReason === 'length' || stopReason === 'model_context_window_exceeded';
 }
 
+/** How a replay ends where its original's record ends without an answer: as the original ended. */
+function endedAs(status: string): RunStatus {
+  const ended = [RunStatus.Partial, RunStatus.Cancelled].find((s) => s === (status as RunStatus));
+  return ended ?? RunStatus.Failed;
+}
+
 /** The run.model_call.completed event of an answer (made, or served from a replayed record). */
 function modelCallCompleted(
   run: ClaimedRun,
@@ -596,10 +613,13 @@ function modelCallCompleted(
 }
 
 /** Tokens of the model calls a replay was served from its record (they count against its budget). */
-function servedTokens(calls: ModelCallEntity[]): number {
-  return calls
-    .filter((c) => c.replayedFrom && c.status === ModelCallStatus.Succeeded)
-    .reduce((sum, c) => sum + (c.inputTokens ?? 0) + (c.outputTokens ?? 0), 0);
+function servedTokens(calls: ModelCallEntity[], replay: ReplaySource | undefined): number {
+  if (!replay) return 0;
+  const originals = new Map(replay.modelCalls.map((c) => [c.id, c]));
+  return calls.reduce((sum, c) => {
+    const original = c.replayedFrom ? originals.get(c.replayedFrom) : undefined;
+    return sum + (original ? (original.inputTokens ?? 0) + (original.outputTokens ?? 0) : 0);
+  }, 0);
 }
 
 /** The goal's words joined with `or`, for websearch_to_tsquery: any of them may match. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Plan, PlanStep } from '../planner/planner';
 import type { ModelCallEntity } from '../provenance/model-call.entity';
 import { ProvenanceService } from '../provenance/provenance.service';
 import type { ToolCallEntity } from '../provenance/tool-call.entity';
@@ -11,6 +12,8 @@ export interface ReplaySource {
   originalId: string;
   /** How the original ended (named in a divergence where its record stops). */
   originalStatus: string;
+  /** A rule-based original's plan, as recorded (null for a model-driven run). */
+  plan: Plan | null;
   modelCalls: ModelCallEntity[];
   toolCalls: Map<number, ToolCallEntity>;
 }
@@ -32,6 +35,8 @@ export class ReplayRecords {
       mode,
       originalId: run.replay_of,
       originalStatus: original?.status ?? 'deleted',
+      plan:
+        original?.plan && original.planner ? { planner: original.planner, steps: original.plan as PlanStep[] } : null,
       modelCalls,
       toolCalls: new Map(toolCalls.map((t) => [t.stepIndex, t])),
     };

@@ -10,6 +10,7 @@ import {
   replayRefusal,
   replaySettings,
   servedResult,
+  servedStatus,
   toolCallDivergence,
 } from './replay';
 import { ReplayMode } from './replay-mode.enum';
@@ -52,6 +53,10 @@ describe('replayRefusal', () => {
   it('accepts every mode without overrides, and overrides for model_live and live', () => {
     for (const mode of Object.values(ReplayMode)) expect(replayRefusal(finished, mode, undefined)).toBeUndefined();
     expect(replayRefusal(finished, ReplayMode.Recorded, {})).toBeUndefined();
+    // As the validated DTO has it: both keys present, undefined.
+    expect(
+      replayRefusal(finished, ReplayMode.Recorded, { instructions: undefined, models: undefined }),
+    ).toBeUndefined();
     expect(
       replayRefusal({ ...finished, status: RunStatus.Failed }, ReplayMode.ModelLive, { models: null }),
     ).toBeUndefined();
@@ -134,6 +139,11 @@ describe('servedResult', () => {
       'a person (ana) rejected this call; it was not made: no',
     );
     expect(servedResult(call(ToolCallStatus.Cancelled)).error).toBe('the original call ended cancelled');
+    expect(servedResult(call(ToolCallStatus.Running)).error).toBe(
+      'the original call never finished (it was left running)',
+    );
+    expect(servedStatus(ToolCallStatus.Running)).toBe(ToolCallStatus.Failed);
+    expect(servedStatus(ToolCallStatus.Rejected)).toBe(ToolCallStatus.Rejected);
   });
 });
 

@@ -57,7 +57,8 @@ export function replayRefusal(
   if (!original.settings) {
     return { conflict: true, message: `run ${original.id} never started, so there is no record to replay` };
   }
-  const overriding = overrides !== undefined && Object.keys(overrides).length > 0;
+  // Not Object.keys: the validated DTO instance has both keys, set to undefined when absent.
+  const overriding = overrides?.instructions !== undefined || overrides?.models !== undefined;
   if (overriding && mode === ReplayMode.Recorded) {
     return {
       conflict: false,
@@ -135,11 +136,26 @@ export function divergenceMessage(divergence: Divergence): string {
   return `replay diverged at step ${divergence.step}: ${divergence.reason}`;
 }
 
+/** How a served call is recorded: as the original ended, or failed where the original never finished. */
+export function servedStatus(status: ToolCallStatus): ToolCallStatus {
+  return FINISHED_CALL.has(status) ? status : ToolCallStatus.Failed;
+}
+
+const FINISHED_CALL: ReadonlySet<ToolCallStatus> = new Set([
+  ToolCallStatus.Succeeded,
+  ToolCallStatus.Failed,
+  ToolCallStatus.Cancelled,
+  ToolCallStatus.Rejected,
+  ToolCallStatus.Expired,
+]);
+
 /** What a recorded tool call returned, as the loop or plan reads it: its output, or why it did not succeed. */
 export function servedResult(call: RecordedToolCall): { ok: boolean; output?: unknown; error?: string } {
   if (call.status === ToolCallStatus.Succeeded) return { ok: true, output: call.output };
   if (call.status === ToolCallStatus.Rejected || call.status === ToolCallStatus.Expired) {
     return { ok: false, error: call.error ?? declinedText(call) };
   }
-  return { ok: false, error: call.error ?? `the original call ended ${call.status}` };
+  if (FINISHED_CALL.has(call.status))
+    return { ok: false, error: call.error ?? `the original call ended ${call.status}` };
+  return { ok: false, error: `the original call never finished (it was left ${call.status})` };
 }

@@ -89,7 +89,8 @@ export class ReplaysService {
     return {
       left,
       right,
-      same_result: left.status === right.status && left.result === right.result,
+      same_result:
+        left.status === right.status && left.result === right.result && left.error_message === right.error_message,
       first_difference: firstDifference,
       steps,
       usage_difference: {

@@ -10,8 +10,8 @@ interface RunCalls {
 /**
  * Two runs' calls side by side, by step (a model call and the tool calls it asked for share one
  * step numbering), each pair marked the same or not, and the first step where they differ. Model
- * calls compare by what they answered (text, the calls asked for, how they stopped), not by the
- * provider's ids; tool calls by skill, input and result.
+ * calls compare by what they answered (text and the calls asked for), not by the provider's ids
+ * or stop-reason names; tool calls by skill, input and result.
  */
 export function compareCalls(
   left: RunCalls,

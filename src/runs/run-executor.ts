@@ -93,7 +93,11 @@ export class RunExecutor {
   }
 
   private async executePlan(run: ClaimedRun, settings: RunSettings, owner: string, signal: AbortSignal): Promise<void> {
-    const plan = await this.planOnce(run);
+    const replay = await this.replays.load(run);
+    // A replay served from the record follows the original's plan, not today's planner and skills.
+    const plan = replay?.plan ?? (await this.planOnce(run));
+    if (replay?.plan && !(await this.provenance.find(run.id))?.plan)
+      await this.provenance.recordPlan(run.id, replay.plan);
     const problems = plan.steps
       .map((step, i) => (this.skills.has(step.skill) ? undefined : `step ${i}: unknown skill ${step.skill}`))
       .filter(Boolean);
@@ -105,16 +109,17 @@ export class RunExecutor {
       return;
     }
 
-    const [own, replay] = await Promise.all([this.provenance.toolCalls(run.id), this.replays.load(run)]);
-    const earlier = new Map(own.map((t) => [t.stepIndex, t]));
+    const earlier = new Map((await this.provenance.toolCalls(run.id)).map((t) => [t.stepIndex, t]));
     const outcomes: StepOutcome[] = [];
     for (const [index, step] of plan.steps.entries()) {
       if (signal.aborted) return;
       const previous = earlier.get(index);
       const call = { run, step: index, skillId: step.skill, input: step.input, approval: settings.approval };
       if (replay) {
-        // Planned again, served from the record: a step the original did not take is a divergence.
+        // Served from the record; where the original stopped (a step it refused, a call that waited
+        // and was cancelled), the replay stops too.
         const original = replay.toolCalls.get(index);
+        if (!original && replay.plan) break;
         const divergence = toolCallDivergence(index, original, { skill: step.skill, input: step.input });
         if (divergence) {
           await this.queue.diverge(owner, run.id, divergence, replay.mode);

@@ -168,7 +168,7 @@ export class RunsController {
       'The new run is listed, streamed and recorded like any run. Where it asks for another call than the ' +
       'original recorded (another skill, other input, more steps), it stops `failed` with a `divergence`. ' +
       '409 when the run is not finished or never started, or the agent is stopped; 422 for overrides on a ' +
-      'recorded replay.',
+      'recorded replay or a rule-based run.',
   })
   @ApiAcceptedResponse({ type: RunAcceptedDto, headers: { Location: { schema: { type: 'string' } } } })
   @ApiErrors(400, 404, 409, 413, 422)

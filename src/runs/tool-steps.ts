@@ -15,7 +15,7 @@ import type { ToolCallEntity } from '../provenance/tool-call.entity';
 import { ConnectionAccess, MemoryAccess, SkillError } from '../skills/skill';
 import { SkillRegistry } from '../skills/skill-registry';
 import { approvalNeeded } from './approval-policy';
-import { RecordedToolCall, servedResult } from './replay';
+import { RecordedToolCall, servedResult, servedStatus } from './replay';
 
 export interface ToolStepResult {
   ok: boolean;
@@ -149,7 +149,7 @@ export class ToolSteps {
         skillId: call.skillId,
         input: call.input,
         origin: call.origin,
-        status: original.status,
+        status: servedStatus(original.status),
         output: result.ok ? result.output : null,
         error: result.ok ? null : (result.error ?? null),
         replayedFrom: original.id,
@@ -167,7 +167,13 @@ export class ToolSteps {
             ...replayed,
           },
         },
-        this.completedEvent(call, original.status, 0, result.ok ? null : (result.error ?? null), replayed),
+        this.completedEvent(
+          call,
+          servedStatus(original.status),
+          0,
+          result.ok ? null : (result.error ?? null),
+          replayed,
+        ),
       ]);
     });
     return result;

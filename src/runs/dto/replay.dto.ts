@@ -43,7 +43,9 @@ export class ReplayRequestDto {
 
   @ApiPropertyOptional({
     type: ReplayOverridesDto,
-    description: 'Changes to the original’s settings (model_live and live; refused for recorded)',
+    description:
+      'Changes to the original’s settings for a model-driven run (model_live and live); refused (422) for a ' +
+      'recorded replay and for a rule-based run',
   })
   @OptionalField()
   @IsObject()
@@ -114,7 +116,7 @@ export class RunComparisonDto {
   @ApiProperty({ type: RunSummaryDto, description: 'The other run' })
   right!: RunSummaryDto;
 
-  @ApiProperty({ description: 'Same status and result' })
+  @ApiProperty({ description: 'Same status, result and error message' })
   same_result!: boolean;
 
   @ApiProperty({ type: 'integer', nullable: true, description: 'The first step where they differ (null: none)' })
