@@ -11,6 +11,9 @@ describe('connections', () => {
   let imap: DovecotTestServer;
   let caldav: RadicaleTestServer;
   let api: TargetServer;
+  /** An origin that redirects to `away`, another origin (by name). */
+  let hop: TargetServer;
+  let away: TargetServer;
   let t: TestApp;
   const token = `tok-${randomBytes(12).toString('hex')}`;
 
@@ -19,18 +22,23 @@ describe('connections', () => {
     imap = new DovecotTestServer();
     caldav = new RadicaleTestServer();
     api = new TargetServer();
-    await Promise.all([smtp.start(), imap.start(), caldav.start(), api.start()]);
+    hop = new TargetServer();
+    away = new TargetServer();
+    await Promise.all([smtp.start(), imap.start(), caldav.start(), api.start(), hop.start(), away.start()]);
     await caldav.createCalendar('work');
     api.route('/', (req, res) =>
       res.writeHead(req.headers.authorization === `Bearer ${token}` ? 200 : 401).end('hello'),
     );
     t = await startTestApp({
-      AOS_CONNECTION_ALLOW_HOSTS: [smtp.port, imap.port, caldav.port, api.port].map((p) => `127.0.0.1:${p}`).join(','),
+      AOS_CONNECTION_ALLOW_HOSTS: [
+        ...[smtp.port, imap.port, caldav.port, api.port, hop.port].map((p) => `127.0.0.1:${p}`),
+        `localhost:${away.port}`,
+      ].join(','),
     });
   });
   afterAll(async () => {
     await t?.close();
-    await Promise.all([smtp?.stop(), imap?.destroy(), caldav?.destroy(), api?.stop()]);
+    await Promise.all([smtp?.stop(), imap?.destroy(), caldav?.destroy(), api?.stop(), hop?.stop(), away?.stop()]);
   });
 
   const agent = async () =>
@@ -187,6 +195,11 @@ describe('connections', () => {
         { name: 'x', kind: 'imap', settings: { host: 'mail.invalid', username: 'u' }, secret: 's3cret' },
         /could not be resolved/,
       ],
+      // Odd hosts that look like addresses but are none: a 422, not a crash.
+      ...['1:2', 'a:b', '[abc]', '[1.2.3.4]', '::1]'].map((host): [Record<string, unknown>, RegExp] => [
+        { name: 'x', kind: 'imap', settings: { host, username: 'u' }, secret: 's3cret' },
+        /host must be a host name or IP address/,
+      ]),
     ];
     for (const [body, message] of cases) {
       const res = await connect(a, body);
@@ -223,6 +236,56 @@ describe('connections', () => {
     expect(
       (await t.request({ method: 'DELETE', url: `/agents/${a}/connections/${headers.json().id}` })).statusCode,
     ).toBe(404);
+  });
+
+  it('keeps the stored secret where it was: a new destination, login or auth form needs the secret again', async () => {
+    const a = await agent();
+    const imapSettings = { host: '127.0.0.1', port: imap.port, tls: 'none', username: imap.user };
+    const created = (
+      await connect(a, { name: 'inbox', kind: 'imap', settings: imapSettings, secret: imap.password })
+    ).json().id as string;
+    const patch = (id: string, payload: Record<string, unknown>) =>
+      t.request({ method: 'PATCH', url: `/agents/${a}/connections/${id}`, payload });
+
+    for (const changed of [{ port: smtp.port }, { username: 'mallory' }, { tls: 'starttls' }]) {
+      const res = await patch(created, { settings: { ...imapSettings, ...changed } });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().detail).toMatch(/secret is required when settings\.\w+ change/);
+    }
+    // The same destination (the mailbox may change), or a new one with its secret: accepted.
+    expect((await patch(created, { settings: { ...imapSettings, mailbox: 'Archive' } })).statusCode).toBe(200);
+    expect(
+      (await patch(created, { settings: { ...imapSettings, username: 'mallory' }, secret: 'n3w-Secret' })).statusCode,
+    ).toBe(200);
+
+    // bearer ⇄ headers: the stored secret never changes form without a new one.
+    const origin = `http://127.0.0.1:${api.port}`;
+    const bearer = (await connect(a, { name: 'api', kind: 'http', settings: { origin }, secret: token })).json()
+      .id as string;
+    const switched = await patch(bearer, { settings: { origin, auth: 'headers' } });
+    expect(switched.statusCode).toBe(422);
+    expect(switched.json().detail).toMatch(/settings\.auth/);
+    expect(JSON.stringify(switched.json())).not.toContain(token.slice(0, 10));
+  });
+
+  it('sends no credential header to another origin on a redirect', async () => {
+    const a = await agent();
+    const seen: Record<string, string | undefined>[] = [];
+    away.route('/landing', (req, res) => {
+      seen.push({ key: req.headers['x-api-key'] as string | undefined, auth: req.headers.authorization });
+      res.writeHead(200).end('ok');
+    });
+    hop.route('/', (_req, res) => res.writeHead(302, { location: away.url('/landing', 'localhost') }).end());
+    const res = await connect(a, {
+      name: 'keyed',
+      kind: 'http',
+      settings: { origin: `http://127.0.0.1:${hop.port}`, auth: 'headers' },
+      secret: { 'X-Api-Key': 'k3y-that-must-stay', Authorization: 'Token also-secret' },
+    });
+    expect(res.statusCode).toBe(201);
+    const tested = await t.request({ method: 'POST', url: `/agents/${a}/connections/${res.json().id}/test` });
+    expect(tested.json()).toMatchObject({ ok: true });
+    expect(seen).toEqual([{ key: undefined, auth: undefined }]);
   });
 
   it('refuses to start with a key that does not open the stored secrets; rotates with the previous key', async () => {

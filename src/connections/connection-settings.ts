@@ -162,6 +162,27 @@ function normalize(
   }
 }
 
+/** The settings that say where, and in what form, the secret goes. */
+const SECRET_BOUND: Record<ConnectionKind, string[]> = {
+  [ConnectionKind.Smtp]: ['host', 'port', 'tls', 'username'],
+  [ConnectionKind.Imap]: ['host', 'port', 'tls', 'username'],
+  [ConnectionKind.Caldav]: ['url', 'username'],
+  [ConnectionKind.Http]: ['origin', 'auth'],
+};
+
+/**
+ * The settings a change moves the stored secret with: to another server, another login, in the
+ * clear, or into another form (bearer ⇄ headers). Such a change must bring the secret again, or
+ * whoever can PATCH could send the stored secret to a server of their choosing.
+ */
+export function secretBoundChanges(
+  kind: ConnectionKind,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): string[] {
+  return SECRET_BOUND[kind].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+}
+
 /** The host and port a connection's client connects to (for the SSRF policy). */
 export function destinationOf(kind: ConnectionKind, settings: Record<string, unknown>): URL {
   switch (kind) {

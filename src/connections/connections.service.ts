@@ -9,7 +9,7 @@ import { SsrfBlockedError } from '../common/ssrf';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { protocolOptions } from './connection-policy';
-import { checkConnection, destinationOf } from './connection-settings';
+import { checkConnection, destinationOf, secretBoundChanges } from './connection-settings';
 import { ConnectionKind } from './connection-kind.enum';
 import type { ConnectionEntity } from './connection.entity';
 import { ConnectionTester } from './connection-tester';
@@ -104,6 +104,15 @@ export class ConnectionsService {
             previousHeaders: found.settings.headers as string[] | undefined,
           });
           if (checked.problems.length > 0) throw new InvalidFieldsError(checked.problems);
+          const moved = secretBoundChanges(found.kind, found.settings, checked.settings);
+          if (dto.settings !== undefined && dto.secret === undefined && found.secretCiphertext && moved.length > 0) {
+            throw new InvalidFieldsError([
+              {
+                field: 'secret',
+                message: `secret is required when ${moved.map((k) => `settings.${k}`).join(', ')} change: the stored secret is never sent anywhere new`,
+              },
+            ]);
+          }
           if (dto.settings !== undefined) {
             await this.checkDestination(found.kind, checked.settings);
             settings = checked.settings;
@@ -171,13 +180,18 @@ export class ConnectionsService {
 
   /** The SSRF policy at registration: a private destination is refused unless allow-listed. */
   private async checkDestination(kind: ConnectionKind, settings: Record<string, unknown>): Promise<void> {
-    const url = destinationOf(kind, settings);
     const field =
       kind === ConnectionKind.Caldav
         ? 'settings.url'
         : kind === ConnectionKind.Http
           ? 'settings.origin'
           : 'settings.host';
+    let url: URL;
+    try {
+      url = destinationOf(kind, settings);
+    } catch {
+      throw new InvalidFieldsError([{ field, message: `${field} does not make a valid address` }]);
+    }
     try {
       await this.options.policy.checkDestination(url, this.options.timeoutMs);
     } catch (error) {

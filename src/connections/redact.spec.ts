@@ -1,4 +1,4 @@
-import { redactText, redactValue, secretForms } from './redact';
+import { connectionSecretForms, redactText, redactValue, secretForms } from './redact';
 
 describe('redacting secrets', () => {
   const forms = secretForms('hunter2-secret', ['alice']);
@@ -27,5 +27,13 @@ describe('redacting secrets', () => {
   it('leaves values alone when there is nothing to redact', () => {
     const value = { a: 'text' };
     expect(redactValue(value, [])).toBe(value);
+  });
+
+  it('knows each header value of a header-auth connection on its own', () => {
+    const forms = connectionSecretForms({
+      secret: JSON.stringify({ 'X-Api-Key': 'abcd-1234-key', 'X-Other': 'zz-secret-2' }),
+      settings: { auth: 'headers' },
+    });
+    expect(redactText('bad key abcd-1234-key (and zz-secret-2)', forms)).toBe('bad key [redacted] (and [redacted])');
   });
 });

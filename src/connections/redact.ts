@@ -38,5 +38,16 @@ export function connectionSecretForms(connection: { secret: string | undefined; 
   if (connection.secret === undefined) return [];
   const s = connection.settings as { username?: unknown; from?: unknown };
   const users = [s.username, s.from].filter((u): u is string => typeof u === 'string');
-  return secretForms(connection.secret, users);
+  const forms = secretForms(connection.secret, users);
+  // Header auth stores its headers as JSON: each value travels alone, so each is a secret too.
+  if ((connection.settings as { auth?: unknown }).auth === 'headers') {
+    try {
+      for (const value of Object.values(JSON.parse(connection.secret) as Record<string, unknown>)) {
+        if (typeof value === 'string') forms.push(...secretForms(value));
+      }
+    } catch {
+      // not JSON: the whole secret is already a form
+    }
+  }
+  return [...new Set(forms)].sort((a, b) => b.length - a.length);
 }

@@ -270,6 +270,8 @@ export class ProvenanceRepository {
       `SELECT DISTINCT t.run_id, p.agent_id FROM tool_calls t JOIN provenance p ON p.id = t.run_id
         WHERE t.approval_requested_at IS NOT NULL AND t.approval_answered_at IS NULL
           AND t.approval_expires_at < now() AND t.status = 'awaiting_approval'
+          -- a run still working on its turn is left alone: it expires once it waits
+          AND p.status NOT IN ('running', 'pending')
         LIMIT $1`,
       [limit],
     );

@@ -10,6 +10,7 @@ import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
 import { declinedText } from './approval-policy';
 import { RunQueue } from './run-queue';
+import { isTerminal } from './run-status';
 
 const BATCH = 50;
 
@@ -57,6 +58,12 @@ export class ApprovalExpirer implements OnApplicationBootstrap, BeforeApplicatio
       const done = await this.dataSource.transaction(async (m) => {
         await this.agents.holdForRunWrite(m, agentId);
         const status = await this.queue.lockForAnswer(m, agentId, runId);
+        if (status && isTerminal(status)) {
+          // Left waiting on a run that ended (cancelled as its call was recorded): closed quietly.
+          await this.provenance.cancelApprovals(m, [runId]);
+          return false;
+        }
+        if (status !== RunStatus.WaitingApproval) return false;
         const waiting = await this.provenance.awaitingApproval(m, runId);
         if (waiting.length === 0) return false;
         const error = declinedText({ status: 'expired', rejectedBy: null, approvalReason: null });
@@ -79,7 +86,6 @@ export class ApprovalExpirer implements OnApplicationBootstrap, BeforeApplicatio
             },
           })),
         );
-        if (status !== RunStatus.WaitingApproval) return false;
         const first = waiting[0];
         return this.queue.cancelWaiting(
           m,

@@ -8,6 +8,7 @@ import { RunStatus } from '../provenance/run-status.enum';
 import { EventsService } from '../events/events.service';
 import { transitionEvent, TransitionRow } from './run-events';
 import { RunMetrics } from './run-metrics';
+import { isTerminal } from './run-status';
 import { LAPSED_LEASE, READY_RUN } from './run-queue.sql';
 import { Divergence, divergenceMessage } from './replay';
 import type { ReplayMode } from './replay-mode.enum';
@@ -277,6 +278,28 @@ export class RunQueue {
   ): Promise<boolean> {
     const rows = await this.dataSource.transaction(async (m) => {
       await before(m);
+      // The run's row before its calls': the order of an answer (lockForAnswer, then the calls).
+      const [run] = await m.query<{ status: RunStatus; lease_owner: string | null }[]>(
+        'SELECT status, lease_owner FROM runs WHERE id = $1 FOR UPDATE',
+        [runId],
+      );
+      if (!run || run.status !== RunStatus.Running || run.lease_owner !== owner) {
+        // Cancelled while its calls were being recorded: none of them may wait on a finished run.
+        if (run && isTerminal(run.status)) await this.provenance.cancelApprovals(m, [runId]);
+        return [];
+      }
+      if ((await this.provenance.awaitingApproval(m, runId)).length === 0) {
+        // Every call was answered while the run was still working: back to the queue at once.
+        return this.transition(
+          m,
+          `UPDATE runs r SET status = 'pending', error_message = NULL, attempts = greatest(attempts - 1, 0),
+                  lease_owner = NULL, lease_expires_at = NULL, available_at = now(), updated_at = now()
+            WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+          [runId, owner],
+          undefined,
+          'its approvals were answered',
+        );
+      }
       return this.transition(
         m,
         `UPDATE runs r SET status = 'waiting_approval', error_message = $3, attempts = greatest(attempts - 1, 0),

@@ -175,8 +175,13 @@ export class RunsService implements OnModuleInit {
         await this.agents.findOrFail(m, agentId);
         throw new RunNotFoundError(runId);
       }
-      if (status !== RunStatus.WaitingApproval) throw new RunNotWaitingError(runId, status);
-      const pending = await this.provenance.awaitingApproval(m, runId);
+      // A call may be answered as soon as it is asked, while its run finishes the turn (running).
+      if (isTerminal(status)) throw new RunNotWaitingError(runId, status);
+      const now = new Date();
+      // An expired call is not answered any more, though the expirer may not have closed it yet.
+      const awaiting = await this.provenance.awaitingApproval(m, runId);
+      const pending = awaiting.filter((c) => !c.approvalExpiresAt || c.approvalExpiresAt > now);
+      if (pending.length === 0 && status !== RunStatus.WaitingApproval) throw new RunNotWaitingError(runId, status);
       const chosen = dto.tool_call_id === undefined ? pending : pending.filter((c) => c.id === dto.tool_call_id);
       if (chosen.length === 0) throw new ApprovalNotPendingError(runId, dto.tool_call_id);
       const by = dto.by ?? null;
@@ -202,7 +207,10 @@ export class RunsService implements OnModuleInit {
           data: { tool_call_id: c.id, step: c.stepIndex, skill: c.skillId, by, reason },
         })),
       );
-      if (chosen.length === pending.length) await this.queue.resumeAfterApproval(m, runId);
+      // A running run goes back to the queue itself once it finds nothing left to wait for.
+      if (chosen.length === awaiting.length && status === RunStatus.WaitingApproval) {
+        await this.queue.resumeAfterApproval(m, runId);
+      }
     });
     return this.get(agentId, runId);
   }

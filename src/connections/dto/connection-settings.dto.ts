@@ -14,21 +14,36 @@ import {
   MaxLength,
   Min,
   registerDecorator,
+  ValidateBy,
 } from 'class-validator';
+import { isIP } from 'node:net';
 import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { OptionalField } from '../../common/optional-field.decorator';
 
 export const TLS_MODES = ['tls', 'starttls', 'none'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
-/** A host name or an IP address (no scheme, no port, no path). */
-const HOST =
-  /^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:.]+|[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*)$/;
+/** A DNS name, or an IPv4 address (which has a DNS name's shape). */
+const DNS_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$/;
+
+/** A host name or an IP address, IPv6 bare or in brackets (no scheme, no port, no path). */
+export function isHostName(value: string): boolean {
+  if (value.length > 253) return false;
+  if (DNS_NAME.test(value)) return true;
+  const inner = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  return isIP(inner) === 6;
+}
 /** An HTTP header name (RFC 9110 token). */
 export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 
 const IsHostName = (): PropertyDecorator =>
-  Matches(HOST, { message: ({ property }) => `${property} must be a host name or IP address (no scheme or port)` });
+  ValidateBy({
+    name: 'isHostName',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isHostName(value),
+      defaultMessage: (args) => `${args?.property ?? 'host'} must be a host name or IP address (no scheme or port)`,
+    },
+  });
 
 function IsHttpUrl(shape: 'origin' | 'url'): PropertyDecorator {
   return (target, propertyName) =>

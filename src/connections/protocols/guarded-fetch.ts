@@ -3,12 +3,14 @@ import { Agent, Headers as UndiciHeaders, fetch as undiciFetch, type RequestInit
 import type { OutboundPolicy } from '../../common/ssrf';
 
 const MAX_REDIRECTS = 5;
+/** Headers kept when a redirect leaves the first origin. */
+const NEUTRAL_HEADERS = new Set(['accept', 'accept-language', 'content-type', 'depth', 'prefer', 'user-agent']);
 
 /**
  * A `fetch` whose every connection passes the SSRF policy on the address it reaches: names are
  * resolved by the policy's checking lookup, IP literals checked before the request. Redirects are
  * followed here, hop by hop, so each new destination is checked too, and credentials
- * (Authorization) are not carried to another origin. For clients that take a fetch of their own
+ * (any header but a few neutral ones) are not carried to another origin. For clients that take a fetch of their own
  * (tsdav).
  */
 export function guardedFetch(policy: OutboundPolicy, timeoutMs: number): typeof fetch {
@@ -43,7 +45,11 @@ export function guardedFetch(policy: OutboundPolicy, timeoutMs: number): typeof 
       url = new URL(location, url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`redirect to ${url.protocol} refused`);
       const headers = new UndiciHeaders(request.headers);
-      if (url.origin !== origin) headers.delete('authorization');
+      // Another origin gets none of the caller's headers that could carry a credential (an API
+      // key may travel in a header of any name): only those that describe the request.
+      if (url.origin !== origin) {
+        for (const name of [...headers.keys()]) if (!NEUTRAL_HEADERS.has(name)) headers.delete(name);
+      }
       request =
         response.status === 303 ? { ...request, method: 'GET', body: undefined, headers } : { ...request, headers };
     }
