@@ -22,6 +22,15 @@ module.exports = {
       transform: { '^.+\\.ts$': swc },
     },
     {
+      // The client package (packages/client): ESM sources whose relative imports end in .js.
+      displayName: 'client',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/packages/client/src'],
+      testMatch: ['**/*.spec.ts'],
+      transform: { '^.+\\.ts$': swc },
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       roots: ['<rootDir>/test'],

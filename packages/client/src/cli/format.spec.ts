@@ -1,0 +1,197 @@
+import pc from 'picocolors';
+import type { AosEvent, Run, RunComparison } from '../types.js';
+import {
+  clip,
+  commandLine,
+  describeEvent,
+  formatComparison,
+  formatEvent,
+  formatPendingApprovals,
+  formatTable,
+} from './format.js';
+
+const plain = pc.createColors(false);
+const coloured = pc.createColors(true);
+
+const event = (type: AosEvent['type'], data: Record<string, unknown>): AosEvent => ({
+  id: 7,
+  type,
+  agent_id: 'a1b2c3d4-0000-4000-8000-000000000000',
+  run_id: 'f00dcafe-0000-4000-8000-000000000000',
+  created_at: '2026-01-02T03:04:05.000Z',
+  data,
+});
+
+describe('event lines', () => {
+  it.each([
+    ['run.created', { goal: 'remember the milk', priority: 5 }, 'run created: "remember the milk" (priority 5)'],
+    ['run.started', { attempt: 1 }, 'run started (attempt 1)'],
+    ['run.step.started', { step: 0, skill: 'memory_write' }, 'step 0 memory_write started'],
+    [
+      'run.step.completed',
+      { step: 1, skill: 'http_call', status: 'failed', duration_ms: 12, error: 'blocked by SSRF protection' },
+      'step 1 http_call failed (12 ms): blocked by SSRF protection',
+    ],
+    [
+      'run.model_call.completed',
+      {
+        index: 0,
+        provider: 'anthropic',
+        model: 'claude-x',
+        input_tokens: 120,
+        output_tokens: 30,
+        stop_reason: 'tool_use',
+        tool_calls: 2,
+        duration_ms: 350,
+      },
+      'model call #0 anthropic/claude-x: 120→30 tokens, stop tool_use, 2 tool calls (350 ms)',
+    ],
+    [
+      'run.approval.requested',
+      { tool_call_id: 'c1', step: 0, skill: 'email_send', input: { to: 'x@example.com' } },
+      'approval requested: step 0 email_send {"to":"x@example.com"} (call c1)',
+    ],
+    [
+      'run.approval.rejected',
+      { step: 0, skill: 'email_send', by: 'sam', reason: 'no' },
+      'approval rejected: step 0 email_send by sam: no',
+    ],
+    ['run.waiting_approval', { reason: null }, 'run waiting for approval'],
+    ['run.failed', { status: 'failed', error_message: 'the model refused: no' }, 'run failed: the model refused: no'],
+    ['run.completed', { status: 'completed', error_message: null }, 'run completed'],
+    [
+      'memory.created',
+      { memory_id: 'abcdef0123', memory_type: 'user_input', chars: 17 },
+      'memory created: user_input, 17 chars abcdef01',
+    ],
+    ['agent.updated', { changes: { name: 'x' } }, 'agent updated: {"name":"x"}'],
+  ] as const)('%s reads as a sentence', (type, data, text) => {
+    expect(describeEvent(event(type, data), plain)).toBe(text);
+  });
+
+  it('starts with the local time, and names the run only when asked', () => {
+    const e = event('run.started', { attempt: 2 });
+    expect(formatEvent(e, plain)).toMatch(/^\d\d:\d\d:\d\d {2}run started/);
+    expect(formatEvent(e, plain, { showRun: true })).toMatch(/^\d\d:\d\d:\d\d {2}run f00dcafe {2}run started/);
+  });
+
+  it('colours outcomes only with colours on', () => {
+    const line = describeEvent(event('run.failed', { error_message: 'x' }), coloured);
+    expect(line).toContain('\u001b[31mfailed');
+    expect(describeEvent(event('run.failed', { error_message: 'x' }), plain)).not.toContain('\u001b');
+  });
+});
+
+describe('tables and text', () => {
+  it('pads columns to the widest visible cell, ignoring colour codes', () => {
+    expect(
+      formatTable(
+        ['id', 'status'],
+        [
+          ['1', coloured.green('ok')],
+          ['22', 'failed'],
+        ],
+        plain,
+      ),
+    ).toEqual(['id  status', `1   ${coloured.green('ok')}`, '22  failed']);
+  });
+
+  it('clips long and multi-line text to one line', () => {
+    expect(clip('a\n  b', 10)).toBe('a b');
+    expect(clip('x'.repeat(20), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+
+  it('quotes arguments a shell would split', () => {
+    expect(commandLine({ program: './aos cli', flags: ['--url', 'http://h:1'] }, ['runs', 'reject', "it's"])).toBe(
+      `./aos cli --url http://h:1 runs reject 'it'\\''s'`,
+    );
+  });
+});
+
+describe('pending approvals', () => {
+  it('show each waiting call with the exact commands that answer it', () => {
+    const run = {
+      id: 'r1',
+      agent_id: 'a1',
+      pending_approvals: [
+        {
+          tool_call_id: 'c1',
+          step: 0,
+          skill: 'memory_write',
+          input: { text: 'eggs' },
+          requested_at: '2026-01-01T00:00:00Z',
+          expires_at: '2026-01-02T00:00:00Z',
+        },
+      ],
+    } as unknown as Run;
+    const text = formatPendingApprovals(run, { program: 'aos', flags: [] }, plain).join('\n');
+    expect(text).toContain('run r1 is waiting for approval');
+    expect(text).toMatch(/skill: +memory_write/);
+    expect(text).toMatch(/tool_call_id: +c1/);
+    expect(text).toContain('input:        {"text":"eggs"}');
+    expect(text).toContain('approve: aos runs approve a1 r1 --call c1');
+    expect(text).toContain("reject:  aos runs reject a1 r1 --call c1 --reason 'why not'");
+  });
+});
+
+describe('run comparison', () => {
+  it('puts both runs side by side and marks the steps that differ', () => {
+    const summary = (id: string, status: string, result: string) => ({
+      id,
+      status,
+      result,
+      error_message: null,
+      usage: { model_calls: 1, input_tokens: 10, output_tokens: 5 },
+    });
+    const comparison = {
+      left: summary('11111111-aaaa', 'completed', 'four'),
+      right: summary('22222222-bbbb', 'completed', 'five'),
+      same_result: false,
+      first_difference: 1,
+      steps: [
+        {
+          step: 0,
+          same: true,
+          left: {
+            kind: 'model_call',
+            status: 'succeeded',
+            provider: 'anthropic',
+            model: 'm',
+            tool_calls: ['http_call'],
+            replayed_from: null,
+          },
+          right: {
+            kind: 'model_call',
+            status: 'succeeded',
+            provider: 'anthropic',
+            model: 'm',
+            tool_calls: ['http_call'],
+            replayed_from: 'x',
+          },
+        },
+        {
+          step: 1,
+          same: false,
+          left: {
+            kind: 'tool_call',
+            status: 'succeeded',
+            skill: 'http_call',
+            input: { url: 'u' },
+            replayed_from: null,
+          },
+          right: null,
+        },
+      ],
+      usage_difference: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
+    } as unknown as RunComparison;
+    const lines = formatComparison(comparison, plain);
+    expect(lines[0]).toMatch(/^ +run 11111111 +run 22222222$/);
+    expect(lines).toContain('different results');
+    expect(lines).toContain('first difference at step 1');
+    const step1 = lines.find((l) => l.startsWith('1 '));
+    expect(step1).toMatch(/http_call succeeded \{"url":"u"\} +— +≠$/);
+    const step0 = lines.find((l) => l.startsWith('0 '));
+    expect(step0).toContain('model anthropic/m succeeded → http_call');
+    expect(step0).not.toContain('≠');
+  });
+});

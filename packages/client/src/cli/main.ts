@@ -1,0 +1,63 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_URL } from '../client.js';
+import { httpUrl } from './arguments.js';
+import { AosApiError, AosTimeoutError } from '../errors.js';
+import { registerAgents } from './commands/agents.js';
+import { registerConnections } from './commands/connections.js';
+import { registerEvents } from './commands/events.js';
+import { registerProvenance, registerSkills } from './commands/inspect.js';
+import { registerMemory } from './commands/memory.js';
+import { registerGoal, registerRuns } from './commands/runs.js';
+import { registerWebhooks } from './commands/webhooks.js';
+import { exitCodeForError, ExitCode } from './exit-codes.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('aos')
+    .description('Command line for AOS, the agent runtime: agents, goals, runs, memory, events')
+    .version(version)
+    .addOption(new Option('--url <url>', 'AOS base URL').env('AOS_URL').default(DEFAULT_URL).argParser(httpUrl))
+    .addOption(new Option('--key <key>', 'API key, sent as X-AOS-Key').env('AOS_API_KEY'))
+    .option('--json', 'print the raw JSON answer (for scripts)')
+    .showSuggestionAfterError()
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 run failed, 2 usage, 3 partial, 4 cancelled, 5 waiting for approval,\n6 timed out, 7 server unreachable, 8 request refused (see README).',
+    )
+    // Commander exits by itself on a usage error; we want our own code (2) and no exit mid-command.
+    .exitOverride();
+  registerAgents(program);
+  registerGoal(program);
+  registerRuns(program);
+  registerMemory(program);
+  registerProvenance(program);
+  registerSkills(program);
+  registerConnections(program);
+  registerWebhooks(program);
+  registerEvents(program);
+  return program;
+}
+
+/** Runs the command line and resolves to its exit code; errors are printed in one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? ExitCode.Ok);
+  } catch (error) {
+    // Commander has already printed its usage error (or the help).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    if (error instanceof AosTimeoutError && error.run && program.opts<{ json?: boolean }>().json) {
+      process.stdout.write(`${JSON.stringify(error.run, null, 2)}\n`);
+    }
+    process.stderr.write(`error: ${describe(error)}\n`);
+    return exitCodeForError(error);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof AosApiError) return `${error.status} ${error.detail}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,361 @@
+import createClient, { type Client } from 'openapi-fetch';
+import { AosApiError, AosConnectionError, AosTimeoutError } from './errors.js';
+import { eventStream, type EventStreamOptions, type StreamTransport } from './event-stream.js';
+import { isFinished, isSettled, isTerminalEvent } from './run-status.js';
+import type {
+  Agent,
+  AgentPage,
+  AgentStatus,
+  AosEvent,
+  ApprovalAnswer,
+  Connection,
+  ConnectionPage,
+  ConnectionTest,
+  CreateAgent,
+  CreateConnection,
+  CreatedWebhook,
+  CreateMemory,
+  CreateWebhook,
+  EventPage,
+  Memory,
+  MemoryPage,
+  Provenance,
+  ReplayRequest,
+  Run,
+  RunAccepted,
+  RunComparison,
+  RunPage,
+  RunStatus,
+  Skill,
+  SkillList,
+  SubmitGoal,
+  UpdateAgent,
+  Webhook,
+  WebhookPage,
+} from './types.js';
+import type { paths } from './generated/schema.js';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8000';
+export const API_KEY_HEADER = 'X-AOS-Key';
+/** The server's long-poll answers after at most this long (`?wait=` ≤ 60). */
+const MAX_WAIT_SECONDS = 60;
+
+export interface AosClientOptions {
+  /** Default: `http://127.0.0.1:8000`. */
+  baseUrl?: string;
+  /** Sent as `X-AOS-Key`. */
+  apiKey?: string;
+  /** Another fetch (a proxy agent, a test double). Default: the global fetch. */
+  fetch?: typeof globalThis.fetch;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+}
+
+export interface Paging {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface WaitOptions {
+  /** Give up after this long with an AosTimeoutError. Default: wait as long as it takes. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+type Outcome<T> = { data?: T; error?: unknown; response: Response };
+
+/**
+ * A typed AOS client. Each method is one route and either returns the answer's body or throws:
+ * `AosApiError` (the server refused: status and `detail`), `AosConnectionError` (no answer).
+ * `api` is the underlying openapi-fetch client for anything the methods do not cover.
+ */
+export class AosClient {
+  readonly baseUrl: string;
+  readonly api: Client<paths>;
+  private readonly fetchImpl: typeof globalThis.fetch;
+  private readonly headers: Record<string, string>;
+
+  constructor(options: AosClientOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? DEFAULT_URL).replace(/\/+$/, '');
+    // Called unbound: browsers refuse a fetch whose `this` is not the global object.
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.headers = { ...options.headers, ...(options.apiKey ? { [API_KEY_HEADER]: options.apiKey } : {}) };
+    this.api = createClient<paths>({
+      baseUrl: this.baseUrl,
+      headers: this.headers,
+      fetch: (request) => this.send(request),
+    });
+  }
+
+  // Agents
+
+  createAgent(body: CreateAgent): Promise<Agent> {
+    return this.body(this.api.POST('/agents', { body }));
+  }
+
+  listAgents(query: Paging & { status?: AgentStatus } = {}): Promise<AgentPage> {
+    return this.body(this.api.GET('/agents', { params: { query } }));
+  }
+
+  getAgent(id: string): Promise<Agent> {
+    return this.body(this.api.GET('/agents/{id}', { params: { path: { id } } }));
+  }
+
+  updateAgent(id: string, body: UpdateAgent): Promise<Agent> {
+    return this.body(this.api.PATCH('/agents/{id}', { params: { path: { id } }, body }));
+  }
+
+  pauseAgent(id: string): Promise<Agent> {
+    return this.body(this.api.POST('/agents/{id}/pause', { params: { path: { id } } }));
+  }
+
+  resumeAgent(id: string): Promise<Agent> {
+    return this.body(this.api.POST('/agents/{id}/resume', { params: { path: { id } } }));
+  }
+
+  stopAgent(id: string): Promise<Agent> {
+    return this.body(this.api.POST('/agents/{id}/stop', { params: { path: { id } } }));
+  }
+
+  async deleteAgent(id: string): Promise<void> {
+    await this.body(this.api.DELETE('/agents/{id}', { params: { path: { id } } }));
+  }
+
+  // Goals and runs
+
+  submitGoal(agentId: string, body: SubmitGoal, options: { idempotencyKey?: string } = {}): Promise<RunAccepted> {
+    return this.body(
+      this.api.POST('/agents/{id}/goals', {
+        params: {
+          path: { id: agentId },
+          header: options.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : undefined,
+        },
+        body,
+      }),
+    );
+  }
+
+  listRuns(agentId: string, query: Paging & { status?: RunStatus } = {}): Promise<RunPage> {
+    return this.body(this.api.GET('/agents/{id}/runs', { params: { path: { id: agentId }, query } }));
+  }
+
+  /** `wait` (≤ 60 s): answer once the run is settled, or after that long with the run as it is. */
+  getRun(agentId: string, runId: string, options: { wait?: number; signal?: AbortSignal } = {}): Promise<Run> {
+    return this.body(
+      this.api.GET('/agents/{id}/runs/{run_id}', {
+        params: { path: { id: agentId, run_id: runId }, query: options.wait ? { wait: options.wait } : undefined },
+        signal: options.signal,
+      }),
+    );
+  }
+
+  cancelRun(agentId: string, runId: string): Promise<Run> {
+    return this.body(
+      this.api.POST('/agents/{id}/runs/{run_id}/cancel', { params: { path: { id: agentId, run_id: runId } } }),
+    );
+  }
+
+  /** Approves `tool_call_id`, or every call the run waits on when it is omitted. */
+  approveRun(agentId: string, runId: string, body: ApprovalAnswer = {}): Promise<Run> {
+    return this.body(
+      this.api.POST('/agents/{id}/runs/{run_id}/approve', { params: { path: { id: agentId, run_id: runId } }, body }),
+    );
+  }
+
+  rejectRun(agentId: string, runId: string, body: ApprovalAnswer = {}): Promise<Run> {
+    return this.body(
+      this.api.POST('/agents/{id}/runs/{run_id}/reject', { params: { path: { id: agentId, run_id: runId } }, body }),
+    );
+  }
+
+  /** Starts a new run that replays a finished one (the new run's `replay_of` names the original). */
+  replayRun(agentId: string, runId: string, body: ReplayRequest): Promise<RunAccepted> {
+    return this.body(
+      this.api.POST('/agents/{id}/runs/{run_id}/replay', { params: { path: { id: agentId, run_id: runId } }, body }),
+    );
+  }
+
+  compareRuns(agentId: string, runId: string, otherRunId: string): Promise<RunComparison> {
+    return this.body(
+      this.api.GET('/agents/{id}/runs/{run_id}/compare/{other_run_id}', {
+        params: { path: { id: agentId, run_id: runId, other_run_id: otherRunId } },
+      }),
+    );
+  }
+
+  /**
+   * Resolves with the run once it is settled (completed, failed, partial, cancelled or
+   * waiting_approval), holding one long-poll open at a time; rejects with AosTimeoutError at the
+   * deadline (to within a second: the server's wait is in whole seconds).
+   */
+  async waitForRun(agentId: string, runId: string, options: WaitOptions = {}): Promise<Run> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    for (;;) {
+      const remainingS = Math.ceil((deadline - Date.now()) / 1000);
+      const wait = Math.max(1, Math.min(MAX_WAIT_SECONDS, remainingS));
+      const run = await this.getRun(agentId, runId, { wait, signal: options.signal });
+      if (isSettled(run.status)) return run;
+      if (Date.now() >= deadline) throw new AosTimeoutError(options.timeoutMs ?? 0, run);
+    }
+  }
+
+  // Events
+
+  listEvents(agentId: string, query: { after?: number; type?: string; limit?: number } = {}): Promise<EventPage> {
+    return this.body(this.api.GET('/agents/{id}/events', { params: { path: { id: agentId }, query } }));
+  }
+
+  /**
+   * One run's events as they happen (history first), resuming after dropped connections; ends
+   * after the run's terminal event (run.completed, run.failed, run.partial, run.cancelled).
+   */
+  runEvents(
+    agentId: string,
+    runId: string,
+    options: EventStreamOptions = {},
+  ): AsyncGenerator<AosEvent, void, undefined> {
+    const path = `/agents/${encodeURIComponent(agentId)}/runs/${encodeURIComponent(runId)}/events/stream`;
+    return eventStream(this.transport(), path, options, {
+      isLast: (event) => event.run_id === runId && isTerminalEvent(event),
+      // A type filter hides the terminal event; the run itself says whether it is over. A server
+      // going down ends its streams too: unanswered, the stream is resumed once it is back.
+      endedCleanly: () =>
+        this.getRun(agentId, runId).then(
+          (run) => isFinished(run.status),
+          () => false,
+        ),
+    });
+  }
+
+  /** Every event of an agent, history first, then live, for as long as the caller reads. */
+  agentEvents(agentId: string, options: EventStreamOptions = {}): AsyncGenerator<AosEvent, void, undefined> {
+    return eventStream(this.transport(), `/agents/${encodeURIComponent(agentId)}/events/stream`, options);
+  }
+
+  // Memory
+
+  addMemory(agentId: string, body: CreateMemory): Promise<Memory> {
+    return this.body(this.api.POST('/agents/{id}/memory', { params: { path: { id: agentId } }, body }));
+  }
+
+  recall(
+    agentId: string,
+    query: Paging & { query?: string; memory_type?: Memory['memory_type']; since?: string; until?: string } = {},
+  ): Promise<MemoryPage> {
+    return this.body(this.api.GET('/agents/{id}/recall', { params: { path: { id: agentId }, query } }));
+  }
+
+  async deleteMemory(agentId: string, memoryId: string): Promise<void> {
+    await this.body(
+      this.api.DELETE('/agents/{id}/memory/{memory_id}', { params: { path: { id: agentId, memory_id: memoryId } } }),
+    );
+  }
+
+  // Provenance and skills
+
+  getProvenance(agentId: string, runId: string): Promise<Provenance> {
+    return this.body(
+      this.api.GET('/agents/{id}/provenance/{prov_id}', { params: { path: { id: agentId, prov_id: runId } } }),
+    );
+  }
+
+  listSkills(): Promise<SkillList> {
+    return this.body(this.api.GET('/skills'));
+  }
+
+  getSkill(skillId: string): Promise<Skill> {
+    return this.body(this.api.GET('/skills/{skill_id}', { params: { path: { skill_id: skillId } } }));
+  }
+
+  // Connections
+
+  listConnections(agentId: string, query: Paging = {}): Promise<ConnectionPage> {
+    return this.body(this.api.GET('/agents/{id}/connections', { params: { path: { id: agentId }, query } }));
+  }
+
+  getConnection(agentId: string, connectionId: string): Promise<Connection> {
+    return this.body(
+      this.api.GET('/agents/{id}/connections/{connection_id}', {
+        params: { path: { id: agentId, connection_id: connectionId } },
+      }),
+    );
+  }
+
+  createConnection(agentId: string, body: CreateConnection): Promise<Connection> {
+    return this.body(this.api.POST('/agents/{id}/connections', { params: { path: { id: agentId } }, body }));
+  }
+
+  testConnection(agentId: string, connectionId: string): Promise<ConnectionTest> {
+    return this.body(
+      this.api.POST('/agents/{id}/connections/{connection_id}/test', {
+        params: { path: { id: agentId, connection_id: connectionId } },
+      }),
+    );
+  }
+
+  async deleteConnection(agentId: string, connectionId: string): Promise<void> {
+    await this.body(
+      this.api.DELETE('/agents/{id}/connections/{connection_id}', {
+        params: { path: { id: agentId, connection_id: connectionId } },
+      }),
+    );
+  }
+
+  // Webhooks
+
+  listWebhooks(agentId: string, query: Paging = {}): Promise<WebhookPage> {
+    return this.body(this.api.GET('/agents/{id}/webhooks', { params: { path: { id: agentId }, query } }));
+  }
+
+  /** The answer carries the signing secret; it is shown only here. */
+  createWebhook(agentId: string, body: CreateWebhook): Promise<CreatedWebhook> {
+    return this.body(this.api.POST('/agents/{id}/webhooks', { params: { path: { id: agentId } }, body }));
+  }
+
+  getWebhook(agentId: string, webhookId: string): Promise<Webhook> {
+    return this.body(
+      this.api.GET('/agents/{id}/webhooks/{webhook_id}', { params: { path: { id: agentId, webhook_id: webhookId } } }),
+    );
+  }
+
+  async deleteWebhook(agentId: string, webhookId: string): Promise<void> {
+    await this.body(
+      this.api.DELETE('/agents/{id}/webhooks/{webhook_id}', {
+        params: { path: { id: agentId, webhook_id: webhookId } },
+      }),
+    );
+  }
+
+  /** The body of a 2xx, or the server's refusal as an AosApiError. */
+  private async body<T>(pending: Promise<Outcome<T>>): Promise<T> {
+    const { data, error, response } = await pending;
+    if (!response.ok) throw AosApiError.fromBody(response, error);
+    return data as T;
+  }
+
+  /** fetch, with "no answer at all" told apart from the server's refusals. */
+  private async send(request: Request): Promise<Response> {
+    try {
+      return await this.fetchImpl(request);
+    } catch (error) {
+      if (request.signal.aborted) throw error;
+      throw new AosConnectionError(this.baseUrl, error);
+    }
+  }
+
+  private transport(): StreamTransport {
+    return {
+      url: (path, query) => {
+        const url = new URL(this.baseUrl + path);
+        for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
+        return url.toString();
+      },
+      headers: () => ({ ...this.headers }),
+      fetch: (input, init) => this.fetchImpl(input, init),
+    };
+  }
+}
+
+export function createAosClient(options: AosClientOptions = {}): AosClient {
+  return new AosClient(options);
+}

@@ -1,0 +1,46 @@
+import type { components, paths } from './generated/schema.js';
+
+type Schemas = components['schemas'];
+
+export type Agent = Schemas['AgentResponseDto'];
+export type AgentPage = Schemas['AgentPageDto'];
+export type CreateAgent = Schemas['CreateAgentDto'];
+export type UpdateAgent = Schemas['UpdateAgentDto'];
+export type AgentModels = Schemas['AgentModelsDto'];
+export type AgentStatus = Schemas['AgentStatus'];
+export type Run = Schemas['RunDto'];
+export type RunSummary = Schemas['RunSummaryDto'];
+export type RunPage = Schemas['RunPageDto'];
+export type RunStatus = Schemas['RunStatus'];
+export type RunAccepted = Schemas['RunAcceptedDto'];
+export type SubmitGoal = Schemas['SubmitGoalDto'];
+export type ApprovalAnswer = Schemas['ApprovalAnswerDto'];
+export type PendingApproval = Schemas['PendingApprovalDto'];
+export type ToolCall = Schemas['ToolCallDto'];
+export type ModelCall = Schemas['ModelCallDto'];
+export type AosEvent = Schemas['EventDto'];
+export type EventType = AosEvent['type'];
+export type EventPage = Schemas['EventPageDto'];
+export type Memory = Schemas['MemoryResponseDto'];
+export type MemoryPage = Schemas['MemoryPageDto'];
+export type CreateMemory = Schemas['CreateMemoryDto'];
+export type Provenance = Schemas['ProvenanceDto'];
+export type Skill = Schemas['SkillManifestDto'];
+export type SkillList = Schemas['SkillListDto'];
+export type Connection = Schemas['ConnectionDto'];
+export type ConnectionPage = Schemas['ConnectionPageDto'];
+export type CreateConnection = Schemas['CreateConnectionDto'];
+export type ConnectionTest = Schemas['ConnectionTestDto'];
+export type Webhook = Schemas['WebhookDto'];
+export type WebhookPage = Schemas['WebhookPageDto'];
+export type CreatedWebhook = Schemas['CreatedWebhookDto'];
+export type CreateWebhook = Schemas['CreateWebhookDto'];
+
+export type ReplayMode = Schemas['ReplayMode'];
+export type ReplayRequest = Schemas['ReplayRequestDto'];
+export type RunComparison = Schemas['RunComparisonDto'];
+export type CompareStep = Schemas['CompareStepDto'];
+export type CompareCall = Schemas['CompareCallDto'];
+export type Divergence = Schemas['DivergenceDto'];
+
+export type { components, paths };
