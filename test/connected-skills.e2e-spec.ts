@@ -36,6 +36,7 @@ type Run = {
     skill_id: string;
     status: string;
     output: any;
+    error?: string | null;
     approved_by: string | null;
     rejected_by: string | null;
     approval_reason: string | null;
@@ -279,6 +280,100 @@ describe('connected skills with approvals', () => {
     expect(stopped.pending_approvals).toEqual([]);
     expect(stopped.tool_calls[0].status).toBe('cancelled');
     expect((await answer(a, r, 'approve', {})).statusCode).toBe(409);
+  });
+  it('bad mail (an unreadable date, NUL in headers and names) and a MINUTELY event do not break the skills', async () => {
+    await imap.deliver(
+      [
+        'From: =?UTF-8?Q?Da=00na?= <dana@example.com>',
+        'To: agent@example.com',
+        'Subject: =?UTF-8?Q?a=00b?=',
+        'Message-ID: <odd@example.com>',
+        'Date: the day after tomorrow',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'See the file.',
+        '--b',
+        'Content-Type: text/plain; name="=?UTF-8?Q?f=00.txt?="',
+        'Content-Disposition: attachment; filename="=?UTF-8?Q?f=00.txt?="',
+        '',
+        'x',
+        '--b--',
+        '',
+      ].join('\r\n'),
+      'Odd',
+    );
+    const busyUrl = await caldav.createCalendar('busy');
+    const put = await fetch(`${busyUrl}tick.ics`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${caldav.user}:${caldav.password}`).toString('base64')}`,
+        'content-type': 'text/calendar',
+      },
+      body: [
+        'BEGIN:VCALENDAR',
+        'VERSION:2.0',
+        'PRODID:-//AOS//e2e//EN',
+        'BEGIN:VEVENT',
+        'UID:tick@aos.test',
+        'DTSTAMP:20261101T000000Z',
+        // Radicale expands the rule itself to filter by time (in Python, from DTSTART): a rule from
+        // years ago would hold up the test server; the unit tests take those on.
+        'DTSTART:20261101T000000Z',
+        'DURATION:PT1M',
+        'RRULE:FREQ=MINUTELY',
+        'SUMMARY:tick',
+        'END:VEVENT',
+        'END:VCALENDAR',
+        '',
+      ].join('\r\n'),
+    });
+    expect(put.status).toBe(201);
+
+    const a = await connectedAgent();
+    model.script([
+      {
+        tools: [
+          { name: 'email_search', input: { connection: 'inbox', mailbox: 'Odd' } },
+          { name: 'email_read', input: { connection: 'inbox', mailbox: 'Odd', uid: 1 } },
+          { name: 'email_search', input: { connection: 'inbox', mailbox: 'Nope' } },
+          {
+            name: 'calendar_list_events',
+            input: {
+              connection: 'calendar',
+              calendar: 'busy',
+              start: '2026-11-10T00:00:00Z',
+              end: '2026-11-10T01:00:00Z',
+            },
+          },
+        ],
+      },
+      { text: 'Read it.' },
+    ]);
+    const r = await goal(a, 'Read the odd mail and look at the busy calendar.');
+    const done = await eventually(
+      () => run(a, r, 10),
+      (x) => x.status !== 'pending' && x.status !== 'running',
+      30_000,
+    );
+    expect(done.status).toBe('completed');
+    const [search, read, missing, listing] = done.tool_calls;
+    expect(search).toMatchObject({ status: 'succeeded', output: { total: 1 } });
+    expect(search.output.messages[0]).toMatchObject({ subject: 'ab', date: null, from: ['Dana <dana@example.com>'] });
+    expect(read).toMatchObject({
+      status: 'succeeded',
+      output: { subject: 'ab', date: null, from: ['Dana <dana@example.com>'], attachments: [{ filename: 'f.txt' }] },
+    });
+    // The server's own words, not "[object Object]".
+    expect(missing.status).toBe('failed');
+    expect(missing.error).toMatch(/Mailbox doesn't exist/);
+    expect(missing.error).not.toContain('[object Object]');
+    expect(listing).toMatchObject({ status: 'succeeded', output: { calendar: 'busy', truncated: true } });
+    expect(listing.output.events).toHaveLength(50);
+    expect(listing.output.events[0]).toMatchObject({ uid: 'tick@aos.test', start: '2026-11-10T00:00:00.000Z' });
   });
 });
 

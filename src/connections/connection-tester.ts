@@ -14,6 +14,29 @@ import type { ProtocolOptions, ResolvedConnection } from './resolved-connection'
 
 const MAX_LISTED = 50;
 
+/**
+ * What a protocol library's failure says, as text: the server's own words when it answered, else
+ * the error's message. imapflow puts the server's text in `responseText` and leaves `response` a
+ * parsed object (or false) on some paths, which printed as "[object Object]"; nodemailer's
+ * `response` is the SMTP reply line.
+ */
+export function failureText(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const e = error as { message?: unknown; response?: unknown; responseText?: unknown; serverResponseCode?: unknown };
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() ? storable(value.trim()) : undefined);
+  const server = text(e.responseText);
+  if (server) {
+    const code = text(e.serverResponseCode);
+    return code && !server.includes(code) ? `[${code}] ${server}` : server;
+  }
+  return text(e.response) ?? text(e.message) ?? (error instanceof Error ? error.name : 'unknown error');
+}
+
+/** At most `max` characters, storable in PostgreSQL: no NUL, no half of a surrogate pair left by the cut. */
+export function storable(text: string, max = Infinity): string {
+  return text.replaceAll('\u0000', '').slice(0, max).toWellFormed();
+}
+
 /** Logs in with a connection and reports what the server answered (the `test` route). */
 @Injectable()
 export class ConnectionTester {
@@ -29,9 +52,9 @@ export class ConnectionTester {
       const result = await this.check(connection);
       return { ...result, message: redactText(result.message, forms) };
     } catch (error) {
-      const e = error as { message?: string; code?: string; response?: string };
-      const said = [e.code, e.response ?? e.message].filter(Boolean).join(': ');
-      return { ok: false, message: redactText(said || String(error), forms).slice(0, 1_000) };
+      const code = (error as { code?: unknown } | null)?.code;
+      const said = [typeof code === 'string' ? code : undefined, failureText(error)].filter(Boolean).join(': ');
+      return { ok: false, message: storable(redactText(said, forms), 1_000) };
     }
   }
 

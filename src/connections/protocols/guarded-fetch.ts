@@ -13,9 +13,29 @@ const NEUTRAL_HEADERS = new Set(['accept', 'accept-language', 'content-type', 'd
  * (any header but a few neutral ones) are not carried to another origin. For clients that take a fetch of their own
  * (tsdav).
  */
+/**
+ * The connection pools of a policy, made once and shared by every fetch under it: a fetch per
+ * skill call must not leave two pools of idle sockets behind each time. A pooled socket was
+ * checked when it connected.
+ */
+const pools = new WeakMap<OutboundPolicy, Map<number, { checked: Agent; open: Agent }>>();
+
+function agentsFor(policy: OutboundPolicy, timeoutMs: number): { checked: Agent; open: Agent } {
+  let byTimeout = pools.get(policy);
+  if (!byTimeout) pools.set(policy, (byTimeout = new Map<number, { checked: Agent; open: Agent }>()));
+  let agents = byTimeout.get(timeoutMs);
+  if (!agents) {
+    agents = {
+      checked: new Agent({ connect: { lookup: policy.lookup, timeout: timeoutMs }, keepAliveTimeout: 4_000 }),
+      open: new Agent({ connect: { timeout: timeoutMs }, keepAliveTimeout: 4_000 }),
+    };
+    byTimeout.set(timeoutMs, agents);
+  }
+  return agents;
+}
+
 export function guardedFetch(policy: OutboundPolicy, timeoutMs: number): typeof fetch {
-  const checked = new Agent({ connect: { lookup: policy.lookup, timeout: timeoutMs } });
-  const open = new Agent({ connect: { timeout: timeoutMs } });
+  const { checked, open } = agentsFor(policy, timeoutMs);
   const dispatcherFor = (url: URL) => {
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
     if (policy.isAllowListed(url.hostname, port)) return open;

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ConnectionKind } from '../../connections/connection-kind.enum';
 import { davClient } from '../../connections/protocols/caldav';
-import { CALENDAR_EVENT_SCHEMA, CalendarEvent, eventsInRange, pickCalendar } from '../connected/calendar';
+import {
+  CALENDAR_EVENT_SCHEMA,
+  CalendarEvent,
+  eventsInRange,
+  ExpansionBudget,
+  pickCalendar,
+} from '../connected/calendar';
 import { CONNECTION_INPUT, ConnectedSkill, protocolError } from '../connected/connected-skill';
 import { SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 
@@ -59,7 +65,12 @@ export class CalendarListEventsSkill extends ConnectedSkill<CalendarListInput, C
       properties: {
         calendar: { type: 'string' },
         events: { type: 'array', items: CALENDAR_EVENT_SCHEMA },
-        truncated: { type: 'boolean', description: 'More events than limit matched' },
+        truncated: {
+          type: 'boolean',
+          description:
+            'Some events are not listed: more than limit matched, or a recurring event had too many occurrences ' +
+            'to expand in full, or an event could not be read',
+        },
       },
     },
     side_effects: 'none',
@@ -83,12 +94,22 @@ export class CalendarListEventsSkill extends ConnectedSkill<CalendarListInput, C
         calendar,
         timeRange: { start: start.toISOString(), end: end.toISOString() },
       });
+      // One budget for the whole listing: recurrence expansion is CPU spent on the event loop.
+      const budget = new ExpansionBudget();
+      let incomplete = false;
       const events = objects
-        .flatMap((o) => (typeof o.data === 'string' ? eventsInRange(o.data, o.url, start, end) : []))
+        .flatMap((o) => {
+          if (typeof o.data !== 'string') return [];
+          const found = eventsInRange(o.data, o.url, start, end, budget);
+          incomplete ||= found.truncated;
+          return found.events;
+        })
         .sort((a, b) => a.start.localeCompare(b.start));
       const limit = input.limit ?? 50;
       const name = typeof calendar.displayName === 'string' ? calendar.displayName : calendar.url;
-      return { output: { calendar: name, events: events.slice(0, limit), truncated: events.length > limit } };
+      return {
+        output: { calendar: name, events: events.slice(0, limit), truncated: incomplete || events.length > limit },
+      };
     } catch (error) {
       throw protocolError('listing the calendar', error);
     }

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { protocolOptions } from '../../connections/connection-policy';
+import { failureText, storable } from '../../connections/connection-tester';
 import type { ProtocolOptions } from '../../connections/resolved-connection';
 import { Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 
@@ -26,15 +27,9 @@ export const EMAIL_LIST = {
  */
 export function protocolError(what: string, error: unknown): SkillError {
   if (error instanceof SkillError) return error;
-  const e = error as {
-    message?: string;
-    code?: string;
-    responseCode?: number;
-    response?: string;
-    responseText?: string;
-  };
-  const said = e.response ?? e.responseText ?? e.message ?? String(error);
-  const code = e.code ? `${e.code}: ` : '';
+  const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; responseCode?: unknown };
+  const said = failureText(error);
+  const code = typeof e.code === 'string' && e.code ? `${e.code}: ` : '';
   const transient = [
     'ECONNREFUSED',
     'ECONNRESET',
@@ -45,11 +40,11 @@ export function protocolError(what: string, error: unknown): SkillError {
     'ESOCKET',
     'ECONNECTION',
     'NoConnection',
-  ].includes(e.code ?? '');
-  const message = `${what} failed: ${code}${said}`.replace(/\s+/g, ' ').slice(0, 1_000);
+  ].includes(typeof e.code === 'string' ? e.code : '');
+  const message = storable(`${what} failed: ${code}${said}`.replace(/\s+/g, ' '), 1_000);
   return new SkillError(
     message,
-    transient || (e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500),
+    transient || (typeof e.responseCode === 'number' && e.responseCode >= 400 && e.responseCode < 500),
   );
 }
 

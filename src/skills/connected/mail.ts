@@ -1,8 +1,32 @@
 import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
+import { storable } from '../../connections/connection-tester';
+
+/**
+ * Text fit to leave the mail skills: mail headers decode to anything (`=?UTF-8?Q?a=00b?=` is
+ * "a\u0000b"), and PostgreSQL text and jsonb hold neither NUL nor unpaired UTF-16 surrogates, so
+ * one such subject would fail the step's record. NUL is dropped, a lone surrogate becomes U+FFFD.
+ */
+export function mailText(text: string): string {
+  return storable(text);
+}
+
+export function optionalMailText(text: string | null | undefined): string | null {
+  return typeof text === 'string' ? mailText(text) : null;
+}
+
+/**
+ * A Date header as ISO 8601, or null when it is missing or does not parse: imapflow hands an
+ * unparseable one on as the raw string, and a bad date must not fail the whole listing.
+ */
+export function mailDate(value: Date | string | false | null | undefined): string | null {
+  if (!value) return null;
+  const date = typeof value === 'string' ? new Date(value) : value;
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
 
 /** An address as the model reads it: `Name <addr>` or the bare address. */
-export function addressText(a: MessageAddressObject): string {
-  return a.name ? `${a.name} <${a.address ?? ''}>` : (a.address ?? '');
+export function addressText(a: { name?: string; address?: string }): string {
+  return mailText(a.name ? `${a.name} <${a.address ?? ''}>` : (a.address ?? ''));
 }
 
 export function addresses(list: MessageAddressObject[] | undefined): string[] {
@@ -25,11 +49,11 @@ export function summary(m: FetchMessageObject): MessageSummary {
   const e = m.envelope;
   return {
     uid: m.uid,
-    message_id: e?.messageId ?? null,
+    message_id: optionalMailText(e?.messageId),
     from: addresses(e?.from),
     to: addresses(e?.to),
-    subject: e?.subject ?? null,
-    date: e?.date ? new Date(e.date).toISOString() : null,
+    subject: optionalMailText(e?.subject),
+    date: mailDate(e?.date),
     seen: m.flags?.has('\\Seen') ?? false,
     size: m.size ?? null,
   };
@@ -45,7 +69,7 @@ export const MESSAGE_SUMMARY_SCHEMA = {
     from: { type: 'array', items: { type: 'string' } },
     to: { type: 'array', items: { type: 'string' } },
     subject: { type: ['string', 'null'] },
-    date: { type: ['string', 'null'] },
+    date: { type: ['string', 'null'], description: 'ISO 8601; null when the Date header is missing or unreadable' },
     seen: { type: 'boolean' },
     size: { type: ['integer', 'null'] },
   },

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { AddressObject, simpleParser } from 'mailparser';
+import { AddressObject, ParsedMail, simpleParser } from 'mailparser';
 import { ConnectionKind } from '../../connections/connection-kind.enum';
 import { withImap } from '../../connections/protocols/imap';
 import { MemoryType } from '../../memory/memory-type.enum';
 import { CONNECTION_INPUT, ConnectedSkill, protocolError } from '../connected/connected-skill';
+import { addressText, mailDate, mailText, optionalMailText } from '../connected/mail';
 import { SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 
 /** Most of a message AOS downloads; what is past it (big attachments) is not read. */
@@ -34,7 +35,24 @@ export interface EmailReadOutput {
 
 function list(value: AddressObject | AddressObject[] | undefined): string[] {
   const objects = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return objects.flatMap((o) => o.value.map((a) => (a.name ? `${a.name} <${a.address ?? ''}>` : (a.address ?? ''))));
+  return objects.flatMap((o) => o.value.map(addressText));
+}
+
+/**
+ * The Date header as ISO 8601, or null: mailparser puts the time of parsing in place of a date it
+ * cannot read, which would tell the model the mail arrived just now.
+ */
+export function headerDate(parsed: Pick<ParsedMail, 'headerLines'>): string | null {
+  const line = parsed.headerLines.find((h) => h.key === 'date')?.line;
+  // The raw line: its name, then the value, possibly folded over several lines.
+  return line === undefined
+    ? null
+    : mailDate(
+        line
+          .replace(/^[^:]*:/, '')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      );
 }
 
 /**
@@ -135,27 +153,26 @@ export class EmailReadSkill extends ConnectedSkill<EmailReadInput, EmailReadOutp
       throw protocolError(`reading message ${input.uid} of ${mailbox}`, error);
     }
     const parsed = await simpleParser(source, { skipImageLinks: true, skipTextToHtml: true });
-    // eslint-disable-next-line no-control-regex -- NUL is exactly what PostgreSQL text cannot hold
-    const body = (parsed.text ?? '').replace(/\u0000/g, '');
+    const body = mailText(parsed.text ?? '');
     const truncated = body.length > MAX_TEXT;
     const text = truncated ? body.slice(0, /[\uD800-\uDBFF]/.test(body[MAX_TEXT - 1]) ? MAX_TEXT - 1 : MAX_TEXT) : body;
     const references =
       parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
     const output: EmailReadOutput = {
       uid: input.uid,
-      message_id: parsed.messageId ?? null,
+      message_id: optionalMailText(parsed.messageId),
       from: list(parsed.from),
       to: list(parsed.to),
       cc: list(parsed.cc),
-      subject: parsed.subject ?? null,
-      date: parsed.date ? parsed.date.toISOString() : null,
-      in_reply_to: parsed.inReplyTo ?? null,
-      references,
+      subject: optionalMailText(parsed.subject),
+      date: headerDate(parsed),
+      in_reply_to: optionalMailText(parsed.inReplyTo),
+      references: references.map(mailText),
       text,
       text_truncated: truncated,
       attachments: parsed.attachments.map((a) => ({
-        filename: a.filename ?? null,
-        content_type: a.contentType,
+        filename: optionalMailText(a.filename),
+        content_type: mailText(a.contentType),
         size: a.size,
       })),
     };
