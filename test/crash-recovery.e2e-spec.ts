@@ -236,6 +236,54 @@ describe('crash recovery of the agent loop', () => {
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
   });
+
+  it('a model-live replay killed mid-run resumes from its own record: served calls stay served, answered turns are not asked again', async () => {
+    anthropic.reset();
+    const turns = [
+      { tools: [{ name: 'memory_write', input: { memory_type: 'context', text: 'replayed fact' } }] },
+      { text: 'Noted.' },
+    ];
+    // The replay's own turn 1 (the second request for turn 1 in all) hangs once.
+    anthropic.script(turns, (request, attempt) => (request.turn === 1 && attempt === 2 ? 'hang' : undefined));
+    const first = await startInstance(env());
+    children.push(first.child);
+    const { agentId, runId } = await submit(first.url, 'Note the fact');
+    const original = await finishedRun(first.url, agentId, runId);
+    expect(original.status).toBe('completed');
+    const replay = (await (
+      await fetch(`${first.url}/agents/${agentId}/runs/${runId}/replay`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ mode: 'model_live' }),
+      })
+    ).json()) as { run_id: string };
+    await eventually(
+      async () => anthropic.requests.filter((r) => r.turn === 1).length,
+      (n) => n === 2,
+    );
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startInstance(env());
+    children.push(second.child);
+    const run = (await finishedRun(second.url, agentId, replay.run_id)) as Awaited<ReturnType<typeof finishedRun>> & {
+      tool_calls: { skill_id: string; status: string; replayed_from: string | null }[];
+      replay_of: string;
+    };
+    expect(run).toMatchObject({ status: 'completed', result: 'Noted.', replay_of: runId, attempts: 2 });
+    // Original: turns 0 and 1; the replay: 0, then 1 (hung, killed), then 1 again on the new instance.
+    expect(anthropic.requests.map((r) => r.turn)).toEqual([0, 1, 0, 1, 1]);
+    expect(run.tool_calls.map((c) => [c.skill_id, c.status, c.replayed_from !== null])).toEqual([
+      ['memory_write', 'succeeded', true],
+    ]);
+    // The served memory_write wrote nothing: the agent holds the original's memory once.
+    const memories = (await (await fetch(`${second.url}/agents/${agentId}/recall?limit=100`, { headers })).json()) as {
+      items: { text: string }[];
+    };
+    expect(memories.items.filter((m) => m.text === 'replayed fact')).toHaveLength(1);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  });
 });
 
 describe('graceful shutdown', () => {
