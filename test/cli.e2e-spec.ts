@@ -57,7 +57,9 @@ describe('the aos command line against a running server', () => {
     expect((await aos('agents', 'resume', agent.id)).stdout).toBe(`agent ${agent.id} is active\n`);
     const renamed = await aos('--json', 'agents', 'update', agent.id, '--name', 'renamed', '--skills', 'memory_write');
     expect(JSON.parse(renamed.stdout)).toMatchObject({ name: 'renamed', skills: ['memory_write'] });
-    expect((await aos('agents', 'delete', agent.id)).code).toBe(0);
+    const deleted = await aos('agents', 'delete', agent.id, '--json');
+    expect(deleted.code).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toEqual({ deleted: agent.id });
     expect((await aos('agents', 'show', agent.id)).code).toBe(8);
   });
 
@@ -133,6 +135,12 @@ describe('the aos command line against a running server', () => {
       `reject:  aos runs reject ${agent.id} ${approve![2]} --call ${callId} --reason 'why not'`,
     );
 
+    // runs wait says the same: what the run waits on, and how to answer it.
+    const waiting = await aos('runs', 'wait', agent.id, approve![2]);
+    expect(waiting.code).toBe(5);
+    expect(waiting.stdout).toMatch(/status: +waiting_approval/);
+    expect(waiting.stdout).toContain(`approve: ${approve![1]}\n`);
+
     // The printed command works as printed.
     const answered = await aos(...approve![1].split(' ').slice(1));
     expect(answered.code).toBe(0);
@@ -174,7 +182,9 @@ describe('the aos command line against a running server', () => {
     const added = JSON.parse((await aos('memory', 'add', agent.id, 'the wombat is called Gus', '--json')).stdout);
     const recalled = await aos('memory', 'recall', agent.id, 'wombat');
     expect(recalled.stdout).toContain(added.id);
-    expect((await aos('memory', 'delete', agent.id, added.id)).code).toBe(0);
+    const forgotten = await aos('memory', 'delete', agent.id, added.id, '--json');
+    expect(forgotten.code).toBe(0);
+    expect(JSON.parse(forgotten.stdout)).toEqual({ deleted: added.id });
     expect((await aos('memory', 'recall', agent.id, 'wombat', '--json')).stdout).not.toContain(added.id);
 
     const skills = await aos('skills', 'list');
@@ -225,7 +235,11 @@ describe('the aos command line against a running server', () => {
       secret: expect.stringMatching(/^whsec_/),
     });
     expect((await aos('webhooks', 'list', agent.id)).stdout).toContain(created.id);
-    expect((await aos('webhooks', 'delete', agent.id, created.id)).code).toBe(0);
+    const unhooked = await aos('webhooks', 'delete', agent.id, created.id, '--json');
+    expect({ code: unhooked.code, json: JSON.parse(unhooked.stdout) }).toEqual({
+      code: 0,
+      json: { deleted: created.id },
+    });
 
     const conn = await cli(
       [
@@ -255,7 +269,12 @@ describe('the aos command line against a running server', () => {
     const tested = await aos('connections', 'test', agent.id, connection.id);
     expect(tested.code).toBe(1);
     expect(tested.stdout).toMatch(/^failed: /);
-    expect((await aos('connections', 'delete', agent.id, connection.id)).code).toBe(0);
+    const removed = await aos('connections', 'delete', agent.id, connection.id, '--json');
+    expect({ code: removed.code, json: JSON.parse(removed.stdout) }).toEqual({
+      code: 0,
+      json: { deleted: connection.id },
+    });
+    expect((await aos('connections', 'delete', agent.id, connection.id)).code).toBe(8);
   });
 
   it('a wrong key prints the 401’s detail in one line and exits 8', async () => {
@@ -268,6 +287,34 @@ describe('the aos command line against a running server', () => {
     const flag = await cli(['--key', 'wrong', 'agents', 'list', '--json'], { url: server.url });
     expect(flag.code).toBe(8);
     expect(flag.stderr).toBe(`error: 401 ${expected}\n`);
+  });
+
+  it('refuses a key or a URL that would put a secret in its messages: exit 2, one line, no secret', async () => {
+    const cases: [string[], Record<string, string>][] = [
+      [['--key', 'SECRET\nKEY', 'agents', 'list'], {}],
+      [['--key', 'SECRET\nKEY', 'events', 'tail', 'some-agent'], {}],
+      [['agents', 'list'], { AOS_API_KEY: 'SECRET\nKEY' }],
+      [['--url', 'http://sam:SECRET@127.0.0.1:1', 'agents', 'list'], {}],
+      [['agents', 'list'], { AOS_URL: 'http://sam:SECRET@127.0.0.1:1' }],
+    ];
+    for (const [args, env] of cases) {
+      const res = await cli(args, { url: server.url }, { env });
+      expect({ args, code: res.code, stdout: res.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(res.stderr).toMatch(/^error: (--key|AOS_API_KEY|--url|AOS_URL) must [^\n]*\n$/);
+      expect(res.stderr).not.toContain('SECRET');
+    }
+  });
+
+  it('keeps its exit code when the reader of stdout goes away (| head), and a tail then ends', async () => {
+    const paused = await createAgent('--planner', 'rule-based');
+    await aos('agents', 'pause', paused.id);
+    const closed = { closeStdout: true, timeoutMs: 10_000 };
+    const timedOut = await cli(['goal', paused.id, 'nobody reads this', '--wait', '--timeout', '1'], server, closed);
+    expect(timedOut.code).toBe(6);
+    expect(timedOut.stderr).toMatch(new RegExp(`^error: timed out after 1 s; run ${UUID.source} is pending\\n$`));
+    // An agent's tail has no end of its own: with no reader left it ends, as it would on Ctrl-C.
+    const tail = await cli(['events', 'tail', paused.id], server, closed);
+    expect(tail).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('exits 7 when the server is unreachable and 2 on a usage error', async () => {

@@ -266,9 +266,12 @@ describe('crash recovery of the agent loop', () => {
 
     const second = await startInstance(env());
     children.push(second.child);
-    const run = (await finishedRun(second.url, agentId, replay.run_id)) as Awaited<ReturnType<typeof finishedRun>> & {
-      tool_calls: { skill_id: string; status: string; replayed_from: string | null }[];
+    const run = (await finishedRun(second.url, agentId, replay.run_id)) as unknown as {
+      status: string;
+      result: string | null;
+      attempts: number;
       replay_of: string;
+      tool_calls: { skill_id: string; status: string; replayed_from: string | null }[];
     };
     expect(run).toMatchObject({ status: 'completed', result: 'Noted.', replay_of: runId, attempts: 2 });
     // Original: turns 0 and 1; the replay: 0, then 1 (hung, killed), then 1 again on the new instance.

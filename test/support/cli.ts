@@ -23,7 +23,14 @@ export function assertClientBuilt(): void {
 export function run(
   command: string,
   args: string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    cwd?: string;
+    input?: string;
+    timeoutMs?: number;
+    /** Close the reading end of its stdout at once, as `| head` does once it has its lines. */
+    closeStdout?: boolean;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, {
@@ -33,7 +40,8 @@ export function run(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    if (options.closeStdout) child.stdout.destroy();
+    else child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -56,7 +64,7 @@ export function run(
 export function cli(
   args: string[],
   server: { url: string; key?: string },
-  options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; input?: string; timeoutMs?: number; closeStdout?: boolean } = {},
 ): Promise<CliResult> {
   return run(process.execPath, [CLI_PATH, ...args], {
     ...options,

@@ -1,6 +1,12 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { AosApiError, AosConnectionError, AosTimeoutError } from './errors.js';
-import { eventStream, type EventStreamOptions, type StreamTransport } from './event-stream.js';
+import {
+  eventStream,
+  RETRIABLE_STATUSES,
+  sleep,
+  type EventStreamOptions,
+  type StreamTransport,
+} from './event-stream.js';
 import { isFinished, isSettled, isTerminalEvent } from './run-status.js';
 import type {
   Agent,
@@ -39,6 +45,16 @@ export const DEFAULT_URL = 'http://127.0.0.1:8000';
 export const API_KEY_HEADER = 'X-AOS-Key';
 /** The server's long-poll answers after at most this long (`?wait=` ≤ 60). */
 const MAX_WAIT_SECONDS = 60;
+/** The least time between two long-polls of waitForRun, however soon the first was answered. */
+const MIN_POLL_INTERVAL_MS = 250;
+const DEFAULT_RETRY_FOR_MS = 30_000;
+const RETRY_BASE_DELAY_MS = 250;
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/** A failure worth asking again: a gateway's 502-504, or no answer from a server that answered before. */
+const isTransient = (error: unknown, answered: boolean) =>
+  (error instanceof AosApiError && RETRIABLE_STATUSES.has(error.status)) ||
+  (answered && error instanceof AosConnectionError);
 
 export interface AosClientOptions {
   /** Default: `http://127.0.0.1:8000`. */
@@ -60,6 +76,12 @@ export interface WaitOptions {
   /** Give up after this long with an AosTimeoutError. Default: wait as long as it takes. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Once the server has answered, a lost connection (reset, refused: a restart) or a 502, 503 or
+   * 504 (a proxy in front of one) is retried with backoff for this long before it is thrown.
+   * Default 30 s. A server that never answered fails at once (a wrong URL, a server down).
+   */
+  retryForMs?: number;
 }
 
 type Outcome<T> = { data?: T; error?: unknown; response: Response };
@@ -75,8 +97,16 @@ export class AosClient {
   private readonly fetchImpl: typeof globalThis.fetch;
   private readonly headers: Record<string, string>;
 
+  /**
+   * Throws a TypeError for a `baseUrl` with a user name or password, or an `apiKey` that cannot be
+   * a header value; the message quotes neither (fetch's own complaints would).
+   */
   constructor(options: AosClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_URL).replace(/\/+$/, '');
+    if (hasCredentials(this.baseUrl))
+      throw new TypeError('baseUrl must not contain a user name or password: give the key as apiKey');
+    if (options.apiKey !== undefined && !isHeaderValue(options.apiKey))
+      throw new TypeError('apiKey cannot be sent as a header: it holds a line break, NUL or a non-Latin-1 character');
     // Called unbound: browsers refuse a fetch whose `this` is not the global object.
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.headers = { ...options.headers, ...(options.apiKey ? { [API_KEY_HEADER]: options.apiKey } : {}) };
@@ -185,17 +215,41 @@ export class AosClient {
 
   /**
    * Resolves with the run once it is settled (completed, failed, partial, cancelled or
-   * waiting_approval), holding one long-poll open at a time; rejects with AosTimeoutError at the
-   * deadline (to within a second: the server's wait is in whole seconds).
+   * waiting_approval), holding one long-poll open at a time (at most four a second, however soon
+   * they are answered); rejects with AosTimeoutError at the deadline (to within a second: the
+   * server's wait is in whole seconds). Transient failures are retried (`retryForMs`).
    */
   async waitForRun(agentId: string, runId: string, options: WaitOptions = {}): Promise<Run> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    const retryForMs = options.retryForMs ?? DEFAULT_RETRY_FOR_MS;
+    let last: Run | undefined;
+    let answered = false;
+    let failingSince: number | undefined;
+    let failures = 0;
     for (;;) {
       const remainingS = Math.ceil((deadline - Date.now()) / 1000);
       const wait = Math.max(1, Math.min(MAX_WAIT_SECONDS, remainingS));
-      const run = await this.getRun(agentId, runId, { wait, signal: options.signal });
-      if (isSettled(run.status)) return run;
-      if (Date.now() >= deadline) throw new AosTimeoutError(options.timeoutMs ?? 0, run);
+      const asked = Date.now();
+      let pauseMs: number;
+      try {
+        const run = await this.getRun(agentId, runId, { wait, signal: options.signal });
+        if (isSettled(run.status)) return run;
+        last = run;
+        answered = true;
+        failingSince = undefined;
+        failures = 0;
+        // An answer sooner than asked for (the run changed, or a proxy cut the poll short) is
+        // not a reason to ask again at once, over and over.
+        pauseMs = MIN_POLL_INTERVAL_MS - (Date.now() - asked);
+      } catch (error) {
+        if (options.signal?.aborted || !isTransient(error, answered)) throw error;
+        failingSince ??= asked;
+        if (Date.now() - failingSince >= retryForMs) throw error;
+        pauseMs = Math.min(MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS * 2 ** failures++);
+      }
+      if (pauseMs > 0 && !(await sleep(Math.min(pauseMs, Math.max(0, deadline - Date.now())), options.signal)))
+        options.signal?.throwIfAborted();
+      if (Date.now() >= deadline) throw new AosTimeoutError(options.timeoutMs ?? 0, last);
     }
   }
 
@@ -355,6 +409,19 @@ export class AosClient {
     };
   }
 }
+
+function hasCredentials(baseUrl: string): boolean {
+  try {
+    const url = new URL(baseUrl);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    // Not an absolute URL (a path on the page's own origin, in a browser): nothing to hide.
+    return false;
+  }
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+const isHeaderValue = (value: string) => !/[\r\n\0]|[^\u0000-\u00ff]/.test(value);
 
 export function createAosClient(options: AosClientOptions = {}): AosClient {
   return new AosClient(options);

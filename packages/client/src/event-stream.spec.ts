@@ -7,7 +7,9 @@ const frame = (id: number, type = 'run.step.started') =>
 
 /** What one connection does: send chunks, then end, fail, or hang; or answer with a status. */
 type Script =
-  { chunks: string[]; then: 'end' | 'error' | 'hang' } | { status: number; body: string } | { refuse: true };
+  | { chunks: string[]; then: 'end' | 'error' | 'hang' }
+  | { status: number; body: string; type?: string }
+  | { refuse: true };
 
 /** A fetch that plays one script per connection and records the headers of each. */
 function scriptedTransport(scripts: Script[]): StreamTransport & { requests: Record<string, string>[] } {
@@ -22,7 +24,10 @@ function scriptedTransport(scripts: Script[]): StreamTransport & { requests: Rec
       const script = scripts.shift();
       if (!script) throw new Error('no more connections scripted');
       if ('refuse' in script) return Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
-      if ('status' in script) return Promise.resolve(new Response(script.body, { status: script.status }));
+      if ('status' in script) {
+        const headers = script.type ? { 'content-type': script.type } : undefined;
+        return Promise.resolve(new Response(script.body, { status: script.status, headers }));
+      }
       // Chunks are handed out as they are read: erroring a stream drops what it still queues.
       const chunks = [...script.chunks];
       const body = new ReadableStream<Uint8Array>({
@@ -106,6 +111,17 @@ describe('the event stream', () => {
     );
     await expect(refused).rejects.toBeInstanceOf(AosApiError);
     await expect(refused).rejects.toMatchObject({ status: 401, detail: 'Invalid API key' });
+  });
+
+  it("fails at once on a 200 that is not an event stream (a proxy's page), without retrying it", async () => {
+    const transport = scriptedTransport([
+      { status: 200, body: '<html><body>Sign in to the Wi-Fi</body></html>', type: 'text/html; charset=utf-8' },
+      { chunks: [frame(1, 'run.completed')], then: 'hang' },
+    ]);
+    const page = collect(eventStream(transport, '/s', { reconnectDelayMs: 1 }, { isLast }));
+    await expect(page).rejects.toBeInstanceOf(AosApiError);
+    await expect(page).rejects.toMatchObject({ status: 200, detail: 'expected an event stream, got text/html' });
+    expect(transport.requests).toHaveLength(1);
   });
 
   it('retries a 503 and a refused reconnect once it had a stream, then gives up after maxRetries', async () => {

@@ -44,7 +44,7 @@ const MAX_DELAY_MS = 30_000;
 const clampDelay = (ms: number) => Math.min(Math.max(ms, 0), MAX_DELAY_MS);
 
 /** The server's errors worth a reconnect: an instance restarting behind a proxy. */
-const RETRIABLE_STATUSES = new Set([502, 503, 504]);
+export const RETRIABLE_STATUSES = new Set([502, 503, 504]);
 
 /**
  * A Server-Sent Events stream of AOS events that survives dropped connections: it remembers the
@@ -82,6 +82,18 @@ export async function* eventStream(
       if (lastId > 0) headers['last-event-id'] = String(lastId);
       const response = await transport.fetch(url, { headers, signal: connection.signal });
       if (!response.ok) throw await AosApiError.from(response);
+      // A 200 that is not a stream (a proxy's or a portal's HTML page) would read as an empty
+      // stream and be retried for minutes: it is an answer, just not the one asked for.
+      const type = response.headers.get('content-type') ?? '';
+      if (!/^text\/event-stream\s*(;|$)/i.test(type)) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new AosApiError(
+          response.status,
+          `expected an event stream, got ${type ? type.split(';')[0] : 'no content type'}`,
+          null,
+          response.headers.get('x-request-id'),
+        );
+      }
       if (!response.body) throw new Error('the stream has no body');
       opened = true;
       const messages: EventSourceMessage[] = [];
@@ -147,7 +159,7 @@ function toEvent(message: EventSourceMessage): AosEvent | undefined {
 }
 
 /** Resolves true after `ms`, or false at once when the signal aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (result: boolean) => {

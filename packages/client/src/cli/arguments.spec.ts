@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { commaList, httpUrl, jsonObject, seconds, wholeNumber } from './arguments.js';
+import { apiKey, commaList, jsonObject, seconds, serverUrl, wholeNumber } from './arguments.js';
+import { UsageError } from './exit-codes.js';
 
 describe('option values', () => {
   it('takes whole numbers in range only', () => {
@@ -23,9 +24,21 @@ describe('option values', () => {
   });
 });
 
-describe('the server URL', () => {
-  it('is an http(s) URL', () => {
-    expect(httpUrl('https://aos.example.com/')).toBe('https://aos.example.com/');
-    for (const bad of ['', 'localhost:8000', 'ftp://x']) expect(() => httpUrl(bad)).toThrow(InvalidArgumentError);
+describe('the server URL and the API key', () => {
+  it('takes an http(s) URL, and never quotes one it refuses', () => {
+    expect(serverUrl('https://aos.example.com/', '--url')).toBe('https://aos.example.com/');
+    for (const bad of ['', 'localhost:8000', 'ftp://x', 'http://user:hunter2@aos.example.com']) {
+      expect(() => serverUrl(bad, '--url')).toThrow(UsageError);
+      expect(() => serverUrl(bad, '--url')).not.toThrow(/hunter2/);
+    }
+    expect(() => serverUrl('http://sam@aos.example.com', 'AOS_URL')).toThrow(/^AOS_URL must not carry a user name/);
+  });
+
+  it('takes a key of visible ASCII characters, and never quotes one it refuses', () => {
+    expect(apiKey('k3y-_.~!', '--key')).toBe('k3y-_.~!');
+    for (const bad of ['', 'SECRET\nKEY', 'SECRET KEY', 'SECRÉT', 'S'.repeat(513)]) {
+      expect(() => apiKey(bad, '--key')).toThrow(UsageError);
+      expect(() => apiKey(bad, '--key')).not.toThrow(/SECR|SSSS/);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { UsageError } from './exit-codes.js';
 
 /** An option parser for a whole number in [min, max]; commander reports the message as a usage error. */
 export function wholeNumber(min: number, max: number): (value: string) => number {
@@ -39,15 +40,35 @@ export function commaList(value: string): string[] {
     .filter((item) => item.length > 0);
 }
 
-/** An http(s) base URL (a typo here would otherwise surface as "cannot reach AOS"). */
-export function httpUrl(value: string): string {
+/**
+ * The server URL from `--url` or AOS_URL (`from` names which). Checked here rather than by
+ * commander, whose message would quote the value: a URL may carry a password. The message
+ * never does, and a URL with a user name or password is refused (it would end up in messages).
+ */
+export function serverUrl(value: string, from: string): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new InvalidArgumentError('must be a URL such as http://127.0.0.1:8000');
+    throw new UsageError(`${from} must be a URL such as http://127.0.0.1:8000`);
   }
+  if (url.username || url.password)
+    throw new UsageError(`${from} must not carry a user name or password (give the API key with --key or AOS_API_KEY)`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new InvalidArgumentError('must be an http or https URL');
+    throw new UsageError(`${from} must be an http or https URL`);
+  return value;
+}
+
+export const MAX_API_KEY_LENGTH = 512;
+
+/**
+ * The API key from `--key` or AOS_API_KEY (`from` names which): 1 to 512 visible ASCII
+ * characters. Anything else cannot be a header value, and fetch's complaint would quote it.
+ */
+export function apiKey(value: string, from: string): string {
+  if (value.length < 1 || value.length > MAX_API_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(value))
+    throw new UsageError(
+      `${from} must be 1 to ${MAX_API_KEY_LENGTH} visible ASCII characters (no spaces or line breaks)`,
+    );
   return value;
 }

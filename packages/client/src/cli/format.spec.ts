@@ -1,8 +1,10 @@
 import pc from 'picocolors';
+import { AosApiError } from '../errors.js';
 import type { AosEvent, Run, RunComparison } from '../types.js';
 import {
   clip,
   commandLine,
+  describeError,
   describeEvent,
   formatComparison,
   formatEvent,
@@ -193,5 +195,14 @@ describe('run comparison', () => {
     const step0 = lines.find((l) => l.startsWith('0 '));
     expect(step0).toContain('model anthropic/m succeeded → http_call');
     expect(step0).not.toContain('≠');
+  });
+});
+
+describe('error lines', () => {
+  it('keeps every error on one line, whatever line breaks the server or a library put in it', () => {
+    const refused = new AosApiError(422, 'goal is too long:\r\n  at most 10000 characters\n\nsee the docs', null);
+    expect(describeError(refused)).toBe('422 goal is too long: at most 10000 characters see the docs');
+    expect(describeError(new Error('first\nsecond\u2028third\n'))).toBe('first second third');
+    expect(describeError('plain')).toBe('plain');
   });
 });

@@ -1,4 +1,5 @@
 import type { Colors } from 'picocolors/types.js';
+import { AosApiError } from '../errors.js';
 import type {
   Agent,
   AosEvent,
@@ -333,4 +334,15 @@ export function formatComparison(comparison: RunComparison, c: Colors): string[]
     );
   }
   return lines;
+}
+
+/** An error as one line: a server's `detail` or an error's message may hold line breaks. */
+export function describeError(error: unknown): string {
+  const text =
+    error instanceof AosApiError
+      ? `${error.status} ${error.detail}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').trim();
 }

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_URL } from '../client.js';
-import { httpUrl } from './arguments.js';
-import { AosApiError, AosTimeoutError } from '../errors.js';
+import { AosTimeoutError } from '../errors.js';
 import { registerAgents } from './commands/agents.js';
 import { registerConnections } from './commands/connections.js';
 import { registerEvents } from './commands/events.js';
@@ -11,6 +10,8 @@ import { registerMemory } from './commands/memory.js';
 import { registerGoal, registerRuns } from './commands/runs.js';
 import { registerWebhooks } from './commands/webhooks.js';
 import { exitCodeForError, ExitCode } from './exit-codes.js';
+import { describeError } from './format.js';
+import { Output } from './output.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
   const program = new Command('aos')
     .description('Command line for AOS, the agent runtime: agents, goals, runs, memory, events')
     .version(version)
-    .addOption(new Option('--url <url>', 'AOS base URL').env('AOS_URL').default(DEFAULT_URL).argParser(httpUrl))
+    .addOption(new Option('--url <url>', 'AOS base URL').env('AOS_URL').default(DEFAULT_URL))
     .addOption(new Option('--key <key>', 'API key, sent as X-AOS-Key').env('AOS_API_KEY'))
     .option('--json', 'print the raw JSON answer (for scripts)')
     .showSuggestionAfterError()
@@ -49,15 +50,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // Commander has already printed its usage error (or the help).
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
-    if (error instanceof AosTimeoutError && error.run && program.opts<{ json?: boolean }>().json) {
-      process.stdout.write(`${JSON.stringify(error.run, null, 2)}\n`);
-    }
-    process.stderr.write(`error: ${describe(error)}\n`);
+    const out = new Output(program.opts<{ json?: boolean }>().json === true);
+    if (error instanceof AosTimeoutError && error.run && out.json) out.data(error.run);
+    out.error(`error: ${describeError(error)}`);
     return exitCodeForError(error);
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof AosApiError) return `${error.status} ${error.detail}`;
-  return error instanceof Error ? error.message : String(error);
 }

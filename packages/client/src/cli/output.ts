@@ -3,6 +3,23 @@ import type { Colors } from 'picocolors/types.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** Streams whose reader has gone (`aos … | head`): writing to them is pointless, not an error. */
+const closedStreams = new WeakMap<NodeJS.WritableStream, AbortController>();
+
+function closedController(stream: NodeJS.WritableStream): AbortController {
+  let controller = closedStreams.get(stream);
+  if (!controller) closedStreams.set(stream, (controller = new AbortController()));
+  return controller;
+}
+
+/** Marks `stream` as closed: every Output writing to it stops writing, and its `closed` signal fires. */
+export function markClosed(stream: NodeJS.WritableStream): void {
+  closedController(stream).abort();
+}
+
+/** Whether colours suit `stream`: a terminal, and no NO_COLOR (no-color.org). */
+const colourful = (stream: NodeJS.WriteStream) => stream.isTTY === true && !process.env.NO_COLOR;
+
 /**
  * One line redrawn in place. Kept to a single clipped line on purpose: a line that wraps cannot be
  * erased reliably (terminals report their width late, or as 0 under `script`).
@@ -50,11 +67,14 @@ class Spinner {
 /**
  * Where a command writes. People get colours and a spinner; pipes, files and `--json` get plain
  * text (and with --json nothing but the JSON on stdout), so scripts can parse what they read.
+ * Each stream is judged on its own: stdout piped into a file still leaves a spinner and coloured
+ * notes on a terminal's stderr.
  */
 export class Output {
+  /** Colours for what goes to stdout: on when stdout is a terminal and there is no --json. */
   readonly colors: Colors;
-  /** Whether a person is looking: a terminal on stdout, and no --json. */
-  readonly interactive: boolean;
+  /** Colours for notes and errors on stderr: on when stderr is a terminal. */
+  readonly stderrColors: Colors;
   private spinner: Spinner | undefined;
 
   constructor(
@@ -62,9 +82,13 @@ export class Output {
     private readonly stdout: NodeJS.WriteStream = process.stdout,
     private readonly stderr: NodeJS.WriteStream = process.stderr,
   ) {
-    this.interactive = stdout.isTTY === true && !json;
-    // NO_COLOR (no-color.org) turns colours off even on a terminal.
-    this.colors = pc.createColors(this.interactive && !process.env.NO_COLOR);
+    this.colors = pc.createColors(!json && colourful(stdout));
+    this.stderrColors = pc.createColors(colourful(stderr));
+  }
+
+  /** Fires once stdout's reader has gone; a command with no end of its own (a tail) stops then. */
+  get closed(): AbortSignal {
+    return closedController(this.stdout).signal;
   }
 
   /** The raw answer, for scripts. */
@@ -85,7 +109,7 @@ export class Output {
     this.write(`${text}\n`);
   }
 
-  /** A note for people (stderr), so stdout stays the answer. */
+  /** A note for people (stderr), so stdout stays the answer. Colour it with `stderrColors`. */
   note(text: string): void {
     this.spinner?.clear();
     this.stderr.write(`${text}\n`);
@@ -96,13 +120,14 @@ export class Output {
     this.stderr.write(`${text}\n`);
   }
 
-  /** A spinner with `text` until `stop`; only for people. */
+  /** A spinner with `text` until `stop`: on stderr, only when it is a terminal, never with --json. */
   spin(text: string): void {
-    if (!this.interactive) return;
+    if (this.json || this.stderr.isTTY !== true) return;
     if (this.spinner) this.spinner.update(text);
-    else this.spinner = new Spinner(this.stdout, text, this.colors);
+    else this.spinner = new Spinner(this.stderr, text, this.stderrColors);
   }
 
+  /** Stops the spinner and erases its line. */
   stop(): void {
     this.spinner?.stop();
     this.spinner = undefined;
@@ -110,6 +135,7 @@ export class Output {
 
   private write(text: string): void {
     this.spinner?.clear();
+    if (this.closed.aborted || this.stdout.destroyed || this.stdout.writableEnded) return;
     this.stdout.write(text);
   }
 }

@@ -81,7 +81,7 @@ export function registerAgents(program: Command): void {
           c,
         ),
       );
-      if (page.next_cursor) out.note(c.dim(`more: --cursor ${page.next_cursor}`));
+      if (page.next_cursor) out.note(out.stderrColors.dim(`more: --cursor ${page.next_cursor}`));
     });
 
   agents
@@ -132,6 +132,7 @@ export function registerAgents(program: Command): void {
     .action(async (id: string, _options: unknown, command: Command) => {
       const { client, out } = contextOf(command);
       await client.deleteAgent(id);
-      if (!out.json) out.line(`deleted agent ${id}`);
+      if (out.json) out.data({ deleted: id });
+      else out.line(`deleted agent ${id}`);
     });
 }

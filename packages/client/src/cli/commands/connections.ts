@@ -35,7 +35,7 @@ export function registerConnections(program: Command): void {
           out.colors,
         ),
       );
-      if (page.next_cursor) out.note(out.colors.dim(`more: --cursor ${page.next_cursor}`));
+      if (page.next_cursor) out.note(out.stderrColors.dim(`more: --cursor ${page.next_cursor}`));
     });
 
   connections
@@ -115,6 +115,7 @@ export function registerConnections(program: Command): void {
     .action(async (agentId: string, connectionId: string, _options: unknown, command: Command) => {
       const { client, out } = contextOf(command);
       await client.deleteConnection(agentId, connectionId);
-      if (!out.json) out.line(`deleted connection ${connectionId}`);
+      if (out.json) out.data({ deleted: connectionId });
+      else out.line(`deleted connection ${connectionId}`);
     });
 }

@@ -18,6 +18,8 @@ export function registerEvents(program: Command): void {
       // Ctrl-C ends a tail normally: whatever was printed is the output.
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
+      // So does a reader that has gone (`| head`): nothing more would be read.
+      out.closed.addEventListener('abort', stop, { once: true });
       const streamOptions = { after: options.after, type: options.type, signal: controller.signal };
       const stream = options.run
         ? client.runEvents(agentId, options.run, streamOptions)
@@ -29,6 +31,7 @@ export function registerEvents(program: Command): void {
         }
       } finally {
         process.off('SIGINT', stop);
+        out.closed.removeEventListener('abort', stop);
       }
     });
 }

@@ -77,7 +77,7 @@ export function registerMemory(program: Command): void {
             c,
           ),
         );
-        if (page.next_cursor) out.note(c.dim(`more: --cursor ${page.next_cursor}`));
+        if (page.next_cursor) out.note(out.stderrColors.dim(`more: --cursor ${page.next_cursor}`));
       },
     );
 
@@ -87,6 +87,7 @@ export function registerMemory(program: Command): void {
     .action(async (agentId: string, memoryId: string, _options: unknown, command: Command) => {
       const { client, out } = contextOf(command);
       await client.deleteMemory(agentId, memoryId);
-      if (!out.json) out.line(`deleted memory ${memoryId}`);
+      if (out.json) out.data({ deleted: memoryId });
+      else out.line(`deleted memory ${memoryId}`);
     });
 }

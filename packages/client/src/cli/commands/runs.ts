@@ -103,7 +103,7 @@ export function registerRuns(program: Command): void {
             c,
           ),
         );
-        if (page.next_cursor) out.note(c.dim(`more: --cursor ${page.next_cursor}`));
+        if (page.next_cursor) out.note(out.stderrColors.dim(`more: --cursor ${page.next_cursor}`));
       },
     );
 
@@ -124,14 +124,22 @@ export function registerRuns(program: Command): void {
     .description('wait until the run is finished or waits for approval; exits with its status code')
     .option('--timeout <seconds>', 'stop waiting after this long (exit 6)', seconds)
     .action(async (agentId: string, runId: string, options: { timeout?: number }, command: Command) => {
-      const { client, out } = contextOf(command);
-      out.spin('waiting for the run');
-      const run = await client.waitForRun(agentId, runId, {
-        timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-      });
-      out.stop();
+      const ctx = contextOf(command);
+      const { client, out } = ctx;
+      let run;
+      try {
+        out.spin('waiting for the run');
+        run = await client.waitForRun(agentId, runId, {
+          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+        });
+      } finally {
+        out.stop();
+      }
       if (out.json) out.data(run);
-      else out.lines(formatRun(run, out.colors));
+      else {
+        out.lines(formatRun(run, out.colors));
+        if (run.status === 'waiting_approval') out.lines(['', ...formatPendingApprovals(run, ctx.prefix, out.colors)]);
+      }
       process.exitCode = exitCodeForRun(run.status);
     });
 

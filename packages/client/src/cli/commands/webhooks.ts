@@ -29,7 +29,7 @@ export function registerWebhooks(program: Command): void {
           c,
         ),
       );
-      if (page.next_cursor) out.note(c.dim(`more: --cursor ${page.next_cursor}`));
+      if (page.next_cursor) out.note(out.stderrColors.dim(`more: --cursor ${page.next_cursor}`));
     });
 
   webhooks
@@ -53,7 +53,7 @@ export function registerWebhooks(program: Command): void {
             out.colors,
           ),
         );
-        out.note(out.colors.yellow('store the secret now: it is not shown again'));
+        out.note(out.stderrColors.yellow('store the secret now: it is not shown again'));
       },
     );
 
@@ -63,6 +63,7 @@ export function registerWebhooks(program: Command): void {
     .action(async (agentId: string, webhookId: string, _options: unknown, command: Command) => {
       const { client, out } = contextOf(command);
       await client.deleteWebhook(agentId, webhookId);
-      if (!out.json) out.line(`deleted webhook ${webhookId}`);
+      if (out.json) out.data({ deleted: webhookId });
+      else out.line(`deleted webhook ${webhookId}`);
     });
 }
