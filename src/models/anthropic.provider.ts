@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { AssistantBlock, ModelRequest, ModelResponse, StopReason } from './model.types';
+import type { AssistantBlock, ModelRequest, ModelResponse } from './model.types';
 import type { ModelProvider, ProviderSettings } from './model-provider';
 import { sanitizeAnswer } from './sanitize';
 
@@ -77,32 +77,13 @@ export class AnthropicProvider implements ModelProvider {
       provider: this.name,
       model: message.model || model,
       content: sanitizeAnswer(content, request.messages.length),
-      stopReason: stopReasonOf(message.stop_reason),
-      rawStopReason: message.stop_reason,
+      stopReason: message.stop_reason,
       inputTokens:
         message.usage.input_tokens +
         (message.usage.cache_creation_input_tokens ?? 0) +
         (message.usage.cache_read_input_tokens ?? 0),
       outputTokens: message.usage.output_tokens,
     };
-  }
-}
-
-function stopReasonOf(reason: string | null): StopReason {
-  switch (reason) {
-    case 'end_turn':
-    case 'stop_sequence':
-      return 'end_turn';
-    case 'tool_use':
-      return 'tool_use';
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'max_tokens';
-    case 'refusal':
-      return 'refusal';
-    case null:
-    default:
-      return 'other';
   }
 }
 

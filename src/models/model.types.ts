@@ -50,16 +50,15 @@ export interface ModelRequest {
   toolChoice: 'auto' | 'none';
 }
 
-/** Why the model stopped, normalised: `tool_use` asks for tools, anything else is final. */
-export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal' | 'other';
-
 export interface ModelResponse {
   provider: ProviderName;
   model: string;
   content: AssistantBlock[];
-  stopReason: StopReason;
-  /** The provider's own stop reason, as it said it. */
-  rawStopReason: string | null;
+  /**
+   * The provider's own stop reason, as it said it (recorded so; the loop reads it per provider:
+   * a tool call is asked for by the content, not by this).
+   */
+  stopReason: string | null;
   inputTokens: number;
   outputTokens: number;
 }

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { AssistantBlock, ModelRequest, ModelResponse, StopReason } from './model.types';
+import type { AssistantBlock, ModelRequest, ModelResponse } from './model.types';
 import type { ModelProvider, ProviderSettings } from './model-provider';
 import { sanitizeAnswer } from './sanitize';
 
@@ -97,29 +97,10 @@ export class OpenAiProvider implements ModelProvider {
       provider: this.name,
       model: completion.model || model,
       content: answer,
-      stopReason: refusal ? 'refusal' : stopReasonOf(choice.finish_reason, answer),
-      rawStopReason: refusal ? 'refusal' : choice.finish_reason,
+      stopReason: refusal ? 'refusal' : choice.finish_reason,
       inputTokens: completion.usage?.prompt_tokens ?? 0,
       outputTokens: completion.usage?.completion_tokens ?? 0,
     };
-  }
-}
-
-function stopReasonOf(reason: string | null, content: AssistantBlock[]): StopReason {
-  if (content.some((b) => b.type === 'tool_use')) return 'tool_use';
-  switch (reason) {
-    case 'stop':
-      return 'end_turn';
-    case 'tool_calls':
-    case 'function_call':
-      return 'tool_use';
-    case 'length':
-      return 'max_tokens';
-    case 'content_filter':
-      return 'refusal';
-    case null:
-    default:
-      return 'other';
   }
 }
 

@@ -389,7 +389,7 @@ export class AgentLoop {
           provider: response.provider,
           model: response.model,
           content: response.content,
-          stopReason: response.rawStopReason,
+          stopReason: response.stopReason,
           inputTokens: response.inputTokens,
           outputTokens: response.outputTokens,
           durationMs: performance.now() - started,
@@ -401,7 +401,7 @@ export class AgentLoop {
             model: response.model,
             inputTokens: response.inputTokens,
             outputTokens: response.outputTokens,
-            stopReason: response.rawStopReason,
+            stopReason: response.stopReason,
             durationMs: performance.now() - started,
             content: response.content,
           }),
@@ -409,7 +409,7 @@ export class AgentLoop {
       });
       return {
         content: response.content,
-        stopReason: response.rawStopReason,
+        stopReason: response.stopReason,
         tokens: response.inputTokens + response.outputTokens,
       };
     } catch (error) {
