@@ -1,4 +1,5 @@
-import { failureText, storable } from './connection-tester';
+import { storable } from '../common/storable';
+import { failureText } from './connection-tester';
 
 describe('what a protocol failure says', () => {
   it('prefers the IMAP server’s text over imapflow’s parsed response object', () => {

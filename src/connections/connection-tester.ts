@@ -1,3 +1,4 @@
+import { storable } from '../common/storable';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -30,11 +31,6 @@ export function failureText(error: unknown): string {
     return code && !server.includes(code) ? `[${code}] ${server}` : server;
   }
   return text(e.response) ?? text(e.message) ?? (error instanceof Error ? error.name : 'unknown error');
-}
-
-/** At most `max` characters, storable in PostgreSQL: no NUL, no half of a surrogate pair left by the cut. */
-export function storable(text: string, max = Infinity): string {
-  return text.replaceAll('\u0000', '').slice(0, max).toWellFormed();
 }
 
 /** Logs in with a connection and reports what the server answered (the `test` route). */

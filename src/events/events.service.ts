@@ -30,6 +30,18 @@ export function toEventDto(e: StoredEvent): EventDto {
   };
 }
 
+const serialized = new WeakMap<StoredEvent, string>();
+
+/**
+ * The event's envelope as JSON, made once per event object: the bus hands the same object to every
+ * stream of the agent, and a thousand streams should not serialise it a thousand times.
+ */
+export function eventJson(e: StoredEvent): string {
+  let json = serialized.get(e);
+  if (json === undefined) serialized.set(e, (json = JSON.stringify(toEventDto(e))));
+  return json;
+}
+
 const HISTORY_BATCH = 500;
 
 const bounded = (events: NewEvent[]): NewEvent[] =>
@@ -152,14 +164,14 @@ export class EventsService {
     let lastSent = options.after;
     let historyDone = false;
     const pending: StoredEvent[] = [];
+    const types = options.type ? [options.type] : null;
     const wanted = (e: StoredEvent) =>
-      (options.runId === undefined || e.run_id === options.runId) &&
-      matchesType(e.type, options.type ? [options.type] : null);
+      (options.runId === undefined || e.run_id === options.runId) && matchesType(e.type, types);
     // Returns false once the stream has ended (its last event sent).
     const send = (e: StoredEvent): boolean => {
       if (e.id <= lastSent || stream.closed) return !stream.closed;
       lastSent = e.id;
-      if (wanted(e)) stream.event(e.id, e.type, JSON.stringify(toEventDto(e)));
+      if (wanted(e)) stream.event(e.id, e.type, eventJson(e));
       if (options.endAfter?.(e)) {
         stream.end();
         return false;

@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { DATABASE_URL } from '../database/database.tokens';
 import { PgListener } from '../database/pg-listener';
 import { MetricsService } from '../metrics/metrics.service';
-import { toEventDto } from './events.service';
+import { eventJson } from './events.service';
 import { EVENTS_CHANNEL, EventsRepository, StoredEvent } from './events.repository';
 import { RetentionHolds } from './retention-holds';
 
@@ -230,7 +230,7 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
         for (const event of batch) {
           if (!this.connected || this.stopped || !this.leader) break;
           this.published.inc();
-          await js.publish(subjectOf(event), JSON.stringify(toEventDto(event)), {
+          await js.publish(subjectOf(event), eventJson(event), {
             msgID: String(event.id),
             timeout: PUBLISH_TIMEOUT_MS,
           });

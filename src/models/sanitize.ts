@@ -1,13 +1,11 @@
+import { storable } from '../common/storable';
 import type { AssistantBlock } from './model.types';
 
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_ID = 200;
 
-/** Text fit for PostgreSQL and for every provider: no NUL characters. */
-function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex -- NUL is exactly what is removed
-  return text.replace(/\u0000/g, '');
-}
+/** Text fit for PostgreSQL (jsonb, where answers are recorded) and for every provider. */
+const clean = (text: string): string => storable(text);
 
 function cleanValue(value: unknown): unknown {
   if (typeof value === 'string') return clean(value);

@@ -17,6 +17,19 @@ export interface RunTransition {
   completed_at: Date | null;
 }
 
+/** A model call's answer as recorded. */
+export interface ModelCallAnswer {
+  provider: string;
+  model: string;
+  content: unknown[];
+  stopReason: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  durationMs: number;
+  /** Providers that failed before this one answered (a fallback), else null. */
+  fallbackFrom: string | null;
+}
+
 /** The SQL of the provenance and tool_calls tables, which only the provenance module writes. */
 @Injectable()
 export class ProvenanceRepository {
@@ -125,22 +138,7 @@ export class ProvenanceRepository {
     return rows[0].attempts;
   }
 
-  async completeModelCall(
-    m: EntityManager,
-    runId: string,
-    callIndex: number,
-    answer: {
-      provider: string;
-      model: string;
-      content: unknown[];
-      stopReason: string | null;
-      inputTokens: number;
-      outputTokens: number;
-      durationMs: number;
-      /** Providers that failed before this one answered (a fallback), else null. */
-      fallbackFrom: string | null;
-    },
-  ): Promise<void> {
+  async completeModelCall(m: EntityManager, runId: string, callIndex: number, answer: ModelCallAnswer): Promise<void> {
     await m.query(
       `UPDATE model_calls SET status = 'succeeded', provider = $3, model = $4, content = $5, stop_reason = $6,
               input_tokens = $7, output_tokens = $8, duration_ms = $9, completed_at = now(), error = $10
@@ -245,7 +243,7 @@ export class ProvenanceRepository {
     m: EntityManager,
     ids: string[],
     answer: {
-      status: 'approved' | 'rejected' | 'expired' | 'cancelled';
+      status: 'approved' | 'rejected' | 'expired';
       by: string | null;
       reason: string | null;
       error: string | null;
@@ -278,14 +276,14 @@ export class ProvenanceRepository {
     return rows;
   }
 
-  /** The calls of these runs still waiting for a person (to close them with their runs). */
-  async awaitingIds(m: EntityManager, runIds: string[]): Promise<string[]> {
-    if (runIds.length === 0) return [];
-    const rows = await m.query<{ id: string }[]>(
-      `SELECT id FROM tool_calls WHERE run_id = ANY($1::uuid[]) AND status = 'awaiting_approval'`,
-      [runIds],
+  /** Closes, in one statement, the calls of these runs still waiting for a person (they end with their runs). */
+  async cancelAwaiting(m: EntityManager, runIds: string[], error: string): Promise<void> {
+    if (runIds.length === 0) return;
+    await m.query(
+      `UPDATE tool_calls SET status = 'cancelled', approval_answered_at = now(), error = $2, completed_at = now()
+        WHERE run_id = ANY($1::uuid[]) AND status = 'awaiting_approval'`,
+      [runIds, error],
     );
-    return rows.map((r) => r.id);
   }
 
   /**

@@ -9,27 +9,16 @@ import type { Plan } from '../planner/planner';
 import { ModelCallDto, ProvenanceDto, ProvenanceSummaryDto, ToolCallDto } from './dto/provenance.dto';
 import type { ModelCallEntity } from './model-call.entity';
 import type { ProvenanceEntity } from './provenance.entity';
-import { ProvenanceRepository, RunTransition } from './provenance.repository';
+import { ModelCallAnswer, ProvenanceRepository, RunTransition } from './provenance.repository';
 import type { ToolCallEntity } from './tool-call.entity';
 import { ToolCallStatus } from './tool-call-status.enum';
 
-export type { RunTransition } from './provenance.repository';
+export type { ModelCallAnswer, RunTransition } from './provenance.repository';
 
 export class ProvenanceNotFoundError extends NotFoundError {
   constructor(id: string) {
     super('PROVENANCE.NOT_FOUND', `Provenance ${id} not found`);
   }
-}
-
-export interface ModelCallAnswer {
-  provider: string;
-  model: string;
-  content: unknown[];
-  stopReason: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  durationMs: number;
-  fallbackFrom: string | null;
 }
 
 export interface ToolCallCompletion {
@@ -154,13 +143,7 @@ export class ProvenanceService {
 
   /** Closes the calls of cancelled runs that were still waiting for a person. */
   async cancelApprovals(m: EntityManager, runIds: string[]): Promise<void> {
-    const ids = await this.records.awaitingIds(m, runIds);
-    await this.records.answerApprovals(m, ids, {
-      status: 'cancelled',
-      by: null,
-      reason: null,
-      error: 'cancelled while waiting for approval',
-    });
+    await this.records.cancelAwaiting(m, runIds, 'cancelled while waiting for approval');
   }
 
   async list(agentId: string, query: PageQueryDto): Promise<Page<ProvenanceSummaryDto>> {

@@ -385,7 +385,7 @@ export class AgentLoop {
         // Agent, run, then its records: the order every other writer of these rows takes.
         await this.agents.addUsage(m, run.agent_id, response);
         await this.runs.addUsage(m, run.id, response);
-        await this.provenance.completeModelCall(m, run.id, call.index, {
+        const answer = {
           provider: response.provider,
           model: response.model,
           content: response.content,
@@ -394,18 +394,9 @@ export class AgentLoop {
           outputTokens: response.outputTokens,
           durationMs: performance.now() - started,
           fallbackFrom: response.fallbackFrom,
-        });
-        await this.events.append(m, [
-          modelCallCompleted(run, call, {
-            provider: response.provider,
-            model: response.model,
-            inputTokens: response.inputTokens,
-            outputTokens: response.outputTokens,
-            stopReason: response.stopReason,
-            durationMs: performance.now() - started,
-            content: response.content,
-          }),
-        ]);
+        };
+        await this.provenance.completeModelCall(m, run.id, call.index, answer);
+        await this.events.append(m, [modelCallCompleted(run, call, answer)]);
       });
       return {
         content: response.content,

@@ -9,7 +9,7 @@ import { shown } from '../common/shown-url';
 import { findSsrfBlock, OutboundPolicy } from '../common/ssrf';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { EventsService, toEventDto } from '../events/events.service';
+import { eventJson, EventsService } from '../events/events.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { afterFailure, isDelivered } from './delivery-schedule';
 import { DeliveryStatus } from './delivery-status.enum';
@@ -146,7 +146,7 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
       await this.webhooks.deleteIfRetired(webhook.id);
       return true;
     }
-    const attempt = await this.post(webhook, String(event.id), JSON.stringify(toEventDto(event)));
+    const attempt = await this.post(webhook, String(event.id), eventJson(event));
     if (this.stopping.signal.aborted) return false;
     // A retired webhook (its agent is gone) goes once its last delivery is done.
     const finished = () => this.webhooks.deleteIfRetired(webhook.id);

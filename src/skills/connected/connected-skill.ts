@@ -2,7 +2,8 @@ import { Inject } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { protocolOptions } from '../../connections/connection-policy';
-import { failureText, storable } from '../../connections/connection-tester';
+import { storable } from '../../common/storable';
+import { failureText } from '../../connections/connection-tester';
 import type { ProtocolOptions } from '../../connections/resolved-connection';
 import { Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 

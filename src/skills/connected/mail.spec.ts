@@ -1,12 +1,13 @@
+import { storable } from '../../common/storable';
 import type { FetchMessageObject } from 'imapflow';
 import { unstorableReason } from '../../common/json-body';
-import { mailDate, mailText, summary } from './mail';
+import { mailDate, summary } from './mail';
 
 describe('mail text and dates', () => {
   it('drops NUL and mends lone surrogates, leaving pairs alone', () => {
-    expect(mailText('a\u0000b')).toBe('ab');
-    expect(mailText('x\uD800y\uDC00')).toBe('x\uFFFDy\uFFFD');
-    expect(mailText('ok 😀')).toBe('ok 😀');
+    expect(storable('a\u0000b')).toBe('ab');
+    expect(storable('x\uD800y\uDC00')).toBe('x\uFFFDy\uFFFD');
+    expect(storable('ok 😀')).toBe('ok 😀');
   });
 
   it('gives ISO 8601 for a readable date, null for a missing or unreadable one', () => {

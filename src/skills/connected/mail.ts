@@ -1,17 +1,11 @@
 import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
-import { storable } from '../../connections/connection-tester';
+import { storable } from '../../common/storable';
 
-/**
- * Text fit to leave the mail skills: mail headers decode to anything (`=?UTF-8?Q?a=00b?=` is
- * "a\u0000b"), and PostgreSQL text and jsonb hold neither NUL nor unpaired UTF-16 surrogates, so
- * one such subject would fail the step's record. NUL is dropped, a lone surrogate becomes U+FFFD.
- */
-export function mailText(text: string): string {
-  return storable(text);
-}
+// Mail headers decode to anything (`=?UTF-8?Q?a=00b?=` is "a\u0000b"): every string that leaves
+// the mail skills goes through storable(), or one such subject would fail the step's record.
 
 export function optionalMailText(text: string | null | undefined): string | null {
-  return typeof text === 'string' ? mailText(text) : null;
+  return typeof text === 'string' ? storable(text) : null;
 }
 
 /**
@@ -26,7 +20,7 @@ export function mailDate(value: Date | string | false | null | undefined): strin
 
 /** An address as the model reads it: `Name <addr>` or the bare address. */
 export function addressText(a: { name?: string; address?: string }): string {
-  return mailText(a.name ? `${a.name} <${a.address ?? ''}>` : (a.address ?? ''));
+  return storable(a.name ? `${a.name} <${a.address ?? ''}>` : (a.address ?? ''));
 }
 
 export function addresses(list: MessageAddressObject[] | undefined): string[] {

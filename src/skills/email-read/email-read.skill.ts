@@ -1,10 +1,11 @@
+import { storable } from '../../common/storable';
 import { Injectable } from '@nestjs/common';
 import { AddressObject, ParsedMail, simpleParser } from 'mailparser';
 import { ConnectionKind } from '../../connections/connection-kind.enum';
 import { withImap } from '../../connections/protocols/imap';
 import { MemoryType } from '../../memory/memory-type.enum';
 import { CONNECTION_INPUT, ConnectedSkill, protocolError } from '../connected/connected-skill';
-import { addressText, mailDate, mailText, optionalMailText } from '../connected/mail';
+import { addressText, mailDate, optionalMailText } from '../connected/mail';
 import { SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 
 /** Most of a message AOS downloads; what is past it (big attachments) is not read. */
@@ -153,7 +154,7 @@ export class EmailReadSkill extends ConnectedSkill<EmailReadInput, EmailReadOutp
       throw protocolError(`reading message ${input.uid} of ${mailbox}`, error);
     }
     const parsed = await simpleParser(source, { skipImageLinks: true, skipTextToHtml: true });
-    const body = mailText(parsed.text ?? '');
+    const body = storable(parsed.text ?? '');
     const truncated = body.length > MAX_TEXT;
     const text = truncated ? body.slice(0, /[\uD800-\uDBFF]/.test(body[MAX_TEXT - 1]) ? MAX_TEXT - 1 : MAX_TEXT) : body;
     const references =
@@ -167,12 +168,12 @@ export class EmailReadSkill extends ConnectedSkill<EmailReadInput, EmailReadOutp
       subject: optionalMailText(parsed.subject),
       date: headerDate(parsed),
       in_reply_to: optionalMailText(parsed.inReplyTo),
-      references: references.map(mailText),
+      references: references.map(storable),
       text,
       text_truncated: truncated,
       attachments: parsed.attachments.map((a) => ({
         filename: optionalMailText(a.filename),
-        content_type: mailText(a.contentType),
+        content_type: storable(a.contentType),
         size: a.size,
       })),
     };

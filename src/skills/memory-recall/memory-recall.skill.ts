@@ -1,3 +1,4 @@
+import { storable } from '../../common/storable';
 import { Injectable } from '@nestjs/common';
 import { MemoryType } from '../../memory/memory-type.enum';
 import { RecalledItem, Skill, SkillContext, SkillManifest, SkillResult } from '../skill';
@@ -69,7 +70,7 @@ export class MemoryRecallSkill implements Skill<MemoryRecallInput, MemoryRecallO
       output: {
         memories: found.map((m) => ({
           ...m,
-          text: m.text.length > MAX_TEXT ? m.text.slice(0, MAX_TEXT) : m.text,
+          text: m.text.length > MAX_TEXT ? storable(m.text, MAX_TEXT) : m.text,
           truncated: m.text.length > MAX_TEXT,
         })),
       },
