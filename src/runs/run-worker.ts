@@ -28,14 +28,17 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly active = new Map<string, ActiveRun>();
   private readonly timers: NodeJS.Timeout[] = [];
   private stopping = false;
-  private filling: Promise<void> | undefined;
-  private fillAgain = false;
   private lastRenewal = Date.now();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly unlisten: (() => void)[] = [];
   private readonly probe = new CoalescedTask(
     () => this.probeReady(),
     (e: unknown) => this.logger.warn({ err: e }, 'looking for ready runs failed'),
+  );
+  /** Claims until full; a kick while it claims makes one more round after it. */
+  private readonly filler = new CoalescedTask(
+    () => this.fill(),
+    (e: unknown) => this.logger.warn({ err: e }, 'claiming runs failed'),
   );
 
   constructor(
@@ -91,7 +94,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     for (const timer of this.timers) clearInterval(timer);
     for (const unlisten of this.unlisten) unlisten();
     await this.probe.stop();
-    await this.filling;
+    await this.filler.stop();
     const pending = [...this.active.values()].map((a) => a.done);
     if (pending.length > 0) {
       this.logger.log({ runs: pending.length, grace_ms: this.config.shutdownGraceMs }, 'draining runs');
@@ -113,18 +116,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /** Claims runs until the worker is full or the queue has nothing ready. */
   kick(): void {
-    if (this.stopping) return;
-    if (this.filling) {
-      this.fillAgain = true;
-      return;
-    }
-    this.filling = this.fill().finally(() => {
-      this.filling = undefined;
-      if (this.fillAgain) {
-        this.fillAgain = false;
-        this.kick();
-      }
-    });
+    if (!this.stopping) this.filler.kick();
   }
 
   private async fill(): Promise<void> {
