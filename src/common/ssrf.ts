@@ -118,6 +118,28 @@ export class OutboundPolicy {
   }
 
   /**
+   * Why `url` is refused ahead of time, or undefined: the policy's refusal, or (`unresolved`) that
+   * its name does not resolve; `peer` names what AOS must reach there, for the message.
+   */
+  async destinationRefusal(
+    url: URL,
+    peer: string,
+    timeoutMs = 5_000,
+  ): Promise<{ message: string; unresolved: boolean } | undefined> {
+    try {
+      await this.checkDestination(url, timeoutMs);
+      return undefined;
+    } catch (error) {
+      if (error instanceof SsrfBlockedError) return { message: error.message, unresolved: false };
+      const code = (error as NodeJS.ErrnoException).code;
+      return {
+        message: `${url.hostname} could not be resolved (${code ?? (error as Error).message}); AOS must reach the ${peer}`,
+        unresolved: true,
+      };
+    }
+  }
+
+  /**
    * Where a client that connects by itself (SMTP, IMAP) should connect: an allow-listed host as
    * it is; otherwise the address the name resolves to now, every address checked. Connecting to
    * that address (TLS still verified against the name) means no second resolution can point the

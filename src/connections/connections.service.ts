@@ -5,7 +5,6 @@ import { DataSource } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
 import { InvalidFieldsError } from '../common/domain-error';
 import { Page, PageQueryDto } from '../common/pagination';
-import { SsrfBlockedError } from '../common/ssrf';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { protocolOptions } from './connection-policy';
@@ -192,14 +191,11 @@ export class ConnectionsService {
     } catch {
       throw new InvalidFieldsError([{ field, message: `${field} does not make a valid address` }]);
     }
-    try {
-      await this.options.policy.checkDestination(url, this.options.timeoutMs);
-    } catch (error) {
-      if (error instanceof SsrfBlockedError) throw new ConnectionHostRefusedError(field, error.message);
-      const code = (error as NodeJS.ErrnoException).code;
+    const refusal = await this.options.policy.destinationRefusal(url, 'server', this.options.timeoutMs);
+    if (refusal) {
       throw new ConnectionHostRefusedError(
         field,
-        `${field}: ${url.hostname} could not be resolved (${code ?? (error as Error).message}); AOS must reach the server`,
+        refusal.unresolved ? `${field}: ${refusal.message}` : refusal.message,
       );
     }
   }

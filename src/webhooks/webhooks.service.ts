@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
 import { DEFAULT_PAGE_SIZE, Page } from '../common/pagination';
-import { OutboundPolicy, SsrfBlockedError } from '../common/ssrf';
+import { OutboundPolicy } from '../common/ssrf';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import {
@@ -112,15 +112,7 @@ export class WebhooksService {
 
   /** The SSRF policy, at registration: a URL reaching a private address is refused unless listed. */
   private async checkUrl(raw: string): Promise<void> {
-    const url = new URL(raw);
-    try {
-      await this.policy.checkDestination(url);
-    } catch (error) {
-      if (error instanceof SsrfBlockedError) throw new WebhookUrlRefusedError(error.message);
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new WebhookUrlRefusedError(
-        `url: ${url.hostname} could not be resolved (${code ?? (error as Error).message}); AOS must reach the receiver`,
-      );
-    }
+    const refusal = await this.policy.destinationRefusal(new URL(raw), 'receiver');
+    if (refusal) throw new WebhookUrlRefusedError(refusal.unresolved ? `url: ${refusal.message}` : refusal.message);
   }
 }
