@@ -615,10 +615,10 @@ function parseTrustProxy(raw: string | undefined): boolean | number {
   if (raw.toLowerCase() === 'true') return true;
   return Number(raw);
 }
-
+/** A 32-byte key given in base64 (`openssl rand -base64 32`), or a ConfigError naming the variable; empty is unset. */
 /** A 32-byte key given in base64 (`openssl rand -base64 32`), or a ConfigError naming the variable. */
 export function parseSecretKey(raw: string | undefined, variable: string): Buffer | undefined {
-  if (raw === undefined) return undefined;
+  if (raw === undefined || raw.trim() === '') return undefined;
   const text = raw.trim();
   const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
   if (key.length !== 32) {

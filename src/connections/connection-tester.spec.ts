@@ -28,4 +28,10 @@ describe('what a protocol failure says', () => {
     expect(storable('ab😀', 3)).toBe('ab\uFFFD');
     expect(storable('ab😀', 4)).toBe('ab😀');
   });
+
+  it("reads undici's cause behind a bare 'fetch failed'", () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    expect(failureText(new TypeError('fetch failed', { cause: refused }))).toBe('connect ECONNREFUSED 127.0.0.1:9');
+    expect(failureText(new TypeError('fetch failed'))).toBe('fetch failed');
+  });
 });

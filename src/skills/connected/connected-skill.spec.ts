@@ -30,4 +30,11 @@ describe('a protocol failure as a skill error', () => {
     const refusedLogin = Object.assign(new Error('Command failed'), { responseText: 'Authentication failed.' });
     expect(protocolError('searching', refusedLogin).retryable).toBe(false);
   });
+
+  it('looks behind a bare fetch failure (CalDAV over undici) for the code', () => {
+    const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    const e = protocolError('listing events', new TypeError('fetch failed', { cause }));
+    expect(e.message).toBe('listing events failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9');
+    expect(e.retryable).toBe(true);
+  });
 });

@@ -3,7 +3,7 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { protocolOptions } from '../../connections/connection-policy';
 import { storable } from '../../common/storable';
-import { failureText } from '../../connections/connection-tester';
+import { failureText, underlying } from '../../connections/connection-tester';
 import type { ProtocolOptions } from '../../connections/resolved-connection';
 import { Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 
@@ -28,7 +28,8 @@ export const EMAIL_LIST = {
  */
 export function protocolError(what: string, error: unknown): SkillError {
   if (error instanceof SkillError) return error;
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; responseCode?: unknown };
+  const root = underlying(error);
+  const e = (typeof root === 'object' && root !== null ? root : {}) as { code?: unknown; responseCode?: unknown };
   const said = failureText(error);
   const code = typeof e.code === 'string' && e.code ? `${e.code}: ` : '';
   const transient = [
