@@ -222,6 +222,19 @@ describe('connected skills with approvals', () => {
         'run.completed',
       ]),
     );
+    // The waiting event names the calls, so a consumer can ask a person without reading the run.
+    const waitingEvent = (
+      await t.request({ method: 'GET', url: `/agents/${a}/events?limit=100&type=run.waiting_approval` })
+    ).json().items[0];
+    expect(waitingEvent.data.pending_approvals.map((p: { skill: string }) => p.skill).sort()).toEqual([
+      'calendar_create_event',
+      'email_send',
+    ]);
+    expect(waitingEvent.data.pending_approvals[0]).toMatchObject({
+      tool_call_id: expect.any(String),
+      input: expect.any(Object),
+      expires_at: expect.any(String),
+    });
   });
 
   it('a rejected call reaches the model as a refusal with the reason; the run says so', async () => {

@@ -17,7 +17,7 @@ export interface TransitionRow {
  * the queue (a retry, waiting for a model, reclaimed after a lost worker, released at shutdown),
  * and `run.<status>` when it ends.
  */
-export function transitionEvent(row: TransitionRow, reason?: string): NewEvent {
+export function transitionEvent(row: TransitionRow, reason?: string, extra?: Record<string, unknown>): NewEvent {
   const base = { agentId: row.agent_id, runId: row.id };
   switch (row.status) {
     case RunStatus.Running:
@@ -29,7 +29,11 @@ export function transitionEvent(row: TransitionRow, reason?: string): NewEvent {
         data: { reason: row.error_message ?? reason ?? null, next_attempt_at: row.available_at.toISOString() },
       };
     case RunStatus.WaitingApproval:
-      return { ...base, type: 'run.waiting_approval', data: { reason: row.error_message ?? reason ?? null } };
+      return {
+        ...base,
+        type: 'run.waiting_approval',
+        data: { reason: row.error_message ?? reason ?? null, ...extra },
+      };
     case RunStatus.Completed:
     case RunStatus.Partial:
     case RunStatus.Failed:

@@ -288,7 +288,8 @@ export class RunQueue {
         if (run && isTerminal(run.status)) await this.provenance.cancelApprovals(m, [runId]);
         return [];
       }
-      if ((await this.provenance.awaitingApproval(m, runId)).length === 0) {
+      const awaiting = await this.provenance.awaitingApproval(m, runId);
+      if (awaiting.length === 0) {
         // Every call was answered while the run was still working: back to the queue at once.
         return this.transition(
           m,
@@ -306,6 +307,19 @@ export class RunQueue {
                 lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
           WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
         [runId, owner, reason],
+        undefined,
+        undefined,
+        // The calls themselves, so a webhook consumer can ask a person without reading the run.
+        {
+          pending_approvals: awaiting.map((c) => ({
+            tool_call_id: c.id,
+            step: c.stepIndex,
+            skill: c.skillId,
+            input: c.input,
+            requested_at: c.approvalRequestedAt?.toISOString() ?? null,
+            expires_at: c.approvalExpiresAt?.toISOString() ?? null,
+          })),
+        },
       );
     });
     return rows.length > 0;
@@ -422,6 +436,8 @@ export class RunQueue {
     params: unknown[],
     alsoReturning?: string,
     reason?: string,
+    /** More for the transition's event (what a waiting run waits on). */
+    extra?: Record<string, unknown>,
   ): Promise<(R & RunTransition & TransitionRow)[]> {
     const returning =
       'r.id, r.agent_id, r.status, r.error_message, r.completed_at, r.result, r.attempts, r.available_at' +
@@ -435,7 +451,7 @@ export class RunQueue {
     await this.provenance.recordRunTransitions(m, rows);
     await this.events.append(
       m,
-      rows.map((row) => transitionEvent(row, reason)),
+      rows.map((row) => transitionEvent(row, reason, extra)),
     );
     return rows;
   }
