@@ -269,6 +269,23 @@ describe('the aos command line against a running server', () => {
     const tested = await aos('connections', 'test', agent.id, connection.id);
     expect(tested.code).toBe(1);
     expect(tested.stdout).toMatch(/^failed: /);
+    // Header auth: the secret is a JSON object of headers; switching to it needs the secret again.
+    const headers = ['connections', 'update', agent.id, connection.id, '--settings'];
+    const headerSettings = '{"origin":"http://127.0.0.1:9","auth":"headers"}';
+    const unsent = await aos(...headers, headerSettings);
+    expect(unsent.code).toBe(8);
+    expect(unsent.stderr).toMatch(/^error: 422 .*secret is required when settings\.auth change/);
+    const notJson = await cli([...headers, headerSettings, '--secret-stdin'], server, { input: 'k3y-plain' });
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).not.toContain('k3y-plain');
+    const rotated = await cli([...headers, headerSettings, '--secret-stdin', '--json'], server, {
+      input: '{"X-Api-Key":"k3y-1"}',
+    });
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ settings: { auth: 'headers', headers: ['X-Api-Key'] } });
+    expect(rotated.stdout).not.toContain('k3y-1');
+    const renamed = await aos('connections', 'update', agent.id, connection.id, '--name', 'api2', '--json');
+    expect(JSON.parse(renamed.stdout).name).toBe('api2');
     const removed = await aos('connections', 'delete', agent.id, connection.id, '--json');
     expect({ code: removed.code, json: JSON.parse(removed.stdout) }).toEqual({
       code: 0,

@@ -19,9 +19,9 @@ import type {
   ConnectionTest,
   CreateAgent,
   CreateConnection,
-  CreatedWebhook,
   CreateMemory,
   CreateWebhook,
+  CreatedWebhook,
   EventPage,
   Memory,
   MemoryPage,
@@ -36,6 +36,7 @@ import type {
   SkillList,
   SubmitGoal,
   UpdateAgent,
+  UpdateConnection,
   Webhook,
   WebhookPage,
 } from './types.js';
@@ -337,6 +338,16 @@ export class AosClient {
 
   createConnection(agentId: string, body: CreateConnection): Promise<Connection> {
     return this.body(this.api.POST('/agents/{id}/connections', { params: { path: { id: agentId } }, body }));
+  }
+
+  /** Renames, replaces the settings or rotates the secret (settings that move the secret need it again). */
+  updateConnection(agentId: string, connectionId: string, body: UpdateConnection): Promise<Connection> {
+    return this.body(
+      this.api.PATCH('/agents/{id}/connections/{connection_id}', {
+        params: { path: { id: agentId, connection_id: connectionId } },
+        body,
+      }),
+    );
   }
 
   testConnection(agentId: string, connectionId: string): Promise<ConnectionTest> {

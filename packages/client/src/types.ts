@@ -30,6 +30,7 @@ export type SkillList = Schemas['SkillListDto'];
 export type Connection = Schemas['ConnectionDto'];
 export type ConnectionPage = Schemas['ConnectionPageDto'];
 export type CreateConnection = Schemas['CreateConnectionDto'];
+export type UpdateConnection = Schemas['UpdateConnectionDto'];
 export type ConnectionTest = Schemas['ConnectionTestDto'];
 export type Webhook = Schemas['WebhookDto'];
 export type WebhookPage = Schemas['WebhookPageDto'];

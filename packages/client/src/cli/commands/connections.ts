@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import type { CreateConnection } from '../../types.js';
+import type { CreateConnection, UpdateConnection } from '../../types.js';
 import { jsonObject, wholeNumber } from '../arguments.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../exit-codes.js';
@@ -12,6 +12,27 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
+}
+
+/**
+ * The secret as the server takes it: for an HTTP connection with header auth, a JSON object of
+ * header names and values; otherwise the text as given.
+ */
+function secretFor(text: string, settings: Record<string, unknown> | undefined): string | Record<string, string> {
+  if (settings?.auth !== 'headers') return text;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, string>;
+  } catch {
+    // not JSON: refused below, without echoing it
+  }
+  throw new UsageError('with auth "headers" the secret must be a JSON object of header names and values');
+}
+
+async function secretOption(options: { secret?: string; secretStdin?: boolean }): Promise<string | undefined> {
+  if (options.secret !== undefined && options.secretStdin)
+    throw new UsageError('give --secret or --secret-stdin, not both');
+  return options.secretStdin ? readStdin() : options.secret;
 }
 
 export function registerConnections(program: Command): void {
@@ -84,17 +105,47 @@ export function registerConnections(program: Command): void {
         command: Command,
       ) => {
         const { client, out } = contextOf(command);
-        if (options.secret !== undefined && options.secretStdin)
-          throw new UsageError('give --secret or --secret-stdin, not both');
-        const secret = options.secretStdin ? await readStdin() : options.secret;
+        const secret = await secretOption(options);
         const created = await client.createConnection(agentId, {
           name,
           kind: options.kind,
           settings: options.settings as CreateConnection['settings'],
-          ...(secret !== undefined ? { secret } : {}),
+          ...(secret !== undefined ? { secret: secretFor(secret, options.settings) } : {}),
         });
         if (out.json) out.data(created);
         else out.line(`created connection ${created.name} (${created.kind}) ${created.id}`);
+      },
+    );
+
+  connections
+    .command('update <agent> <connection>')
+    .description('rename, replace the settings or rotate the secret (a new host, login or origin needs the secret)')
+    .option('--name <name>', 'a new name')
+    .option('--settings <json>', 'all settings of the kind, replacing the old ones', jsonObject)
+    .option('--secret <secret>', 'a new secret (visible in the shell history: prefer --secret-stdin)')
+    .option('--secret-stdin', 'read the new secret from standard input')
+    .action(
+      async (
+        agentId: string,
+        connectionId: string,
+        options: { name?: string; settings?: Record<string, unknown>; secret?: string; secretStdin?: boolean },
+        command: Command,
+      ) => {
+        const { client, out } = contextOf(command);
+        const secret = await secretOption(options);
+        if (options.name === undefined && options.settings === undefined && secret === undefined) {
+          throw new UsageError('give at least one of --name, --settings, --secret, --secret-stdin');
+        }
+        const settings =
+          options.settings ??
+          (secret === undefined ? undefined : (await client.getConnection(agentId, connectionId)).settings);
+        const updated = await client.updateConnection(agentId, connectionId, {
+          ...(options.name !== undefined ? { name: options.name } : {}),
+          ...(options.settings !== undefined ? { settings: options.settings as UpdateConnection['settings'] } : {}),
+          ...(secret !== undefined ? { secret: secretFor(secret, settings) } : {}),
+        });
+        if (out.json) out.data(updated);
+        else out.line(`updated connection ${updated.name} (${updated.kind}) ${updated.id}`);
       },
     );
 
