@@ -147,6 +147,14 @@ describe('connected skills with approvals', () => {
     const read = waiting.tool_calls.find((c) => c.skill_id === 'email_read')!;
     expect(read.output).toMatchObject({ subject: 'Review on Tuesday?', message_id: '<review-request@example.com>' });
     expect(read.output.text).toContain('Tuesday 1 December at 14:00 UTC');
+    // ...and a memory of the agent, found by recall.
+    const recalled = (
+      await t.request({
+        method: 'GET',
+        url: `/agents/${a}/recall?query=${encodeURIComponent('quarterly report Tuesday')}`,
+      })
+    ).json().items as { memory_type: string; text: string }[];
+    expect(recalled.some((m) => m.memory_type === 'skill_result' && m.text.includes('Tuesday 1 December'))).toBe(true);
     expect(smtp.received).toHaveLength(0);
     expect(await caldav.listEventUids(calendarUrl)).toEqual([]);
 
