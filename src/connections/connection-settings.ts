@@ -74,14 +74,15 @@ export function checkConnection(
     problems.push({ field: 'settings', message: 'settings must be an object' });
   } else {
     const errors = fieldErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true }), 'settings');
-    // The validator says "property x should not exist"; the field's full path says more.
+    // The validator names a field by its own name ("property x should not exist", "port must …");
+    // the full path in the body says more.
     problems.push(
       ...errors.map((e) => ({
         ...e,
-        message: e.message.replace(
-          /^property (\S+) should not exist$/,
-          `${e.field} should not exist for a ${kind} connection`,
-        ),
+        message: e.message
+          .replace(/^property (\S+) should not exist$/, `${e.field} should not exist for a ${kind} connection`)
+          // "port must …" names the field as the body has it: settings.port.
+          .replace(new RegExp(`^${e.field.replace(/^settings\./, '')}(?= )`), e.field),
       })),
     );
   }
