@@ -8,10 +8,9 @@
  */
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { API_KEY, api, sleep, withClient } from './support';
+import { API_KEY, api, rssMb, sleep, withClient } from './support';
 
 export interface SlowTarget {
   server: Server;
@@ -32,11 +31,6 @@ interface Sample {
   inFlight: number;
   rssMb: number;
   connections: number;
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 async function apiLatency(url: string, agentId: string, durationS: number): Promise<{ p50: number; p99: number }> {

@@ -9,18 +9,12 @@
  *     the relay's durable position has caught up: events/s through the relay.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { NatsTestServer } from '../test/support/nats-server';
-import { API_KEY, api, load, percentile, sleep, withClient } from './support';
+import { API_KEY, api, load, percentile, rssMb, sleep, withClient } from './support';
 
 const AGENTS = 100;
 const EVENTS = 400;
 const RATE_PER_S = 40;
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 /** One SSE stream that timestamps each agent.updated it receives by the name it carries. */
 async function openStream(

@@ -14,7 +14,6 @@ import { Divergence, divergenceMessage } from './replay';
 import type { ReplayMode } from './replay-mode.enum';
 import type { RecalledMemory, RunSettings } from './run-settings';
 
-/** Channel a worker LISTENs on: a run may be ready to claim (payload unused). */
 /** Channel carrying the id of a run that was cancelled while it may be executing. */
 export const RUN_CANCEL_CHANNEL = 'aos_run_cancel';
 
