@@ -1,3 +1,4 @@
+import { cappedExponential } from '../common/backoff';
 import { RunStatus } from '../provenance/run-status.enum';
 import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 
@@ -68,7 +69,7 @@ export function runOutcome(outcomes: StepOutcome[], attempt: number, maxAttempts
  * plus up to 20 % jitter so runs that failed together do not come back together.
  */
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  return Math.min(baseMs * 2 ** Math.max(attempt - 1, 0), maxMs) * (1 + random() * 0.2);
+  return cappedExponential(attempt, baseMs, maxMs) * (1 + random() * 0.2);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { cappedExponential } from '../common/backoff';
+
 /** What happens to a delivery after an attempt that did not get a 2xx. */
 export type AfterFailure =
   | { kind: 'retry'; at: Date }
@@ -17,7 +19,7 @@ export interface RetryPolicy {
  * to ±20% jitter (`random` in [0, 1)) so endpoints that failed together do not retry together.
  */
 export function retryDelay(attempts: number, policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, random: number): number {
-  const exponential = Math.min(policy.baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30), policy.maxMs);
+  const exponential = cappedExponential(attempts, policy.baseMs, policy.maxMs);
   return Math.max(0, Math.round(exponential * (0.8 + 0.4 * random)));
 }
 
