@@ -1,10 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { findFreePort } from '../../src/common/free-port';
+import { ServerProcess } from './server-process';
 
 /** DOVECOT_BIN, else Debian's /usr/sbin/dovecot (not on a user's PATH), else the PATH's. */
 function dovecotBinary(): string {
@@ -20,8 +21,6 @@ function idOf(file: '/etc/passwd' | '/etc/group', name: string): number {
   if (!line) throw new Error(`${name} is not in ${file}`);
   return Number(line.split(':')[2]);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Resolves with the server's first line once something on host:port accepts a connection and
@@ -118,39 +117,20 @@ service anvil {
     );
 
     // Its own process group, so that stop() can end the master and every process it forked.
-    const child = spawn(dovecotBinary(), ['-F', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.child = child;
-    let output = '';
-    const collect = (chunk: Buffer) => (output += chunk.toString());
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    // Set by 'error' (binary missing) or 'exit' (bad config, port taken): ends the wait below.
-    let failure: Error | undefined;
-    child.once(
-      'error',
-      (error) => (failure = new Error(`dovecot could not start (is it installed?): ${error.message}`)),
-    );
-    child.once('exit', (code) => (failure ??= new Error(`dovecot exited with ${code}: ${output}${this.log()}`)));
-
-    // The master binds the port before the login process is ready to greet: wait for the greeting.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (failure) throw failure;
-      try {
+    const server = new ServerProcess('dovecot', dovecotBinary(), ['-F', '-c', config], { detached: true });
+    this.child = server.child;
+    try {
+      // The master binds the port before the login process is ready to greet: wait for the greeting.
+      await server.waitReady(async () => {
         const line = await greeting(this.host, this.port);
-        if (line.startsWith('* OK')) return this;
-        throw new Error(`unexpected greeting: ${line}`);
-      } catch (error) {
-        if (Date.now() > deadline) {
-          await this.stop();
-          throw new Error(
-            `dovecot did not greet on ${this.host}:${this.port} within 20 s (${String(error)}): ${output}${this.log()}`,
-            { cause: error },
-          );
-        }
-        await sleep(50);
-      }
+        if (!line.startsWith('* OK')) throw new Error(`unexpected greeting: ${line}`);
+      });
+    } catch (error) {
+      await this.stop();
+      // Errors about config, permissions and auth land in Dovecot's own log, not on stderr.
+      throw new Error(`${(error as Error).message}${this.log()}`, { cause: error });
     }
+    return this;
   }
 
   /** Dovecot's own log (errors about config, permissions and auth land there, not on stderr). */

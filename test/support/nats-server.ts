@@ -1,8 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from '../../src/common/free-port';
+import { ServerProcess } from './server-process';
 
 /** NATS_SERVER_BIN, else Debian's /usr/sbin/nats-server (not on a user's PATH), else the PATH's. */
 function natsServerBinary(): string {
@@ -26,22 +27,18 @@ export class NatsTestServer {
 
   async start(): Promise<this> {
     this.port ||= await findFreePort();
-    const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Server is ready')) resolve();
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('error', (error) =>
-        reject(new Error(`nats-server could not start (is it installed?): ${error.message}`)),
-      );
-      child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${output}`)));
+    const server = new ServerProcess('nats-server', natsServerBinary(), [
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '-js',
+      '-sd',
+      this.dir,
+    ]);
+    this.child = server.child;
+    await server.waitReady(async () => {
+      if (!server.output.includes('Server is ready')) throw new Error('not ready yet');
     });
     return this;
   }

@@ -1,16 +1,15 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from '../../src/common/free-port';
+import { ServerProcess } from './server-process';
 
 /** RADICALE_BIN, else Debian's /usr/bin/radicale, else the PATH's. */
 function radicaleBinary(): string {
   if (process.env.RADICALE_BIN) return process.env.RADICALE_BIN;
   return existsSync('/usr/bin/radicale') ? '/usr/bin/radicale' : 'radicale';
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The text of every `<href>` element (any namespace prefix) of a WebDAV multistatus body. */
 function hrefsOf(xml: string): string[] {
@@ -88,37 +87,20 @@ export class RadicaleTestServer {
       ].join('\n'),
     );
 
-    const child = spawn(radicaleBinary(), ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    let output = '';
-    const collect = (chunk: Buffer) => (output += chunk.toString());
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    // Set by 'error' (binary missing) or 'exit' (bad config, port taken): ends the wait below.
-    let failure: Error | undefined;
-    child.once(
-      'error',
-      (error) => (failure = new Error(`radicale could not start (is it installed?): ${error.message}`)),
-    );
-    child.once('exit', (code) => (failure ??= new Error(`radicale exited with ${code}: ${output}`)));
-
-    // Radicale prints nothing reliable when it is ready (logging is quiet), so ask it over HTTP:
-    // any answer, even 401, means it serves requests.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (failure) throw failure;
-      try {
+    const server = new ServerProcess('radicale', radicaleBinary(), ['--config', config]);
+    this.child = server.child;
+    try {
+      // Radicale prints nothing reliable when it is ready (logging is quiet), so ask it over HTTP:
+      // any answer, even 401, means it serves requests.
+      await server.waitReady(async () => {
         const response = await fetch(this.url, { signal: AbortSignal.timeout(1_000) });
         await response.arrayBuffer();
-        return this;
-      } catch {
-        if (Date.now() > deadline) {
-          await this.stop();
-          throw new Error(`radicale did not answer on ${this.url} within 20 s: ${output}`);
-        }
-        await sleep(50);
-      }
+      });
+    } catch (error) {
+      await this.stop();
+      throw error;
     }
+    return this;
   }
 
   /** Creates the calendar `<name>` in the user's home collection; returns its URL (with a trailing slash). */
