@@ -1,3 +1,4 @@
+import { pgError } from '../database/pg-error';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -203,9 +204,6 @@ export class ConnectionsService {
 
 /** A second connection with a taken name: 409 naming it, not the database's message. */
 function uniqueName(error: unknown, name: string): unknown {
-  const code =
-    (error as { driverError?: { code?: string }; code?: string }).driverError?.code ??
-    (error as { code?: string }).code;
-  const constraint = (error as { driverError?: { constraint?: string } }).driverError?.constraint;
+  const { code, constraint } = pgError(error);
   return code === '23505' && constraint === 'connections_agent_name_key' ? new ConnectionNameTakenError(name) : error;
 }

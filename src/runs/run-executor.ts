@@ -1,3 +1,4 @@
+import { pgError } from '../database/pg-error';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -51,7 +52,7 @@ export class RunExecutor {
       else await this.executePlan(run, settings, owner, signal);
     } catch (error) {
       if (signal.aborted) return;
-      if ((error as { driverError?: { code?: string } }).driverError?.code === '23503') {
+      if (pgError(error).code === '23503') {
         // Its provenance record is gone: the agent was deleted while the step ran.
         this.logger.log({ run_id: run.id }, 'run deleted while executing');
         return;

@@ -1,3 +1,4 @@
+import { pgError } from '../database/pg-error';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -112,10 +113,7 @@ export class RunsService implements OnModuleInit {
       });
     } catch (error) {
       // Two requests with the same new key raced: the loser answers with the winner's run.
-      if (
-        idempotencyKey !== undefined &&
-        (error as { driverError?: { code?: string } }).driverError?.code === '23505'
-      ) {
+      if (idempotencyKey !== undefined && pgError(error).code === '23505') {
         const found = await replay();
         if (found) return found;
       }
