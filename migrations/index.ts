@@ -4,6 +4,7 @@ import { AgentLoop1764288000000 } from './1764288000000-AgentLoop';
 import { Events1764374400000 } from './1764374400000-Events';
 import { Connections1764547200000 } from './1764547200000-Connections';
 import { Replay1764633600000 } from './1764633600000-Replay';
+import { Taint1764720000000 } from './1764720000000-Taint';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
@@ -16,4 +17,5 @@ export const ALL_MIGRATIONS = [
   Events1764374400000,
   Connections1764547200000,
   Replay1764633600000,
+  Taint1764720000000,
 ];

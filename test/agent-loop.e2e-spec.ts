@@ -171,7 +171,9 @@ describe('the agent loop', () => {
     expect(first.body.tools[0].input_schema).toMatchObject({ type: 'object' });
     const context = first.body.messages[0].content.map((b: { text: string }) => b.text).join('\n');
     expect(context).toContain('What is the weather at the office?');
-    expect(context).toMatch(/\[context, \d{4}-\d{2}-\d{2}\] The weather service for the office/);
+    expect(context).toMatch(
+      /<data source="memory [0-9a-f-]{36} \(context, \d{4}-\d{2}-\d{2}\)" trust="trusted">\nThe weather service for the office/,
+    );
     const results = second.body.messages[2].content;
     expect(results.map((r: any) => [r.type, r.is_error])).toEqual([
       ['tool_result', false],

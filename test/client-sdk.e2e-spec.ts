@@ -139,7 +139,8 @@ describe('the client SDK against a running server', () => {
       expect(ids).toEqual(logged.map((e) => e.id));
       expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
       expect(seen.map((e) => e.type)).toEqual(logged.map((e) => e.type));
-      expect(seen).toHaveLength(18);
+      // created, started, memory_write and four http_calls (step started, completed, memory each), tainted, completed.
+      expect(seen).toHaveLength(19);
       expect(seen[0].type).toBe('run.created');
       expect(seen.at(-1)).toMatchObject({ type: 'run.completed', data: { status: 'completed' } });
       // Each reconnect resumed from the last event yielded before it.

@@ -206,6 +206,7 @@ describe('connected skills with approvals', () => {
       },
       {
         signal: new AbortController().signal,
+        egress: null,
         agentId: a,
         runId: r,
         stepIndex: eventStep.step,

@@ -42,4 +42,34 @@ describe('migrations', () => {
     await dataSource.runMigrations();
     expect(await tables()).toEqual(expect.arrayContaining(['agents', 'memories', 'provenance']));
   });
+
+  it('the taint migration keeps every memory and makes the stored skill_result ones untrusted', async () => {
+    for (let i = 0; i < ALL_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
+    const taint = ALL_MIGRATIONS.findIndex((m) => m.name === 'Taint1764720000000');
+    // The schema before it, filled as it was.
+    const before = await new DataSource({
+      ...buildDataSourceOptions({ url: database.url, poolSize: 2 }),
+      migrations: ALL_MIGRATIONS.slice(0, taint),
+    }).initialize();
+    await before.runMigrations();
+    const [agent] = await before.query<{ id: string }[]>(`INSERT INTO agents (name) VALUES ('old') RETURNING id`);
+    await before.query(
+      `INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'skill_result', 'a page'), ($1, 'user_input', 'mine'),
+              ($1, 'run_result', 'an answer'), ($1, 'context', 'notes')`,
+      [agent.id],
+    );
+    await before.destroy();
+    await dataSource.runMigrations();
+    const rows = await dataSource.query<{ memory_type: string; trusted: boolean }[]>(
+      'SELECT memory_type, trusted FROM memories ORDER BY memory_type',
+    );
+    expect(rows).toEqual([
+      { memory_type: 'skill_result', trusted: false },
+      { memory_type: 'user_input', trusted: true },
+      { memory_type: 'context', trusted: true },
+      { memory_type: 'run_result', trusted: true },
+    ]);
+    const [old] = await dataSource.query('SELECT egress, egress_trusted, remember_tool_results FROM agents');
+    expect(old).toEqual({ egress: null, egress_trusted: [], remember_tool_results: true });
+  });
 });

@@ -45,6 +45,18 @@ export class AgentEntity {
   @Column({ type: 'enum', enum: AgentApproval, enumName: 'agent_approval', default: AgentApproval.SideEffects })
   approval!: AgentApproval;
 
+  /** Origins http_call may reach (`https://host[:port]`); null: any public origin. */
+  @Column({ type: 'text', array: true, nullable: true })
+  egress!: string[] | null;
+
+  /** Origins trusted with the run's data: calls there do not count as egress for the taint rule. */
+  @Column({ name: 'egress_trusted', type: 'text', array: true, default: () => "'{}'" })
+  egressTrusted!: string[];
+
+  /** Whether what a tool call brought back (a page, a mail) is kept as a skill_result memory. */
+  @Column({ name: 'remember_tool_results', type: 'boolean', default: true })
+  rememberToolResults!: boolean;
+
   /** Model calls per run. */
   @Column({ name: 'max_steps', type: 'integer', default: 20 })
   maxSteps!: number;

@@ -21,6 +21,9 @@ export interface AgentRow {
   skills: string[] | null;
   max_steps: number;
   approval: AgentApproval;
+  egress: string[] | null;
+  egress_trusted: string[];
+  remember_tool_results: boolean;
   model_calls: string;
   input_tokens: string;
   output_tokens: string;
@@ -30,7 +33,7 @@ export interface AgentRow {
 
 const COLUMNS =
   'id, name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval, ' +
-  'model_calls, input_tokens, output_tokens, created_at, updated_at';
+  'egress, egress_trusted, remember_tool_results, model_calls, input_tokens, output_tokens, created_at, updated_at';
 
 function toEntity(row: AgentRow): AgentEntity {
   return Object.assign(new AgentEntity(), {
@@ -44,6 +47,9 @@ function toEntity(row: AgentRow): AgentEntity {
     skills: row.skills,
     maxSteps: row.max_steps,
     approval: row.approval,
+    egress: row.egress,
+    egressTrusted: row.egress_trusted,
+    rememberToolResults: row.remember_tool_results,
     // bigint columns arrive as strings; totals stay far below 2^53.
     modelCalls: Number(row.model_calls),
     inputTokens: Number(row.input_tokens),
@@ -62,6 +68,18 @@ export interface NewAgent {
   skills: string[] | null;
   maxSteps: number;
   approval: AgentApproval;
+  egress: string[] | null;
+  egressTrusted: string[];
+  rememberToolResults: boolean;
+}
+
+/** The fields of an agent that decide what its runs' tool calls may do, as stored. */
+export interface AgentPolicyRow {
+  approval: AgentApproval;
+  skills: string[] | null;
+  egress: string[] | null;
+  egress_trusted: string[];
+  remember_tool_results: boolean;
 }
 
 /**
@@ -82,8 +100,9 @@ export class AgentsRepository {
     run: (statement: { sql: string; params: unknown[] }) => Promise<AgentRow[]>,
   ): Promise<AgentEntity> {
     const rows = await run({
-      sql: `INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+      sql: `INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval,
+                                egress, egress_trusted, remember_tool_results)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
       params: [
         agent.id,
         agent.name,
@@ -94,6 +113,9 @@ export class AgentsRepository {
         agent.skills,
         agent.maxSteps,
         agent.approval,
+        agent.egress,
+        agent.egressTrusted,
+        agent.rememberToolResults,
       ],
     });
     return toEntity(rows[0]);
@@ -131,7 +153,8 @@ export class AgentsRepository {
     const rows = returnedRows(
       await manager.query<AgentRow[] | [AgentRow[], number]>(
         `UPDATE agents SET name = $2, status = $3, max_concurrent_runs = $4, planner = $5, instructions = $6,
-                models = $7, skills = $8, max_steps = $9, approval = $10, updated_at = now()
+                models = $7, skills = $8, max_steps = $9, approval = $10, egress = $11, egress_trusted = $12,
+                remember_tool_results = $13, updated_at = now()
           WHERE id = $1 RETURNING ${COLUMNS}`,
         [
           agent.id,
@@ -144,10 +167,22 @@ export class AgentsRepository {
           agent.skills,
           agent.maxSteps,
           agent.approval,
+          agent.egress,
+          agent.egressTrusted,
+          agent.rememberToolResults,
         ],
       ),
     );
     return toEntity(rows[0]);
+  }
+
+  /** The agent's policy fields as they are now (one indexed read on the pool), or undefined when it is gone. */
+  async policy(id: string): Promise<AgentPolicyRow | undefined> {
+    const { rows } = await pgPoolOf(this.dataSource).query<AgentPolicyRow>(
+      'SELECT approval, skills, egress, egress_trusted, remember_tool_results FROM agents WHERE id = $1',
+      [id],
+    );
+    return rows[0];
   }
 
   /** Keeps the agent from being deleted (or its key changed) until the caller's transaction ends. */

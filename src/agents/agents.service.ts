@@ -16,7 +16,7 @@ import { canTransition } from './agent-lifecycle';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
 import { AgentNotFoundError, AgentStatusTransitionError } from './agent.errors';
-import { AgentsRepository } from './agents.repository';
+import { AgentPolicyRow, AgentsRepository } from './agents.repository';
 import { AgentResponseDto } from './dto/agent-response.dto';
 import type { CreateAgentDto } from './dto/create-agent.dto';
 import type { ListAgentsQueryDto } from './dto/list-agents-query.dto';
@@ -35,6 +35,9 @@ const WIRE_NAMES = {
   skills: 'skills',
   maxSteps: 'max_steps',
   approval: 'approval',
+  egress: 'egress',
+  egressTrusted: 'egress_trusted',
+  rememberToolResults: 'remember_tool_results',
 } as const;
 
 function statusEventType(status: AgentStatus): string {
@@ -90,6 +93,9 @@ export class AgentsService {
       skills: dto.skills ?? null,
       maxSteps: dto.max_steps ?? DEFAULT_MAX_STEPS,
       approval: dto.approval ?? AgentApproval.SideEffects,
+      egress: dto.egress ?? null,
+      egressTrusted: dto.egress_trusted ?? [],
+      rememberToolResults: dto.remember_tool_results ?? true,
     };
     const created: NewEvent = {
       agentId: draft.id,
@@ -101,6 +107,9 @@ export class AgentsService {
         max_steps: draft.maxSteps,
         skills: draft.skills,
         approval: draft.approval,
+        egress: draft.egress,
+        egress_trusted: draft.egressTrusted,
+        remember_tool_results: draft.rememberToolResults,
       },
     };
     // One statement writes the agent and its event: the hot path needs no transaction.
@@ -166,6 +175,9 @@ export class AgentsService {
         skills: dto.skills === undefined ? agent.skills : dto.skills,
         maxSteps: dto.max_steps ?? agent.maxSteps,
         approval: dto.approval ?? agent.approval,
+        egress: dto.egress === undefined ? agent.egress : dto.egress,
+        egressTrusted: dto.egress_trusted ?? agent.egressTrusted,
+        rememberToolResults: dto.remember_tool_results ?? agent.rememberToolResults,
       };
       // Asking for what already is changes nothing, updated_at included.
       const changedKeys = (Object.keys(next) as (keyof typeof next)[]).filter(
@@ -210,6 +222,11 @@ export class AgentsService {
    */
   holdForRunWrite(manager: EntityManager, id: string): Promise<void> {
     return this.agents.holdKey(manager, id);
+  }
+
+  /** The agent's policy fields as they are now, for a run's next tool call; undefined when it is gone. */
+  policyOf(id: string): Promise<AgentPolicyRow | undefined> {
+    return this.agents.policy(id);
   }
 
   /** Adds one model call's usage to the agent's totals, inside the caller's transaction. */

@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   'run.started',
   'run.retrying',
   'run.waiting_approval',
+  'run.tainted',
   'run.completed',
   'run.failed',
   'run.partial',

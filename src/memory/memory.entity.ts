@@ -38,6 +38,13 @@ export class MemoryEntity {
   @Column({ name: 'step_index', type: 'integer', nullable: true })
   stepIndex!: number | null;
 
+  /**
+   * False when it came from outside AOS (a skill read it from the world) or a tainted run wrote it:
+   * recalling it taints the run that recalls it.
+   */
+  @Column({ type: 'boolean', default: true })
+  trusted!: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 

@@ -17,6 +17,7 @@ export interface NewMemoryRow {
   memoryType: MemoryType;
   text: string;
   meta: Record<string, unknown> | null;
+  trusted: boolean;
 }
 
 interface MemoryRow {
@@ -27,10 +28,11 @@ interface MemoryRow {
   meta: Record<string, unknown> | null;
   run_id: string | null;
   step_index: number | null;
+  trusted: boolean;
   created_at: Date;
 }
 
-const COLUMNS = 'id, agent_id, memory_type, text, meta, run_id, step_index, created_at';
+const COLUMNS = 'id, agent_id, memory_type, text, meta, run_id, step_index, trusted, created_at';
 
 function toEntity(row: MemoryRow): MemoryEntity {
   return Object.assign(new MemoryEntity(), {
@@ -41,6 +43,7 @@ function toEntity(row: MemoryRow): MemoryEntity {
     meta: row.meta,
     runId: row.run_id,
     stepIndex: row.step_index,
+    trusted: row.trusted,
     createdAt: row.created_at,
   });
 }
@@ -52,8 +55,8 @@ export class MemoryRepository {
 
   async insert(m: EntityManager, memory: NewMemoryRow): Promise<MemoryEntity> {
     const rows = await m.query<MemoryRow[]>(
-      `INSERT INTO memories (agent_id, memory_type, text, meta) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-      [memory.agentId, memory.memoryType, memory.text, memory.meta],
+      `INSERT INTO memories (agent_id, memory_type, text, meta, trusted) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+      [memory.agentId, memory.memoryType, memory.text, memory.meta, memory.trusted],
     );
     return toEntity(rows[0]);
   }
@@ -67,9 +70,9 @@ export class MemoryRepository {
     memory: NewMemoryRow & { runId: string; stepIndex: number },
   ): Promise<string | undefined> {
     const rows = await m.query<{ id: string }[]>(
-      `INSERT INTO memories (agent_id, memory_type, text, meta, run_id, step_index)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, step_index) DO NOTHING RETURNING id`,
-      [memory.agentId, memory.memoryType, memory.text, memory.meta, memory.runId, memory.stepIndex],
+      `INSERT INTO memories (agent_id, memory_type, text, meta, run_id, step_index, trusted)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, step_index) DO NOTHING RETURNING id`,
+      [memory.agentId, memory.memoryType, memory.text, memory.meta, memory.runId, memory.stepIndex, memory.trusted],
     );
     return rows[0]?.id;
   }
@@ -87,7 +90,7 @@ export class MemoryRepository {
     if (filter.since) filters.push(`AND m.created_at >= $${params.push(filter.since)}`);
     if (filter.until) filters.push(`AND m.created_at < $${params.push(filter.until)}`);
     const { rows } = await pgPoolOf(this.dataSource).query<MemoryRow & { rank: number }>(
-      `SELECT m.id, m.agent_id, m.memory_type, m.text, m.meta, m.run_id, m.step_index, m.created_at,
+      `SELECT m.id, m.agent_id, m.memory_type, m.text, m.meta, m.run_id, m.step_index, m.trusted, m.created_at,
               ts_rank(m.search, q) AS rank
          FROM memories m, websearch_to_tsquery('english', $2) q
         WHERE m.agent_id = $1 AND m.search @@ q ${filters.join(' ')}

@@ -13,6 +13,8 @@ export interface NewMemory {
   memory_type: MemoryType;
   text: string;
   meta?: Record<string, unknown> | null;
+  /** False when it came from outside AOS or a tainted run wrote it (default: true). */
+  trusted?: boolean;
 }
 
 function createdEvent(id: string, agentId: string, runId: string | null, memory: NewMemory): NewEvent {
@@ -20,7 +22,12 @@ function createdEvent(id: string, agentId: string, runId: string | null, memory:
     agentId,
     runId,
     type: 'memory.created',
-    data: { memory_id: id, memory_type: memory.memory_type, chars: memory.text.length },
+    data: {
+      memory_id: id,
+      memory_type: memory.memory_type,
+      chars: memory.text.length,
+      trusted: memory.trusted ?? true,
+    },
   };
 }
 
@@ -41,6 +48,7 @@ export class MemoryService {
         memoryType: memory.memory_type,
         text: memory.text,
         meta: memory.meta ?? null,
+        trusted: memory.trusted ?? true,
       });
       await this.events.append(m, [createdEvent(saved.id, agentId, null, memory)]);
       return MemoryResponseDto.from(saved);
@@ -63,6 +71,7 @@ export class MemoryService {
       memoryType: memory.memory_type,
       text: memory.text,
       meta: memory.meta ?? null,
+      trusted: memory.trusted ?? true,
     });
     // A step executed again after a crash finds its memory already there: no second event.
     if (id) await this.events.append(m, [createdEvent(id, step.agentId, step.runId, memory)]);
@@ -95,7 +104,9 @@ export class MemoryService {
     agentId: string,
     query: string,
     options: { memoryType?: MemoryType; limit: number },
-  ): Promise<{ id: string; memory_type: MemoryType; text: string; created_at: string; rank: number }[]> {
+  ): Promise<
+    { id: string; memory_type: MemoryType; text: string; created_at: string; rank: number; trusted: boolean }[]
+  > {
     const found = await this.memories.search(agentId, query, options.limit, { memoryType: options.memoryType });
     return found.map(({ memory, rank }) => ({
       id: memory.id,
@@ -103,6 +114,7 @@ export class MemoryService {
       text: memory.text,
       created_at: memory.createdAt.toISOString(),
       rank,
+      trusted: memory.trusted,
     }));
   }
 

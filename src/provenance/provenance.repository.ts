@@ -17,6 +17,14 @@ export interface RunTransition {
   completed_at: Date | null;
 }
 
+/** A run's taint as its row holds it. */
+export interface TaintRow {
+  step: number;
+  skill: string;
+  at: string;
+  source: string | null;
+}
+
 /** A model call's answer as recorded. */
 export interface ModelCallAnswer {
   provider: string;
@@ -57,6 +65,19 @@ export class ProvenanceRepository {
       .createQueryBuilder('provenance')
       .where('provenance.agent_id = :agentId', { agentId });
     return findPage(qb, query);
+  }
+
+  /**
+   * The taints of these runs, which their run rows hold: read here so a provenance record shows
+   * what its run was exposed to (the runs table has no copy of provenance, nor this of it).
+   */
+  async taints(runIds: string[]): Promise<Map<string, TaintRow | null>> {
+    if (runIds.length === 0) return new Map();
+    const { rows } = await pgPoolOf(this.dataSource).query<{ id: string; taint: TaintRow | null }>(
+      'SELECT id, taint FROM runs WHERE id = ANY($1::uuid[])',
+      [runIds],
+    );
+    return new Map(rows.map((r) => [r.id, r.taint]));
   }
 
   async recordPlan(id: string, plan: { planner: string; steps: unknown[] }): Promise<void> {
@@ -200,16 +221,18 @@ export class ProvenanceRepository {
       input: unknown;
       origin: { modelCallIndex: number; toolUseId: string } | undefined;
       expiresAt: Date;
+      reason: string;
     },
   ): Promise<string> {
     const rows = await m.query<{ id: string }[]>(
       `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, model_call_index,
-                               tool_use_id, approval_requested_at, approval_expires_at)
-       VALUES ($1, $2, $3, $4, 'awaiting_approval', 0, now(), $5, $6, now(), $7)
+                               tool_use_id, approval_requested_at, approval_expires_at, approval_requested_reason)
+       VALUES ($1, $2, $3, $4, 'awaiting_approval', 0, now(), $5, $6, now(), $7, $8)
        ON CONFLICT (run_id, step_index) DO UPDATE
          SET status = 'awaiting_approval', skill_id = $3, input = $4, approval_requested_at = now(),
              approval_expires_at = $7, approval_answered_at = NULL, approved_by = NULL, rejected_by = NULL,
-             approval_reason = NULL, output = NULL, error = NULL, completed_at = NULL
+             approval_reason = NULL, output = NULL, error = NULL, completed_at = NULL,
+             approval_requested_reason = $8
        RETURNING id`,
       [
         call.runId,
@@ -219,6 +242,7 @@ export class ProvenanceRepository {
         call.origin?.modelCallIndex ?? null,
         call.origin?.toolUseId ?? null,
         call.expiresAt,
+        call.reason,
       ],
     );
     return rows[0].id;

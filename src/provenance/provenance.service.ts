@@ -6,7 +6,7 @@ import { NotFoundError } from '../common/domain-error';
 import { isoOrNull } from '../common/iso-date';
 import { Page, PageQueryDto } from '../common/pagination';
 import type { Plan } from '../planner/planner';
-import { ModelCallDto, ProvenanceDto, ProvenanceSummaryDto, ToolCallDto } from './dto/provenance.dto';
+import { ModelCallDto, ProvenanceDto, ProvenanceSummaryDto, TaintDto, ToolCallDto } from './dto/provenance.dto';
 import type { ModelCallEntity } from './model-call.entity';
 import type { ProvenanceEntity } from './provenance.entity';
 import { ModelCallAnswer, ProvenanceRepository, RunTransition } from './provenance.repository';
@@ -149,7 +149,8 @@ export class ProvenanceService {
   async list(agentId: string, query: PageQueryDto): Promise<Page<ProvenanceSummaryDto>> {
     await this.agents.findOrFail(this.dataSource.manager, agentId);
     const { rows, nextCursor } = await this.records.page(agentId, query);
-    return { items: rows.map((p) => toSummary(p)), next_cursor: nextCursor };
+    const taints = await this.records.taints(rows.map((p) => p.id));
+    return { items: rows.map((p) => toSummary(p, taints.get(p.id) ?? null)), next_cursor: nextCursor };
   }
 
   async get(agentId: string, id: string): Promise<ProvenanceDto> {
@@ -158,7 +159,8 @@ export class ProvenanceService {
       await this.agents.findOrFail(this.dataSource.manager, agentId);
       throw new ProvenanceNotFoundError(id);
     }
-    return { ...toSummary(record), ...(await this.steps(id)) };
+    const taints = await this.records.taints([id]);
+    return { ...toSummary(record, taints.get(id) ?? null), ...(await this.steps(id)) };
   }
 
   /** A run's model calls and tool calls, each in step order, for the API. */
@@ -168,7 +170,7 @@ export class ProvenanceService {
   }
 }
 
-function toSummary(p: ProvenanceEntity): ProvenanceSummaryDto {
+function toSummary(p: ProvenanceEntity, taint: TaintDto | null): ProvenanceSummaryDto {
   return {
     id: p.id,
     agent_id: p.agentId,
@@ -179,6 +181,7 @@ function toSummary(p: ProvenanceEntity): ProvenanceSummaryDto {
     error_message: p.errorMessage,
     created_at: p.createdAt.toISOString(),
     completed_at: isoOrNull(p.completedAt),
+    taint,
   };
 }
 
@@ -220,6 +223,7 @@ export function toToolCallDto(t: ToolCallEntity): ToolCallDto {
     completed_at: isoOrNull(t.completedAt),
     duration_ms: t.durationMs,
     approval_requested_at: isoOrNull(t.approvalRequestedAt),
+    approval_requested_reason: t.approvalRequestedReason,
     approval_expires_at: isoOrNull(t.approvalExpiresAt),
     approval_answered_at: isoOrNull(t.approvalAnsweredAt),
     approved_by: t.approvedBy,

@@ -62,6 +62,10 @@ export class ToolCallEntity {
   @Column({ name: 'approval_requested_at', type: 'timestamptz', precision: 3, nullable: true })
   approvalRequestedAt!: Date | null;
 
+  /** Why the call needed a person (the policy, or the taint that made it egress). */
+  @Column({ name: 'approval_requested_reason', type: 'text', nullable: true })
+  approvalRequestedReason!: string | null;
+
   @Column({ name: 'approval_expires_at', type: 'timestamptz', precision: 3, nullable: true })
   approvalExpiresAt!: Date | null;
 

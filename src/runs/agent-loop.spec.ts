@@ -1,5 +1,5 @@
 import { RunStatus } from '../provenance/run-status.enum';
-import { answerOutcome, goalMessage, systemPrompt } from './agent-loop';
+import { answerOutcome } from './agent-loop';
 
 describe('answerOutcome', () => {
   it('completes on an ordinary answer', () => {
@@ -24,22 +24,5 @@ describe('answerOutcome', () => {
       status: RunStatus.Partial,
       errorMessage: 'reached max_steps (3 model calls): the last call had to answer without tools',
     });
-  });
-});
-
-describe('context', () => {
-  it('puts the owner’s instructions after the base prompt', () => {
-    expect(systemPrompt(null)).not.toMatch(/Instructions/);
-    expect(systemPrompt('Be brief.')).toMatch(/Instructions from the agent's owner:\nBe brief\.$/);
-  });
-
-  it('labels recalled memories with type and date, cut to a readable length', () => {
-    const message = goalMessage('Find it', [
-      { id: 'm', memory_type: 'context', text: 'x'.repeat(1500), created_at: '2026-11-27T10:00:00.000Z' },
-    ]);
-    expect(message.content[0]).toEqual({ type: 'text', text: 'Goal:\nFind it' });
-    const memories = (message.content[1] as { text: string }).text;
-    expect(memories).toMatch(/^Memories that may be relevant \(most relevant first\):\n- \[context, 2026-11-27\] x+…$/);
-    expect(memories.length).toBeLessThan(1100);
   });
 });

@@ -22,60 +22,19 @@ import { ProvenanceService } from '../provenance/provenance.service';
 import { RunStatus } from '../provenance/run-status.enum';
 import type { ModelCallEntity } from '../provenance/model-call.entity';
 import type { ToolCallEntity } from '../provenance/tool-call.entity';
-import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 import { SkillRegistry } from '../skills/skill-registry';
-import type { AgentApproval } from '../agents/agent-approval.enum';
 import { declinedText } from './approval-policy';
+import { CONTEXT_MEMORIES, goalMessage, systemPrompt, toolResultText } from './model-context';
+import { policyOf, RECALLED_MEMORY, RunPolicy, Taint } from './run-policy';
 import { loopStepResumption, modelWait } from './run-outcome';
 import type { ClaimedRun } from './run-queue';
 import { RunQueue } from './run-queue';
-import type { RecalledMemory, RunSettings } from './run-settings';
+import { RecalledMemory, recalledTrusted, RunSettings } from './run-settings';
 import { modelCallDivergence, toolCallDivergence } from './replay';
 import { ReplayMode } from './replay-mode.enum';
 import { ReplayRecords, ReplaySource } from './replay-records';
 import { RunsRepository } from './runs.repository';
 import { ToolStepResult, ToolSteps } from './tool-steps';
-
-/** Memories recalled into a run's context: a handful, each cut to a readable length. */
-const CONTEXT_MEMORIES = 5;
-const CONTEXT_MEMORY_CHARS = 1_000;
-/** Longest tool output handed back to the model as a tool result. */
-const MAX_TOOL_RESULT_CHARS = 16_000;
-
-const BASE_PROMPT =
-  'You are an agent running in AOS. Work towards the goal you are given, using the tools when they help. ' +
-  'Read each tool result; a result marked as an error did not succeed, and you may try another way. ' +
-  'When the goal is reached, or cannot be reached, answer with your final result as plain text, without a tool call.';
-
-/** The system prompt: the base, then the agent's own instructions. Stable per agent, so providers cache it. */
-export function systemPrompt(instructions: string | null): string {
-  return instructions ? `${BASE_PROMPT}\n\nInstructions from the agent's owner:\n${instructions}` : BASE_PROMPT;
-}
-
-/** The first user message: the goal, then the recalled memories labelled with type and date. */
-export function goalMessage(goal: string, memories: RecalledMemory[]): ModelMessage {
-  const content: { type: 'text'; text: string }[] = [{ type: 'text', text: `Goal:\n${goal}` }];
-  if (memories.length > 0) {
-    const lines = memories.map((m) => {
-      const text = m.text.length > CONTEXT_MEMORY_CHARS ? `${m.text.slice(0, CONTEXT_MEMORY_CHARS)}…` : m.text;
-      return `- [${m.memory_type}, ${m.created_at.slice(0, 10)}] ${text}`;
-    });
-    content.push({ type: 'text', text: `Memories that may be relevant (most relevant first):\n${lines.join('\n')}` });
-  }
-  return { role: 'user', content };
-}
-
-/** A tool's output or error as the text of a tool result. */
-function toolResultText(result: { ok: boolean; output?: unknown; error?: string }): string {
-  const text = result.ok ? JSON.stringify(result.output ?? null) : (result.error ?? 'failed');
-  return text.length > MAX_TOOL_RESULT_CHARS ? `${text.slice(0, MAX_TOOL_RESULT_CHARS)}… (truncated)` : text;
-}
-
-function recordedResult(call: ToolCallEntity): { ok: boolean; output?: unknown; error?: string } {
-  return call.status === ToolCallStatus.Succeeded
-    ? { ok: true, output: call.output }
-    : { ok: false, error: call.error ?? 'failed' };
-}
 
 /**
  * The model-driven run: context (instructions, goal, recalled memories), then model calls and the
@@ -112,14 +71,22 @@ export class AgentLoop {
       await finish(RunStatus.Failed, new NoModelProviderError().message);
       return;
     }
-    const allowed = this.allowedSkills(settings);
-    const tools: ModelTool[] = allowed.map((m) => ({
-      name: m.skill_id,
-      description: m.description,
-      input_schema: m.input_schema,
-    }));
+    const policy = policyOf(settings);
+    // The tools offered: what the stricter of the frozen and the current policy allows now (each
+    // call is checked again when it is made).
+    const offered = (await this.tools.effectivePolicy({ run, policy })).skills;
+    const tools: ModelTool[] = this.skills
+      .manifests()
+      .filter((m) => offered === null || offered.includes(m.skill_id))
+      .map((m) => ({ name: m.skill_id, description: m.description, input_schema: m.input_schema }));
     // A replay recalls nothing of today: the original's context, or none if it had none.
     const context = run.context ?? (run.replay_of ? [] : await this.recallContext(run));
+    let taint: Taint | null = run.taint;
+    if (!taint) {
+      // An untrusted memory in the context taints the run before its first model call reads it.
+      taint = contextTaint(context);
+      if (taint) await this.tainted(run, taint);
+    }
     const memoryIds = context.map((m) => m.id);
     const system = systemPrompt(settings.instructions);
     const messages: ModelMessage[] = [goalMessage(run.goal, context)];
@@ -188,6 +155,7 @@ export class AgentLoop {
           // A replay served from a record (recorded, model_live) is an experiment: it leaves the
           // agent's memory as it was. A live replay remembers like any run.
           remember: !replay,
+          tainted: taint !== null,
         });
         return;
       }
@@ -228,7 +196,7 @@ export class AgentLoop {
             return;
           }
           result = previous
-            ? recordedResult(previous)
+            ? this.tools.recorded(previous)
             : await this.tools.serve(
                 {
                   run,
@@ -236,13 +204,17 @@ export class AgentLoop {
                   skillId: use.name,
                   input: use.input,
                   origin: { modelCallIndex: index, toolUseId: use.id },
+                  policy,
+                  taint,
+                  taintGates: true,
                 },
                 original!,
               );
         } else {
-          result = await this.toolCall(run, stepOfCall, index, use, allowed, previous, signal, settings.approval);
+          result = await this.toolCall(run, stepOfCall, index, use, previous, signal, policy, taint);
         }
         if (signal.aborted) return;
+        taint ??= result.taint ?? null;
         if (result.awaitingApproval) {
           awaiting.push(`${use.name} (step ${stepOfCall})`);
           continue;
@@ -250,7 +222,10 @@ export class AgentLoop {
         results.push({
           type: 'tool_result',
           tool_use_id: use.id,
-          content: toolResultText(result),
+          content: toolResultText(result, {
+            skill: use.name,
+            ...this.tools.provenanceOf({ skillId: use.name, input: use.input }, result),
+          }),
           is_error: !result.ok,
         });
       }
@@ -323,10 +298,11 @@ export class AgentLoop {
     };
   }
 
-  /** The skills this run may use, per its settings' allow-list (null: every skill). */
-  private allowedSkills(settings: RunSettings) {
-    const all = this.skills.manifests();
-    return settings.skills === null ? all : all.filter((m) => settings.skills!.includes(m.skill_id));
+  private async tainted(run: ClaimedRun, taint: Taint): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await this.agents.holdForRunWrite(m, run.agent_id);
+      await this.tools.recordTaint(m, run, taint);
+    });
   }
 
   /** The memories recalled for the goal, stored with the run the first time, so a replay sees the same. */
@@ -342,8 +318,9 @@ export class AgentLoop {
       memory_type: m.memory_type,
       text: m.text,
       created_at: m.created_at,
+      trusted: m.trusted,
     }));
-    await this.runs.saveContext(run.id, context);
+    await this.runs.saveContext(this.dataSource.manager, run.id, context);
     return context;
   }
 
@@ -464,10 +441,10 @@ export class AgentLoop {
     step: number,
     modelCallIndex: number,
     use: ToolUseBlock,
-    allowed: { skill_id: string }[],
     previous: ToolCallEntity | undefined,
     signal: AbortSignal,
-    approval: AgentApproval | undefined,
+    policy: RunPolicy,
+    taint: Taint | null,
   ): Promise<ToolStepResult> {
     const call = {
       run,
@@ -475,15 +452,14 @@ export class AgentLoop {
       skillId: use.name,
       input: use.input,
       origin: { modelCallIndex, toolUseId: use.id },
-      approval,
+      policy,
+      taint,
+      // The model chose this call: once outside content is in its context, the taint gates it.
+      taintGates: true,
     };
-    if (!allowed.some((s) => s.skill_id === use.name)) {
-      if (previous) return recordedResult(previous);
-      return this.tools.refuse(call, `skill ${use.name} is not available to this agent`);
-    }
     switch (loopStepResumption(previous?.status, this.tools.isIdempotent(use.name, use.input))) {
       case 'reuse':
-        return recordedResult(previous!);
+        return this.tools.recorded(previous!);
       case 'refuse':
         return this.tools.refuse(
           call,
@@ -509,7 +485,7 @@ export class AgentLoop {
     owner: string,
     step: number,
     content: AssistantBlock[],
-    end: { stopReason: string | null; bound?: string; remember: boolean },
+    end: { stopReason: string | null; bound?: string; remember: boolean; tainted: boolean },
   ): Promise<void> {
     const text = content
       .flatMap((b) => (b.type === 'text' ? [b.text] : []))
@@ -528,7 +504,8 @@ export class AgentLoop {
           await this.memory.recordForStep(
             m,
             { agentId: run.agent_id, runId: run.id, stepIndex: step },
-            { memory_type: MemoryType.RunResult, text, meta: { goal: run.goal.slice(0, 500) } },
+            // The answer of a tainted run may carry what outside content made of it: untrusted.
+            { memory_type: MemoryType.RunResult, text, meta: { goal: run.goal.slice(0, 500) }, trusted: !end.tainted },
           );
         },
       },
@@ -611,6 +588,14 @@ function servedTokens(calls: ModelCallEntity[], replay: ReplaySource | undefined
     const original = c.replayedFrom ? originals.get(c.replayedFrom) : undefined;
     return sum + (original ? (original.inputTokens ?? 0) + (original.outputTokens ?? 0) : 0);
   }, 0);
+}
+
+/** The taint an untrusted memory recalled into the context brings (at step 0, where the model first reads it). */
+function contextTaint(context: RecalledMemory[]): Taint | null {
+  const untrusted = context.find((m) => !recalledTrusted(m));
+  return untrusted
+    ? { step: 0, skill: RECALLED_MEMORY, at: new Date().toISOString(), source: `memory ${untrusted.id}` }
+    : null;
 }
 
 /** The goal's words joined with `or`, for websearch_to_tsquery: any of them may match. */

@@ -17,8 +17,9 @@ import { ReplayRecords } from './replay-records';
 import { retryDelayMs, runOutcome, StepOutcome, stepResumption } from './run-outcome';
 import { ClaimedRun, RunQueue } from './run-queue';
 import type { RunSettings } from './run-settings';
+import { policyOf } from './run-policy';
 import { RunsRepository } from './runs.repository';
-import { ToolSteps } from './tool-steps';
+import { ToolStepResult, ToolSteps } from './tool-steps';
 
 /**
  * Executes one claimed run. The agent's settings are frozen into the run when it first starts;
@@ -88,6 +89,9 @@ export class RunExecutor {
       skills: agent.skills,
       max_steps: agent.maxSteps,
       approval: agent.approval,
+      egress: agent.egress,
+      egress_trusted: agent.egressTrusted,
+      remember_tool_results: agent.rememberToolResults,
     };
     await this.runs.saveSettings(run.id, settings);
     return settings;
@@ -96,7 +100,7 @@ export class RunExecutor {
   private async executePlan(run: ClaimedRun, settings: RunSettings, owner: string, signal: AbortSignal): Promise<void> {
     const replay = await this.replays.load(run);
     // A replay served from the record follows the original's plan, not today's planner and skills.
-    const plan = replay?.plan ?? (await this.planOnce(run));
+    const plan = replay?.plan ?? (await this.planOnce(run, settings));
     if (replay?.plan && !(await this.provenance.find(run.id))?.plan)
       await this.provenance.recordPlan(run.id, replay.plan);
     const problems = plan.steps
@@ -112,10 +116,14 @@ export class RunExecutor {
 
     const earlier = new Map((await this.provenance.toolCalls(run.id)).map((t) => [t.stepIndex, t]));
     const outcomes: StepOutcome[] = [];
+    const policy = policyOf(settings);
+    let taint = run.taint;
     for (const [index, step] of plan.steps.entries()) {
       if (signal.aborted) return;
       const previous = earlier.get(index);
-      const call = { run, step: index, skillId: step.skill, input: step.input, approval: settings.approval };
+      // A plan is fixed from the goal before any step runs: outside content cannot have chosen a
+      // step, so the taint is recorded (and marks memories) but does not gate the plan's calls.
+      const call = { run, step: index, skillId: step.skill, input: step.input, policy, taint, taintGates: false };
       if (replay) {
         // Served from the record; where the original stopped (a step it refused, a call that waited
         // and was cancelled), the replay stops too.
@@ -126,7 +134,8 @@ export class RunExecutor {
           await this.queue.diverge(owner, run.id, divergence, replay.mode);
           return;
         }
-        const result = previous ? servedResult(previous) : await this.tools.serve(call, original!);
+        const result: ToolStepResult = previous ? servedResult(previous) : await this.tools.serve(call, original!);
+        taint ??= result.taint ?? null;
         outcomes.push(
           result.ok ? { ok: true } : { ok: false, error: `step ${index} (${step.skill}): ${result.error}` },
         );
@@ -156,6 +165,7 @@ export class RunExecutor {
       }
       const result = await this.tools.execute(call, signal, previous);
       if (signal.aborted) return;
+      taint ??= result.taint ?? null;
       if (result.awaitingApproval) {
         await this.awaitApproval(run, owner, index, step.skill);
         return;
@@ -182,13 +192,14 @@ export class RunExecutor {
   }
 
   /** The plan of an earlier attempt is kept: a retried run does what was recorded. */
-  private async planOnce(run: ClaimedRun): Promise<Plan> {
+  private async planOnce(run: ClaimedRun, settings: RunSettings): Promise<Plan> {
     const record = await this.provenance.find(run.id);
     if (record?.plan && record.planner) return { planner: record.planner, steps: record.plan as Plan['steps'] };
+    // The planner plans with the skills the run may use (the allow-list of its settings).
     const plan = await this.planner.plan(run.goal, {
       agentId: run.agent_id,
       runId: run.id,
-      skills: this.skills.manifests(),
+      skills: this.skills.manifests().filter((m) => settings.skills === null || settings.skills.includes(m.skill_id)),
     });
     await this.provenance.recordPlan(run.id, plan);
     return plan;

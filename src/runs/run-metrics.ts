@@ -22,6 +22,7 @@ export class RunMetrics {
   private readonly reclaimedLeases: Counter;
   private readonly replays: Counter<'mode'>;
   private readonly divergences: Counter<'mode'>;
+  private readonly taints: Counter;
   readonly inFlight: Gauge;
 
   constructor(metrics: MetricsService, runs: RunsRepository) {
@@ -62,6 +63,10 @@ export class RunMetrics {
       this.replays.inc({ mode }, 0);
       this.divergences.inc({ mode }, 0);
     }
+    this.taints = metrics.counter({
+      name: 'aos_runs_tainted_total',
+      help: 'Runs into whose context outside content entered (a page, a mail, an untrusted memory), on this instance',
+    });
     this.inFlight = metrics.gauge({ name: 'aos_worker_runs_in_flight', help: 'Runs this instance executes now' });
 
     let stats: Promise<Awaited<ReturnType<RunsRepository['queueStats']>> | undefined> | undefined;
@@ -122,6 +127,10 @@ export class RunMetrics {
 
   diverged(mode: string): void {
     this.divergences.inc({ mode });
+  }
+
+  tainted(): void {
+    this.taints.inc();
   }
 
   reclaimed(count: number): void {

@@ -13,6 +13,7 @@ import { LAPSED_LEASE, READY_RUN } from './run-queue.sql';
 import { Divergence, divergenceMessage } from './replay';
 import type { ReplayMode } from './replay-mode.enum';
 import type { RecalledMemory, RunSettings } from './run-settings';
+import type { Taint } from './run-policy';
 
 /** Channel carrying the id of a run that was cancelled while it may be executing. */
 export const RUN_CANCEL_CHANNEL = 'aos_run_cancel';
@@ -36,6 +37,8 @@ export interface ClaimedRun {
   /** A replay: the run it replays, and how. */
   replay_of: string | null;
   replay_mode: ReplayMode | null;
+  /** When outside content first entered its context (null: clean). */
+  taint: Taint | null;
 }
 
 export interface Candidate {
@@ -143,7 +146,7 @@ export class RunQueue {
           WHERE id = ANY($1::uuid[])`,
         [ids.map((c) => c.id), owner, leaseMs],
         `agent_id, goal, priority, attempts, max_attempts, settings, context, input_tokens, output_tokens,
-         model_wait_since, model_waits, replay_of, replay_mode,
+         model_wait_since, model_waits, replay_of, replay_mode, taint,
          (extract(epoch FROM now() - greatest(available_at, created_at)) * 1000)::float8 AS waited_ms`,
       );
       // In queue order (UPDATE ... RETURNING keeps none), so the best runs start first.
@@ -165,6 +168,7 @@ export class RunQueue {
         model_waits: r.model_waits,
         replay_of: r.replay_of,
         replay_mode: r.replay_mode,
+        taint: r.taint,
       }));
     });
     this.metrics.claimed(claimed);
@@ -315,6 +319,7 @@ export class RunQueue {
             step: c.stepIndex,
             skill: c.skillId,
             input: c.input,
+            reason: c.approvalRequestedReason,
             requested_at: c.approvalRequestedAt?.toISOString() ?? null,
             expires_at: c.approvalExpiresAt?.toISOString() ?? null,
           })),

@@ -16,6 +16,7 @@ import { RunStatus } from '../provenance/run-status.enum';
 import { ReplayMode } from './replay-mode.enum';
 import type { Divergence } from './replay';
 import type { RecalledMemory, RunSettings } from './run-settings';
+import type { Taint } from './run-policy';
 
 /**
  * A goal being worked on, and its place in the durable queue: a pending run is a job, claimed by
@@ -81,6 +82,10 @@ export class RunEntity {
   /** The memories recalled into a model-driven run's context, as they were (replay needs them). */
   @Column({ type: 'jsonb', nullable: true })
   context!: RecalledMemory[] | null;
+
+  /** When outside content first entered the run's context (null: it never did). */
+  @Column({ type: 'jsonb', nullable: true })
+  taint!: Taint | null;
 
   /** The model's final answer. */
   @Column({ type: 'text', nullable: true })

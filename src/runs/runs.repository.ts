@@ -7,6 +7,8 @@ import type { RunStatus } from '../provenance/run-status.enum';
 import { RunEntity } from './run.entity';
 import type { ReplayMode } from './replay-mode.enum';
 import type { RecalledMemory, RunSettings } from './run-settings';
+import type { Taint } from './run-policy';
+import { returnedRows } from '../database/returned-rows';
 import { READY_RUN } from './run-queue.sql';
 
 /**
@@ -73,12 +75,23 @@ export class RunsRepository {
     ]);
   }
 
-  /** The memories recalled into a model-driven run's context, kept as they were. */
-  async saveContext(runId: string, context: RecalledMemory[]): Promise<void> {
-    await pgPoolOf(this.dataSource).query('UPDATE runs SET context = $2 WHERE id = $1', [
-      runId,
-      JSON.stringify(context),
-    ]);
+  /** The memories recalled into a model-driven run's context, kept as they were (in the caller's transaction). */
+  async saveContext(m: EntityManager, runId: string, context: RecalledMemory[]): Promise<void> {
+    await m.query('UPDATE runs SET context = $2 WHERE id = $1', [runId, JSON.stringify(context)]);
+  }
+
+  /**
+   * Marks the run tainted, in the caller's transaction, unless it already was (the first taint is
+   * the one recorded). Returns whether this call set it.
+   */
+  async taint(m: EntityManager, runId: string, taint: Taint): Promise<boolean> {
+    const rows = returnedRows(
+      await m.query<{ id: string }[] | [{ id: string }[], number]>(
+        'UPDATE runs SET taint = $2 WHERE id = $1 AND taint IS NULL RETURNING id',
+        [runId, JSON.stringify(taint)],
+      ),
+    );
+    return rows.length > 0;
   }
 
   /**

@@ -152,6 +152,7 @@ export class RunsService implements OnModuleInit {
                 step: t.step,
                 skill: t.skill_id,
                 input: t.input,
+                reason: t.approval_requested_reason ?? 'the approval policy',
                 requested_at: t.approval_requested_at!,
                 expires_at: t.approval_expires_at!,
               }))
@@ -281,5 +282,6 @@ export function toSummary(run: RunEntity): RunSummaryDto {
     replay_of: run.replayOf,
     replay_mode: run.replayMode,
     divergence: run.divergence,
+    taint: run.taint,
   };
 }

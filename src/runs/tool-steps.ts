@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import type { AgentApproval } from '../agents/agent-approval.enum';
+import { DataSource, EntityManager } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -14,7 +13,9 @@ import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 import type { ToolCallEntity } from '../provenance/tool-call.entity';
 import { ConnectionAccess, MemoryAccess, SkillError } from '../skills/skill';
 import { SkillRegistry } from '../skills/skill-registry';
-import { approvalNeeded } from './approval-policy';
+import { approvalGate, policyOf, policyRefusal, RunPolicy, stricterPolicy, Taint } from './run-policy';
+import { RunMetrics } from './run-metrics';
+import { RunsRepository } from './runs.repository';
 import { RecordedToolCall, servedResult, servedStatus } from './replay';
 
 export interface ToolStepResult {
@@ -26,6 +27,10 @@ export interface ToolStepResult {
   retryable?: boolean;
   /** Not run: it waits for a person (recorded awaiting_approval); the run must wait too. */
   awaitingApproval?: boolean;
+  /** The result is content from outside AOS (the model is told it is untrusted). */
+  untrusted?: boolean;
+  /** This call's result tainted the run (set with `untrusted` when the call was made or served now). */
+  taint?: Taint;
 }
 
 export interface ToolStep {
@@ -36,15 +41,23 @@ export interface ToolStep {
   input: Record<string, unknown>;
   /** For a model-driven run: the model call that asked for the tool, and the provider's id of the call. */
   origin?: { modelCallIndex: number; toolUseId: string };
-  /** The run's approval policy (from its settings); undefined for runs from before approvals. */
-  approval?: AgentApproval;
+  /** The run's frozen policy (from its settings); the agent's current one is read at the call. */
+  policy: RunPolicy;
+  /** The run's taint before this call (null: clean). */
+  taint: Taint | null;
+  /**
+   * Whether the taint gates this call: true where outside content can have chosen it (a model's
+   * call). A plan is fixed from the goal before any step runs, so its steps are not gated.
+   */
+  taintGates: boolean;
 }
 
 /**
- * Runs tool calls through the skill registry, for planned steps and the agent loop alike: the call
- * is written ahead (running) before the skill starts, its input validated against the manifest,
- * its output validated after, and the result recorded together with the memory the skill leaves,
- * in one transaction. The skill gets the run's AbortSignal and the agent's memory to search.
+ * Runs tool calls through the skill registry, for planned steps and the agent loop alike: the input
+ * is validated against the manifest, the policy applied (the stricter of the run's frozen one and
+ * the agent's current one: skills, egress, approval, with the taint rule), the call written ahead
+ * (running) before the skill starts, its output validated after, and the result recorded together
+ * with the memory the skill leaves and the run's taint, in one transaction.
  */
 @Injectable()
 export class ToolSteps {
@@ -57,6 +70,8 @@ export class ToolSteps {
     private readonly memory: MemoryService,
     private readonly agents: AgentsService,
     private readonly events: EventsService,
+    private readonly runs: RunsRepository,
+    private readonly metrics: RunMetrics,
   ) {}
 
   isIdempotent(skillId: string, input: Record<string, unknown>): boolean {
@@ -65,32 +80,62 @@ export class ToolSteps {
     return skill.isIdempotent?.(input) ?? skill.manifest.side_effects !== 'non_idempotent';
   }
 
+  /** Where a call's result comes from and whether it may be trusted, as the model is told. */
+  provenanceOf(
+    call: Pick<ToolStep, 'skillId' | 'input'>,
+    result: ToolStepResult,
+  ): { source: string; trusted: boolean } {
+    return { source: this.skills.sourceOf(call.skillId, call.input), trusted: !result.untrusted };
+  }
+
+  /** A call finished in an earlier attempt, as the loop hands it to the model again (its taint is the run's already). */
+  recorded(call: ToolCallEntity): ToolStepResult {
+    return call.status === ToolCallStatus.Succeeded
+      ? { ok: true, output: call.output, untrusted: this.skills.outputIsOutside(call.skillId, call.output) }
+      : { ok: false, error: call.error ?? 'failed', untrusted: this.skills.readsOutside(call.skillId) };
+  }
+
   /**
-   * Runs the call, unless it must first wait for a person: then it is recorded awaiting approval
-   * and nothing runs (`previous`: its record from an earlier attempt; an answered approval is not
+   * The policy a call is held to now: the stricter of the run's frozen one and the agent's current
+   * one (a policy tightened while the run works holds at its next call).
+   */
+  async effectivePolicy(call: Pick<ToolStep, 'run' | 'policy'>): Promise<RunPolicy> {
+    const current = await this.agents.policyOf(call.run.agent_id);
+    return current ? stricterPolicy(call.policy, policyOf(current)) : call.policy;
+  }
+
+  /**
+   * Runs the call, unless the policy refuses it (recorded failed, with the reason the model reads)
+   * or it must first wait for a person: then it is recorded awaiting approval, with why, and
+   * nothing runs (`previous`: its record from an earlier attempt; an answered approval is not
    * asked for again).
    */
   async execute(call: ToolStep, signal: AbortSignal, previous?: ToolCallEntity): Promise<ToolStepResult> {
     const { run, step, skillId } = call;
+    if (!this.skills.has(skillId))
+      return this.refuse(call, `skill ${skillId} is not available to this agent`, previous);
     const input = structuredClone(call.input);
     const inputProblems = this.skills.inputProblems(skillId, input);
-    if (
-      !inputProblems &&
-      !previous?.approvalAnsweredAt &&
-      approvalNeeded(call.approval, this.skills.effectsOf(skillId, input))
-    ) {
-      return this.requestApproval(call, input);
+    if (inputProblems) {
+      await this.start(call, input);
+      return this.fail(call, `invalid input for ${skillId}: ${inputProblems}`, 0);
+    }
+    const policy = await this.effectivePolicy(call);
+    const effects = this.skills.effectsOf(skillId, input);
+    const refusal = policyRefusal(policy, skillId, effects);
+    if (refusal) return this.refuse(call, refusal, previous);
+    if (!previous?.approvalAnsweredAt) {
+      const reason = approvalGate(policy, effects, call.taintGates ? call.taint : null);
+      if (reason) return this.requestApproval(call, input, reason);
     }
     await this.start(call, input);
     const started = Date.now();
-    if (inputProblems) {
-      return this.fail(call, `invalid input for ${skillId}: ${inputProblems}`, 0);
-    }
     // Secrets the skill opens are remembered for this call: nothing it returns or throws may hold one.
     const opened: string[] = [];
     try {
       const raw = await this.skills.get(skillId).execute(input, {
         signal,
+        egress: policy.egress,
         agentId: run.agent_id,
         runId: run.id,
         stepIndex: step,
@@ -101,6 +146,10 @@ export class ToolSteps {
       const outputProblems = this.skills.outputProblems(skillId, result.output);
       if (outputProblems) throw new SkillError(`${skillId} returned an invalid output: ${outputProblems}`);
       const durationMs = Date.now() - started;
+      const untrusted = this.skills.outputIsOutside(skillId, result.output);
+      const taint = untrusted ? this.taintOf(call, input) : undefined;
+      // What a tool brought back is kept unless the agent chose not to; an asked-for write always is.
+      const memory = result.memory && (result.memory.written || policy.rememberToolResults) ? result.memory : undefined;
       await this.dataSource.transaction(async (m) => {
         // The agent's row first, as a delete of the agent takes it: the same lock order, no deadlock.
         await this.agents.holdForRunWrite(m, run.agent_id);
@@ -111,23 +160,38 @@ export class ToolSteps {
           m,
         );
         await this.events.append(m, [this.completedEvent(call, ToolCallStatus.Succeeded, durationMs, null)]);
-        if (result.memory) {
-          await this.memory.recordForStep(m, { agentId: run.agent_id, runId: run.id, stepIndex: step }, result.memory);
+        if (taint) await this.recordTaint(m, call.run, taint);
+        if (memory) {
+          const { written: _written, ...stored } = memory;
+          await this.memory.recordForStep(
+            m,
+            { agentId: run.agent_id, runId: run.id, stepIndex: step },
+            // Written by a tainted run (this step's own taint included), a memory is untrusted.
+            { ...stored, trusted: !(call.taint ?? taint) },
+          );
         }
       });
-      return { ok: true, output: result.output };
+      return { ok: true, output: result.output, untrusted, taint };
     } catch (error) {
       const cancelled = signal.aborted;
       const message = redactText(error instanceof Error ? error.message : String(error), opened);
+      // A failure of a skill that reads the outside world taints too when its message carries a
+      // server's words (an error AOS wrote itself, such as "answered 404", does not).
+      const untrusted =
+        !cancelled && this.skills.readsOutside(skillId) && !(error instanceof SkillError && !error.outsideText);
+      const taint = untrusted ? this.taintOf(call, input) : undefined;
       await this.finishFailed(
         call,
         cancelled ? ToolCallStatus.Cancelled : ToolCallStatus.Failed,
         cancelled ? 'cancelled' : message,
         Date.now() - started,
+        taint,
       );
       return {
         ok: false,
         error: message,
+        untrusted,
+        taint,
         // A failed call is tried again with the run only if repeating it is harmless.
         retryable: error instanceof SkillError && error.retryable && this.isIdempotent(skillId, input),
       };
@@ -137,10 +201,14 @@ export class ToolSteps {
   /**
    * A replay's call answered from the original's record (`original`): nothing runs, nothing waits
    * for a person, no memory is written; the call is recorded finished as the original ended, with
-   * its step events marked as replayed.
+   * its step events marked as replayed. What it serves taints the replay as the original was.
    */
   async serve(call: ToolStep, original: RecordedToolCall): Promise<ToolStepResult> {
     const result = servedResult(original);
+    const untrusted = result.ok
+      ? this.skills.outputIsOutside(call.skillId, result.output)
+      : this.skills.readsOutside(call.skillId);
+    const taint = untrusted ? this.taintOf(call, call.input) : undefined;
     await this.dataSource.transaction(async (m) => {
       await this.agents.holdForRunWrite(m, call.run.agent_id);
       await this.provenance.serveToolCall(m, {
@@ -175,26 +243,54 @@ export class ToolSteps {
           replayed,
         ),
       ]);
+      if (taint) await this.recordTaint(m, call.run, taint);
     });
-    return result;
+    return { ...result, untrusted, taint };
   }
 
   /**
-   * A call that will not run, recorded as failed: a skill the agent may not use, or a call that was
-   * interrupted (its `previous` record) and is not safe to repeat.
+   * A call that will not run, recorded as failed: a skill the agent may not use, an origin off its
+   * egress list, or a call that was interrupted (its `previous` record) and is not safe to repeat.
    */
-  async refuse(call: ToolStep, error: string, previous?: { startedAt: Date }): Promise<ToolStepResult> {
+  async refuse(
+    call: Pick<ToolStep, 'run' | 'step' | 'skillId' | 'input' | 'origin'>,
+    error: string,
+    previous?: { startedAt: Date },
+  ): Promise<ToolStepResult> {
     if (!previous) await this.start(call, call.input);
     return this.fail(call, error, previous ? Date.now() - previous.startedAt.getTime() : 0);
   }
 
-  private async fail(call: ToolStep, error: string, durationMs: number): Promise<ToolStepResult> {
+  /**
+   * Marks the run tainted (the first taint is kept), with its run.tainted event, in the caller's
+   * transaction: for a call's result, or for untrusted memories recalled into the context.
+   */
+  async recordTaint(m: EntityManager, run: { id: string; agent_id: string }, taint: Taint): Promise<void> {
+    if (!(await this.runs.taint(m, run.id, taint))) return;
+    await this.events.append(m, [{ agentId: run.agent_id, runId: run.id, type: 'run.tainted', data: { ...taint } }]);
+    this.metrics.tainted();
+  }
+
+  private taintOf(call: Pick<ToolStep, 'step' | 'skillId'>, input: unknown): Taint {
+    return {
+      step: call.step,
+      skill: call.skillId,
+      at: new Date().toISOString(),
+      source: this.skills.sourceOf(call.skillId, input),
+    };
+  }
+
+  private async fail(
+    call: Pick<ToolStep, 'run' | 'step' | 'skillId' | 'origin'>,
+    error: string,
+    durationMs: number,
+  ): Promise<ToolStepResult> {
     await this.finishFailed(call, ToolCallStatus.Failed, error, durationMs);
     return { ok: false, error };
   }
 
   /** The write-ahead record of the call and its run.step.started event, in one statement. */
-  private async start(call: ToolStep, input: unknown): Promise<void> {
+  private async start(call: Pick<ToolStep, 'run' | 'step' | 'skillId' | 'origin'>, input: unknown): Promise<void> {
     const event: NewEvent = {
       agentId: call.run.agent_id,
       runId: call.run.id,
@@ -208,19 +304,22 @@ export class ToolSteps {
   }
 
   private async finishFailed(
-    call: ToolStep,
+    call: Pick<ToolStep, 'run' | 'step' | 'skillId'>,
     status: ToolCallStatus.Failed | ToolCallStatus.Cancelled,
     error: string,
     durationMs: number,
+    taint?: Taint,
   ): Promise<void> {
     await this.dataSource.transaction(async (m) => {
+      if (taint) await this.agents.holdForRunWrite(m, call.run.agent_id);
       await this.provenance.completeToolCall(call.run.id, call.step, { status, error, durationMs }, m);
       await this.events.append(m, [this.completedEvent(call, status, durationMs, error)]);
+      if (taint) await this.recordTaint(m, call.run, taint);
     });
   }
 
   private completedEvent(
-    call: ToolStep,
+    call: Pick<ToolStep, 'run' | 'step' | 'skillId'>,
     status: ToolCallStatus,
     durationMs: number,
     error: string | null,
@@ -255,10 +354,14 @@ export class ToolSteps {
   }
 
   /**
-   * Records the call as waiting for a person, with its run.approval.requested event; the caller
-   * puts the run in waiting_approval.
+   * Records the call as waiting for a person, with why and its run.approval.requested event; the
+   * caller puts the run in waiting_approval.
    */
-  private async requestApproval(call: ToolStep, input: Record<string, unknown>): Promise<ToolStepResult> {
+  private async requestApproval(
+    call: ToolStep,
+    input: Record<string, unknown>,
+    reason: string,
+  ): Promise<ToolStepResult> {
     const expiresAt = new Date(Date.now() + this.config.approvalTtlMs);
     await this.dataSource.transaction(async (m) => {
       await this.agents.holdForRunWrite(m, call.run.agent_id);
@@ -269,6 +372,7 @@ export class ToolSteps {
         input,
         origin: call.origin,
         expiresAt,
+        reason,
       });
       await this.events.append(m, [
         {
@@ -280,6 +384,7 @@ export class ToolSteps {
             step: call.step,
             skill: call.skillId,
             input,
+            reason,
             expires_at: expiresAt.toISOString(),
           },
         },

@@ -49,22 +49,49 @@ export class SkillRegistry {
     return found.skill;
   }
 
-  /** What a call does outside: its side effects (per input when the skill says) and whether they leave AOS. */
-  effectsOf(skillId: string, input: unknown): { sideEffects: SideEffects; external: boolean } {
+  /**
+   * What a call does outside: its side effects (per input when the skill says), whether they leave
+   * AOS, whether it can carry data out and which origins it reaches. An unknown skill is assumed
+   * to do the worst.
+   */
+  effectsOf(
+    skillId: string,
+    input: unknown,
+  ): { sideEffects: SideEffects; external: boolean; egress: boolean; origins: string[] } {
     const found = this.skills.get(skillId);
-    if (!found) return { sideEffects: 'non_idempotent', external: true };
+    if (!found) return { sideEffects: 'non_idempotent', external: true, egress: true, origins: [] };
     const { skill } = found;
     return {
       sideEffects: skill.sideEffectsOf?.(input) ?? skill.manifest.side_effects,
       external: skill.manifest.external_effects,
+      egress: skill.manifest.egress,
+      origins: skill.originsOf?.(input) ?? [],
     };
+  }
+
+  /** Whether the skill's results are content from outside AOS (they taint the run), its errors included. */
+  readsOutside(skillId: string): boolean {
+    return this.skills.get(skillId)?.skill.manifest.outside_content ?? true;
+  }
+
+  /** Whether this output of the skill is content from outside AOS (it taints the run that reads it). */
+  outputIsOutside(skillId: string, output: unknown): boolean {
+    const found = this.skills.get(skillId);
+    if (!found) return true;
+    return found.skill.manifest.outside_content || (found.skill.untrustedOutput?.(output) ?? false);
+  }
+
+  /** Where a call's result comes from, as the model is told. */
+  sourceOf(skillId: string, input: unknown): string {
+    return this.skills.get(skillId)?.skill.sourceOf?.(input) ?? skillId;
   }
 
   /** Problems with an input (defaults applied in place), or undefined when it is valid. */
   inputProblems(skillId: string, input: unknown): string | undefined {
     const found = this.skills.get(skillId);
     if (!found) return `unknown skill ${skillId}`;
-    return found.validateInput(input) ? undefined : describe(found.validateInput);
+    if (!found.validateInput(input)) return describe(found.validateInput);
+    return found.skill.inputProblem?.(input);
   }
 
   outputProblems(skillId: string, output: unknown): string | undefined {

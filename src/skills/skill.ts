@@ -21,6 +21,13 @@ export interface SkillManifest {
    * approval policy; memory_write's effects stay inside AOS.
    */
   external_effects: boolean;
+  /**
+   * Whether its output (or its error, which may carry a server's words) is content from outside
+   * AOS: a page, a mail, a calendar. Such a result taints the run (docs: Security model).
+   */
+  outside_content: boolean;
+  /** Whether a call can carry data out of AOS (a request, a mail, an event): once tainted, it waits for a person. */
+  egress: boolean;
   /** The kind of connection the skill's `connection` input names, when it takes one. */
   connection_kind?: 'smtp' | 'imap' | 'caldav' | 'http';
 }
@@ -28,6 +35,8 @@ export interface SkillManifest {
 export interface SkillContext {
   /** Aborted when the run is cancelled or its agent stopped: pass it to every I/O call. */
   signal: AbortSignal;
+  /** Origins the call may reach (redirects included); null: any public origin. */
+  egress: string[] | null;
   agentId: string;
   runId: string;
   stepIndex: number;
@@ -52,6 +61,8 @@ export interface RecalledItem {
   text: string;
   created_at: string;
   rank: number;
+  /** False for memories from outside AOS or from a tainted run: reading one taints the reader. */
+  trusted: boolean;
 }
 
 export interface MemoryAccess {
@@ -68,7 +79,11 @@ export interface SkillMemory {
 
 export interface SkillResult<O = unknown> {
   output: O;
-  memory?: SkillMemory;
+  /**
+   * A memory the call leaves: what a tool brought back (kept unless the agent chose
+   * `remember_tool_results: false`), or, with `written`, a memory the call was asked to store.
+   */
+  memory?: SkillMemory & { written?: boolean };
 }
 
 export interface Skill<I = unknown, O = unknown> {
@@ -82,14 +97,30 @@ export interface Skill<I = unknown, O = unknown> {
   isIdempotent?(input: I): boolean;
   /** This call's side effects when they depend on the input (http_call: a GET has none). */
   sideEffectsOf?(input: I): SideEffects;
+  /**
+   * Whether this output carries content from outside AOS although the manifest's `outside_content`
+   * is false (memory_recall returning an untrusted memory).
+   */
+  untrustedOutput?(output: O): boolean;
+  /** Problems the input schema cannot express (a GET with a body), as the model should read them. */
+  inputProblem?(input: I): string | undefined;
+  /** The origins the call reaches (checked against the agent's egress lists before it is made). */
+  originsOf?(input: I): string[];
+  /** Where the result comes from, as the model is told (an origin, a mailbox); default: the skill id. */
+  sourceOf?(input: I): string;
 }
 
-/** A step failed. `retryable` failures (network, 5xx, 429) may pass if the run is tried again. */
+/**
+ * A step failed. `retryable` failures (network, 5xx, 429) may pass if the run is tried again.
+ * `outsideText`: the message carries words from outside AOS (a server's answer), so the failure
+ * taints the run like an output would; a message AOS wrote itself does not.
+ */
 export class SkillError extends Error {
   override readonly name = 'SkillError';
   constructor(
     message: string,
     readonly retryable = false,
+    readonly outsideText = false,
   ) {
     super(message);
   }

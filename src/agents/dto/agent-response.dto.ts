@@ -52,6 +52,19 @@ export class AgentResponseDto {
   @ApiProperty({ enum: AgentApproval, enumName: 'AgentApproval', description: 'Which tool calls wait for a person' })
   approval!: AgentApproval;
 
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'Origins http_call may reach; null: any public origin',
+  })
+  egress!: string[] | null;
+
+  @ApiProperty({ type: [String], description: "Origins trusted with the run's data (no egress for the taint rule)" })
+  egress_trusted!: string[];
+
+  @ApiProperty({ description: 'Whether tool results are kept as skill_result memories' })
+  remember_tool_results!: boolean;
+
   @ApiProperty({ type: UsageDto, description: 'Model usage of all its runs to date' })
   usage!: UsageDto;
 
@@ -73,6 +86,9 @@ export class AgentResponseDto {
       skills: agent.skills,
       max_steps: agent.maxSteps,
       approval: agent.approval,
+      egress: agent.egress,
+      egress_trusted: agent.egressTrusted,
+      remember_tool_results: agent.rememberToolResults,
       usage: {
         model_calls: Number(agent.modelCalls),
         input_tokens: Number(agent.inputTokens),

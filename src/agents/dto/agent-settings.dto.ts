@@ -1,9 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
   IsEnum,
   IsInt,
   IsObject,
@@ -16,11 +17,13 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { OptionalField } from '../../common/optional-field.decorator';
+import { IsOriginList, toCanonicalOrigins } from '../../common/origin';
 import { AgentApproval } from '../agent-approval.enum';
 import { AgentPlanner } from '../agent-planner.enum';
 
 export const MAX_INSTRUCTIONS_LENGTH = 20_000;
 export const MAX_STEPS_LIMIT = 100;
+export const MAX_EGRESS_ORIGINS = 100;
 const MODEL_NAME = /^[\w.:/@-]{1,200}$/;
 
 /** Per-provider model overrides. A name means nothing to the other provider, so each has its own. */
@@ -107,10 +110,52 @@ export class AgentSettingsDto {
     enumName: 'AgentApproval',
     description:
       'Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call ' +
-      'that changes something outside AOS (email_send, calendar_create_event, http_call other than GET); always. ' +
-      'side_effects for a new agent',
+      'that changes something outside AOS (email_send, calendar_create_event, http_call other than GET) and, once ' +
+      'outside content has entered the run (it is tainted), every call that can carry data out (any http_call, ' +
+      'email_send, calendar_create_event); always. side_effects for a new agent',
   })
   @OptionalField()
   @IsEnum(AgentApproval, { message: `approval must be one of: ${Object.values(AgentApproval).join(', ')}` })
   approval?: AgentApproval;
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    maxItems: MAX_EGRESS_ORIGINS,
+    description:
+      'Origins http_call may reach (`https://host[:port]`, redirects included); a call elsewhere is refused with ' +
+      'an error the model reads. null (the default): any public origin',
+    example: ['https://api.example.com'],
+  })
+  @IsOptional()
+  @Transform(toCanonicalOrigins)
+  @IsArray()
+  @ArrayMaxSize(MAX_EGRESS_ORIGINS)
+  @ArrayUnique()
+  @IsOriginList()
+  egress?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_EGRESS_ORIGINS,
+    description:
+      "Origins trusted with the run's data (the company's own API): an http_call there does not count as egress " +
+      'for the taint rule (no approval for a GET after taint). Default: none',
+    example: ['https://intranet.example.com'],
+  })
+  @OptionalField()
+  @Transform(toCanonicalOrigins)
+  @IsArray()
+  @ArrayMaxSize(MAX_EGRESS_ORIGINS)
+  @ArrayUnique()
+  @IsOriginList()
+  egress_trusted?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'Whether what a tool call brings back (a page, a mail) is kept as a skill_result memory (true for a new agent)',
+  })
+  @OptionalField()
+  @IsBoolean()
+  remember_tool_results?: boolean;
 }

@@ -1,7 +1,8 @@
 import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDateString, IsIn, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsBoolean, IsDateString, IsIn, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { OptionalField } from '../../common/optional-field.decorator';
 import { PageOf, PageQueryDto } from '../../common/pagination';
 import { MemoryType } from '../memory-type.enum';
 import type { MemoryEntity } from '../memory.entity';
@@ -23,6 +24,16 @@ export class CreateMemoryDto {
   @IsOptional()
   @IsObject()
   meta?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'false for text that came from outside (a pasted mail, a web page): a run that recalls it is tainted ' +
+      '(see Security model)',
+  })
+  @OptionalField()
+  @IsBoolean()
+  trusted?: boolean;
 }
 
 export class MemoryResponseDto {
@@ -44,6 +55,13 @@ export class MemoryResponseDto {
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The run that wrote it, if any' })
   run_id!: string | null;
 
+  @ApiProperty({
+    description:
+      'false when it came from outside AOS (a skill read it from the world) or a tainted run wrote it: a run that ' +
+      'recalls it is tainted',
+  })
+  trusted!: boolean;
+
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 
@@ -58,6 +76,7 @@ export class MemoryResponseDto {
       text: memory.text,
       meta: memory.meta,
       run_id: memory.runId,
+      trusted: memory.trusted,
       created_at: memory.createdAt.toISOString(),
       ...(rank === undefined ? {} : { rank }),
     };

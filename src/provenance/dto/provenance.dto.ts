@@ -126,6 +126,14 @@ export class ToolCallDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When it was put to a person' })
   approval_requested_at!: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'tainted at step 3 by email_read',
+    description: 'Why it was put to a person: the approval policy, or the taint that made it egress',
+  })
+  approval_requested_reason!: string | null;
+
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When its approval expires' })
   approval_expires_at!: string | null;
 
@@ -155,6 +163,42 @@ export class ToolCallDto {
   replayed_from!: string | null;
 }
 
+/** When outside content first entered a run's context (the run is tainted from then on). */
+export class TaintDto {
+  @ApiProperty({
+    type: 'integer',
+    description: 'The step whose result brought it in (0: memories recalled into the context)',
+  })
+  step!: number;
+
+  @ApiProperty({
+    example: 'email_read',
+    description: 'The skill that read it, or recalled_memory for an untrusted memory recalled into the context',
+  })
+  skill!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  at!: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'https://example.com',
+    description: 'Where it came from: an origin, a mailbox, a memory',
+  })
+  source!: string | null;
+}
+
+/** The `taint` field of a run and of its provenance record, documented once. */
+export const TaintProperty = (): PropertyDecorator =>
+  ApiProperty({
+    type: TaintDto,
+    nullable: true,
+    description:
+      'When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. ' +
+      'From then on every call that can carry data out waits for a person (approval side_effects)',
+  });
+
 export class ProvenanceSummaryDto {
   @ApiProperty({ format: 'uuid', description: 'Equals the run id' })
   id!: string;
@@ -182,6 +226,9 @@ export class ProvenanceSummaryDto {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   completed_at!: string | null;
+
+  @TaintProperty()
+  taint!: TaintDto | null;
 }
 
 export class ProvenanceDto extends ProvenanceSummaryDto {

@@ -8,7 +8,7 @@ import { PageOf, PageQueryDto } from '../../common/pagination';
 import { AgentPlanner } from '../../agents/agent-planner.enum';
 import { UsageDto } from '../../agents/dto/agent-response.dto';
 import { AgentModelsDto } from '../../agents/dto/agent-settings.dto';
-import { ModelCallDto, PlanStepDto, ToolCallDto } from '../../provenance/dto/provenance.dto';
+import { ModelCallDto, PlanStepDto, TaintDto, TaintProperty, ToolCallDto } from '../../provenance/dto/provenance.dto';
 import { RunStatus } from '../../provenance/run-status.enum';
 import { ReplayMode } from '../replay-mode.enum';
 
@@ -115,6 +115,9 @@ export class RunSummaryDto {
     description: 'Where a replay asked for another call than its original recorded (it stopped failed there)',
   })
   divergence!: DivergenceDto | null;
+
+  @TaintProperty()
+  taint!: TaintDto | null;
 }
 
 export class RunSettingsDto {
@@ -139,6 +142,19 @@ export class RunSettingsDto {
     description: 'Which tool calls wait for a person (absent: the run started before approvals existed)',
   })
   approval?: AgentApproval;
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    description: 'Origins http_call may reach; null: any public origin (absent: from before egress lists)',
+  })
+  egress?: string[] | null;
+
+  @ApiPropertyOptional({ type: [String], description: "Origins trusted with the run's data" })
+  egress_trusted?: string[];
+
+  @ApiPropertyOptional({ description: 'Whether tool results are kept as memories' })
+  remember_tool_results?: boolean;
 }
 
 export class PendingApprovalDto {
@@ -153,6 +169,12 @@ export class PendingApprovalDto {
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'What the call would do' })
   input!: Record<string, unknown>;
+
+  @ApiProperty({
+    example: 'tainted at step 3 by email_read',
+    description: 'Why it needs a person: the approval policy, or the taint that made the call egress',
+  })
+  reason!: string;
 
   @ApiProperty({ format: 'date-time' })
   requested_at!: string;

@@ -72,6 +72,8 @@ export class CalendarCreateEventSkill extends ConnectedSkill<CalendarCreateInput
     side_effects: 'idempotent',
     reversible: true,
     external_effects: true,
+    outside_content: false,
+    egress: true,
     connection_kind: 'caldav',
   };
 

@@ -76,8 +76,14 @@ export class CalendarListEventsSkill extends ConnectedSkill<CalendarListInput, C
     side_effects: 'none',
     reversible: true,
     external_effects: true,
+    outside_content: true,
+    egress: false,
     connection_kind: 'caldav',
   };
+
+  sourceOf(input: CalendarListInput): string {
+    return `calendar ${input.calendar ?? '(default)'} of connection ${input.connection}`;
+  }
 
   async execute(input: CalendarListInput, context: SkillContext): Promise<SkillResult<CalendarListOutput>> {
     const start = new Date(input.start);

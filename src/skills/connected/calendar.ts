@@ -91,7 +91,7 @@ export async function pickCalendar(client: DavClient, wanted: string | undefined
   );
   if (!found) {
     const names = calendars.map((c) => (typeof c.displayName === 'string' ? c.displayName : c.url)).join(', ');
-    throw new SkillError(`no calendar named ${wanted} (the account has: ${names})`);
+    throw new SkillError(`no calendar named ${wanted} (the account has: ${names})`, false, true);
   }
   return found;
 }

@@ -47,6 +47,8 @@ export function protocolError(what: string, error: unknown): SkillError {
   return new SkillError(
     message,
     transient || (typeof e.responseCode === 'number' && e.responseCode >= 400 && e.responseCode < 500),
+    // What the server said is the world's words.
+    true,
   );
 }
 

@@ -38,6 +38,17 @@ export class SkillManifestDto {
   external_effects!: boolean;
 
   @ApiProperty({
+    description:
+      'Whether its results (and errors) are content from outside AOS — a page, a mail, a calendar: reading one taints the run',
+  })
+  outside_content!: boolean;
+
+  @ApiProperty({
+    description: 'Whether a call can carry data out of AOS: once the run is tainted, such calls wait for a person',
+  })
+  egress!: boolean;
+
+  @ApiProperty({
     required: false,
     enum: ['smtp', 'imap', 'caldav', 'http'],
     description: 'The kind of connection its `connection` input names',

@@ -127,8 +127,14 @@ export class EmailReadSkill extends ConnectedSkill<EmailReadInput, EmailReadOutp
     side_effects: 'none',
     reversible: true,
     external_effects: true,
+    outside_content: true,
+    egress: false,
     connection_kind: 'imap',
   };
+
+  sourceOf(input: EmailReadInput): string {
+    return `mail ${input.uid} in ${input.mailbox ?? 'the mailbox'} of connection ${input.connection}`;
+  }
 
   async execute(input: EmailReadInput, context: SkillContext): Promise<SkillResult<EmailReadOutput>> {
     const connection = await context.connections.get(input.connection, ConnectionKind.Imap);

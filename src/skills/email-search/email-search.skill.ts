@@ -63,8 +63,14 @@ export class EmailSearchSkill extends ConnectedSkill<EmailSearchInput, EmailSear
     side_effects: 'none',
     reversible: true,
     external_effects: true,
+    outside_content: true,
+    egress: false,
     connection_kind: 'imap',
   };
+
+  sourceOf(input: EmailSearchInput): string {
+    return `mailbox ${input.mailbox ?? '(default)'} of connection ${input.connection}`;
+  }
 
   async execute(input: EmailSearchInput, context: SkillContext): Promise<SkillResult<EmailSearchOutput>> {
     const connection = await context.connections.get(input.connection, ConnectionKind.Imap);

@@ -70,6 +70,8 @@ export class EmailSendSkill extends ConnectedSkill<EmailSendInput, EmailSendOutp
     side_effects: 'non_idempotent',
     reversible: false,
     external_effects: true,
+    outside_content: false,
+    egress: true,
     connection_kind: 'smtp',
   };
 

@@ -46,13 +46,17 @@ export class MemoryRecallSkill implements Skill<MemoryRecallInput, MemoryRecallO
           items: {
             type: 'object',
             additionalProperties: false,
-            required: ['id', 'memory_type', 'text', 'created_at', 'rank', 'truncated'],
+            required: ['id', 'memory_type', 'text', 'created_at', 'rank', 'trusted', 'truncated'],
             properties: {
               id: { type: 'string' },
               memory_type: { type: 'string' },
               text: { type: 'string' },
               created_at: { type: 'string' },
               rank: { type: 'number' },
+              trusted: {
+                type: 'boolean',
+                description: 'False for what came from outside AOS (a page, a mail) or from a tainted run',
+              },
               truncated: { type: 'boolean' },
             },
           },
@@ -62,7 +66,15 @@ export class MemoryRecallSkill implements Skill<MemoryRecallInput, MemoryRecallO
     side_effects: 'none',
     reversible: true,
     external_effects: false,
+    // Its output is outside content only when it returns an untrusted memory (see execute).
+    outside_content: false,
+    egress: false,
   };
+
+  /** A memory from outside AOS is outside content again when it is read back. */
+  untrustedOutput(output: MemoryRecallOutput): boolean {
+    return output.memories.some((m) => !m.trusted);
+  }
 
   async execute(input: MemoryRecallInput, context: SkillContext): Promise<SkillResult<MemoryRecallOutput>> {
     const found = await context.memory.recall(input.query, { memoryType: input.type, limit: input.limit ?? 5 });

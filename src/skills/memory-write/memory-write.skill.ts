@@ -36,12 +36,14 @@ export class MemoryWriteSkill implements Skill<MemoryWriteInput, { stored: true;
     side_effects: 'idempotent',
     reversible: true,
     external_effects: false,
+    outside_content: false,
+    egress: false,
   };
 
   execute(input: MemoryWriteInput): Promise<SkillResult<{ stored: true; chars: number }>> {
     return Promise.resolve({
       output: { stored: true, chars: input.text.length },
-      memory: { memory_type: input.memory_type, text: input.text, meta: input.meta },
+      memory: { memory_type: input.memory_type, text: input.text, meta: input.meta, written: true },
     });
   }
 }

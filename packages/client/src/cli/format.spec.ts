@@ -54,6 +54,22 @@ describe('event lines', () => {
       'approval requested: step 0 email_send {"to":"x@example.com"} (call c1)',
     ],
     [
+      'run.approval.requested',
+      {
+        tool_call_id: 'c2',
+        step: 3,
+        skill: 'http_call',
+        input: { url: 'u' },
+        reason: 'tainted at step 1 by email_read',
+      },
+      'approval requested: step 3 http_call {"url":"u"} because tainted at step 1 by email_read (call c2)',
+    ],
+    [
+      'run.tainted',
+      { step: 1, skill: 'email_read', source: 'mail 4 in INBOX', at: '2026-01-01T00:00:00Z' },
+      'run tainted at step 1 by email_read (mail 4 in INBOX): outside content is in its context',
+    ],
+    [
       'run.approval.rejected',
       { step: 0, skill: 'email_send', by: 'sam', reason: 'no' },
       'approval rejected: step 0 email_send by sam: no',
@@ -121,6 +137,7 @@ describe('pending approvals', () => {
           step: 0,
           skill: 'memory_write',
           input: { text: 'eggs' },
+          reason: 'the approval policy is always',
           requested_at: '2026-01-01T00:00:00Z',
           expires_at: '2026-01-02T00:00:00Z',
         },
@@ -131,6 +148,7 @@ describe('pending approvals', () => {
     expect(text).toMatch(/skill: +memory_write/);
     expect(text).toMatch(/tool_call_id: +c1/);
     expect(text).toContain('input:        {"text":"eggs"}');
+    expect(text).toMatch(/why: +the approval policy is always/);
     expect(text).toContain('approve: aos runs approve a1 r1 --call c1');
     expect(text).toContain("reject:  aos runs reject a1 r1 --call c1 --reason 'why not'");
   });

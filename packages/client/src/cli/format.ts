@@ -90,6 +90,10 @@ export function describeEvent(event: AosEvent, c: Colors): string {
       );
     case 'run.waiting_approval':
       return c.yellow('run waiting for approval');
+    case 'run.tainted':
+      return c.yellow(
+        `run tainted at ${step} by ${str(d.skill)}${d.source ? ` (${str(d.source)})` : ''}: outside content is in its context`,
+      );
     case 'run.completed':
     case 'run.failed':
     case 'run.partial':
@@ -116,6 +120,7 @@ export function describeEvent(event: AosEvent, c: Colors): string {
     case 'run.approval.requested':
       return (
         c.yellow(`approval requested: ${step} ${str(d.skill)} ${inline(d.input, 80)}`) +
+        (d.reason ? c.dim(` because ${str(d.reason)}`) : '') +
         c.dim(` (call ${str(d.tool_call_id)})`)
       );
     case 'run.approval.granted':
@@ -277,6 +282,7 @@ export function formatPendingApprovals(run: Run, prefix: CommandPrefix, c: Color
           ['step', String(call.step)],
           ['tool_call_id', call.tool_call_id],
           ['input', JSON.stringify(call.input)],
+          ['why', call.reason],
           ['expires', call.expires_at],
         ],
         c,

@@ -79,7 +79,15 @@ describe('watching a run', () => {
     const waiting = {
       status: 'waiting_approval' as const,
       pending_approvals: [
-        { tool_call_id: 'c1', step: 0, skill: 'memory_write', input: {}, requested_at: '', expires_at: '' },
+        {
+          tool_call_id: 'c1',
+          step: 0,
+          skill: 'memory_write',
+          input: {},
+          reason: 'always',
+          requested_at: '',
+          expires_at: '',
+        },
       ],
     };
     const { ctx, stdout } = context(serverWithPrunedEvents(waiting).fetch);

@@ -641,7 +641,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call that changes something outside AOS (email_send, calendar_create_event, http_call other than GET); always. side_effects for a new agent
+         * @description Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call that changes something outside AOS (email_send, calendar_create_event, http_call other than GET) and, once outside content has entered the run (it is tainted), every call that can carry data out (any http_call, email_send, calendar_create_event); always. side_effects for a new agent
          * @enum {string}
          */
         AgentApproval: "none" | "side_effects" | "always";
@@ -685,6 +685,12 @@ export interface components {
             max_steps: number;
             /** @description Which tool calls wait for a person */
             approval: components["schemas"]["AgentApproval"];
+            /** @description Origins http_call may reach; null: any public origin */
+            egress: string[] | null;
+            /** @description Origins trusted with the run's data (no egress for the taint rule) */
+            egress_trusted: string[];
+            /** @description Whether tool results are kept as skill_result memories */
+            remember_tool_results: boolean;
             /** @description Model usage of all its runs to date */
             usage: components["schemas"]["UsageDto"];
             /** Format: date-time */
@@ -812,8 +818,24 @@ export interface components {
             skills?: string[] | null;
             /** @description Model calls a run may make (20 for an agent created without it); a run that needs more ends partial */
             max_steps?: number;
-            /** @description Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call that changes something outside AOS (email_send, calendar_create_event, http_call other than GET); always. side_effects for a new agent */
+            /** @description Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call that changes something outside AOS (email_send, calendar_create_event, http_call other than GET) and, once outside content has entered the run (it is tainted), every call that can carry data out (any http_call, email_send, calendar_create_event); always. side_effects for a new agent */
             approval?: components["schemas"]["AgentApproval"];
+            /**
+             * @description Origins http_call may reach (`https://host[:port]`, redirects included); a call elsewhere is refused with an error the model reads. null (the default): any public origin
+             * @example [
+             *       "https://api.example.com"
+             *     ]
+             */
+            egress?: string[] | null;
+            /**
+             * @description Origins trusted with the run's data (the company's own API): an http_call there does not count as egress for the taint rule (no approval for a GET after taint). Default: none
+             * @example [
+             *       "https://intranet.example.com"
+             *     ]
+             */
+            egress_trusted?: string[];
+            /** @description Whether what a tool call brings back (a page, a mail) is kept as a skill_result memory (true for a new agent) */
+            remember_tool_results?: boolean;
             /** @example research-assistant */
             name: string;
             /** @description How many of its runs may execute at once; 1 runs its goals one by one. Default: 1. */
@@ -867,6 +889,8 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+            /** @description false for text that came from outside (a pasted mail, a web page): a run that recalls it is tainted (see Security model). Default: true. */
+            trusted?: boolean;
         };
         CreateWebhookDto: {
             /**
@@ -874,7 +898,7 @@ export interface components {
              * @example https://example.com/hooks/aos
              */
             url: string;
-            /** @description Event types or prefixes ending in .* (run.*); omitted or null: every event. Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+            /** @description Event types or prefixes ending in .* (run.*); omitted or null: every event. Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
             events?: string[] | null;
             description?: string;
         };
@@ -884,7 +908,7 @@ export interface components {
             /** @description The event delivered (also its webhook-id header) */
             event_id: number;
             /** @enum {string} */
-            event_type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted";
+            event_type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted";
             status: components["schemas"]["DeliveryStatus"];
             attempts: number;
             /** @description HTTP status of the last attempt, if it got one */
@@ -935,7 +959,7 @@ export interface components {
              * @example run.completed
              * @enum {string}
              */
-            type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted";
+            type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted";
             /** Format: uuid */
             agent_id: string;
             /** Format: uuid */
@@ -1044,6 +1068,8 @@ export interface components {
              * @description The run that wrote it, if any
              */
             run_id: string | null;
+            /** @description false when it came from outside AOS (a skill read it from the world) or a tainted run wrote it: a run that recalls it is tainted */
+            trusted: boolean;
             /** Format: date-time */
             created_at: string;
             /** @description Full-text rank (only when recalled with a query); higher is better */
@@ -1109,6 +1135,11 @@ export interface components {
             input: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Why it needs a person: the approval policy, or the taint that made the call egress
+             * @example tainted at step 3 by email_read
+             */
+            reason: string;
             /** Format: date-time */
             requested_at: string;
             /**
@@ -1142,6 +1173,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             completed_at: string | null;
+            /** @description When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. From then on every call that can carry data out waits for a person (approval side_effects) */
+            taint: components["schemas"]["TaintDto"] | null;
             /** @description Model calls in order (empty for a rule-based run) */
             model_calls: components["schemas"]["ModelCallDto"][];
             /** @description Tool calls in step order */
@@ -1170,6 +1203,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             completed_at: string | null;
+            /** @description When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. From then on every call that can carry data out waits for a person (approval side_effects) */
+            taint: components["schemas"]["TaintDto"] | null;
         };
         /**
          * @description How it replays (null: a goal)
@@ -1238,6 +1273,8 @@ export interface components {
             replay_mode: components["schemas"]["ReplayMode"] | null;
             /** @description Where a replay asked for another call than its original recorded (it stopped failed there) */
             divergence: components["schemas"]["DivergenceDto"] | null;
+            /** @description When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. From then on every call that can carry data out waits for a person (approval side_effects) */
+            taint: components["schemas"]["TaintDto"] | null;
             /** @description The agent's settings as they were when the run first started (null until then) */
             settings: components["schemas"]["RunSettingsDto"] | null;
             /**
@@ -1268,6 +1305,12 @@ export interface components {
             max_steps: number;
             /** @description Which tool calls wait for a person (absent: the run started before approvals existed) */
             approval?: components["schemas"]["AgentApproval"];
+            /** @description Origins http_call may reach; null: any public origin (absent: from before egress lists) */
+            egress?: string[] | null;
+            /** @description Origins trusted with the run's data */
+            egress_trusted?: string[];
+            /** @description Whether tool results are kept as memories */
+            remember_tool_results?: boolean;
         };
         /** @enum {string} */
         RunStatus: "pending" | "running" | "completed" | "failed" | "partial" | "cancelled" | "waiting_approval";
@@ -1301,6 +1344,8 @@ export interface components {
             replay_mode: components["schemas"]["ReplayMode"] | null;
             /** @description Where a replay asked for another call than its original recorded (it stopped failed there) */
             divergence: components["schemas"]["DivergenceDto"] | null;
+            /** @description When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. From then on every call that can carry data out waits for a person (approval side_effects) */
+            taint: components["schemas"]["TaintDto"] | null;
         };
         /** @enum {string} */
         SideEffects: "none" | "idempotent" | "non_idempotent";
@@ -1333,6 +1378,10 @@ export interface components {
             reversible: boolean;
             /** @description Whether its calls with side effects change something outside AOS: those wait for a person under the side_effects approval policy */
             external_effects: boolean;
+            /** @description Whether its results (and errors) are content from outside AOS — a page, a mail, a calendar: reading one taints the run */
+            outside_content: boolean;
+            /** @description Whether a call can carry data out of AOS: once the run is tainted, such calls wait for a person */
+            egress: boolean;
             /**
              * @description The kind of connection its `connection` input names
              * @enum {string}
@@ -1364,6 +1413,22 @@ export interface components {
             goal: string;
             /** @description Higher runs first. Default: 5. */
             priority?: number;
+        };
+        TaintDto: {
+            /** @description The step whose result brought it in (0: memories recalled into the context) */
+            step: number;
+            /**
+             * @description The skill that read it, or recalled_memory for an untrusted memory recalled into the context
+             * @example email_read
+             */
+            skill: string;
+            /** Format: date-time */
+            at: string;
+            /**
+             * @description Where it came from: an origin, a mailbox, a memory
+             * @example https://example.com
+             */
+            source: string | null;
         };
         ToolCallDto: {
             /**
@@ -1399,6 +1464,11 @@ export interface components {
              * @description When it was put to a person
              */
             approval_requested_at: string | null;
+            /**
+             * @description Why it was put to a person: the approval policy, or the taint that made it egress
+             * @example tainted at step 3 by email_read
+             */
+            approval_requested_reason: string | null;
             /**
              * Format: date-time
              * @description When its approval expires
@@ -1444,8 +1514,24 @@ export interface components {
             skills?: string[] | null;
             /** @description Model calls a run may make (20 for an agent created without it); a run that needs more ends partial */
             max_steps?: number;
-            /** @description Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call that changes something outside AOS (email_send, calendar_create_event, http_call other than GET); always. side_effects for a new agent */
+            /** @description Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call that changes something outside AOS (email_send, calendar_create_event, http_call other than GET) and, once outside content has entered the run (it is tainted), every call that can carry data out (any http_call, email_send, calendar_create_event); always. side_effects for a new agent */
             approval?: components["schemas"]["AgentApproval"];
+            /**
+             * @description Origins http_call may reach (`https://host[:port]`, redirects included); a call elsewhere is refused with an error the model reads. null (the default): any public origin
+             * @example [
+             *       "https://api.example.com"
+             *     ]
+             */
+            egress?: string[] | null;
+            /**
+             * @description Origins trusted with the run's data (the company's own API): an http_call there does not count as egress for the taint rule (no approval for a GET after taint). Default: none
+             * @example [
+             *       "https://intranet.example.com"
+             *     ]
+             */
+            egress_trusted?: string[];
+            /** @description Whether what a tool call brings back (a page, a mail) is kept as a skill_result memory (true for a new agent) */
+            remember_tool_results?: boolean;
             name?: string;
             /** @description Same rules as the pause/resume/stop operations */
             status?: components["schemas"]["AgentStatus"];
@@ -1488,7 +1574,7 @@ export interface components {
         UpdateWebhookDto: {
             /** @description false pauses deliveries; true resumes them (also after a 410 disabled it) */
             enabled?: boolean;
-            /** @description Event types or prefixes ending in .* (run.*); omitted or null: every event. Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+            /** @description Event types or prefixes ending in .* (run.*); omitted or null: every event. Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
             events?: string[] | null;
             description?: Record<string, never> | null;
             /** @description true: a new secret, shown once in this answer; the previous one keeps signing too (a second signature) for AOS_WEBHOOK_SECRET_GRACE_MS */
@@ -2659,7 +2745,7 @@ export interface operations {
             query?: {
                 /** @description Only events after this id (the last one you saw); omitted: from the oldest kept */
                 after?: number;
-                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
                 type?: string;
                 limit?: number;
             };
@@ -2763,7 +2849,7 @@ export interface operations {
             query?: {
                 /** @description Only events after this id (the last one you saw); omitted: from the oldest kept */
                 after?: number;
-                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
                 type?: string;
             };
             header?: {
@@ -4174,7 +4260,7 @@ export interface operations {
             query?: {
                 /** @description Only events after this id (the last one you saw); omitted: from the oldest kept */
                 after?: number;
-                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
                 type?: string;
             };
             header?: {
