@@ -227,7 +227,14 @@ async function main(): Promise<void> {
   let fakeModel: FakeModelServer | undefined;
   let nats: NatsTestServer | undefined;
   try {
-    const common = { DATABASE_URL: url, AOS_API_KEY: API_KEY, HOST: '127.0.0.1', PORT: '0' };
+    // The benchmark scrapes /metrics itself (event-loop delay): public, as production allows it to be.
+    const common = {
+      DATABASE_URL: url,
+      AOS_API_KEY: API_KEY,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      AOS_METRICS_PUBLIC: 'true',
+    };
     // AOS migrates the database first; the bare server then uses the very same table.
     target = await startSlowTarget();
     fakeModel = await startFakeModel();

@@ -5,6 +5,7 @@ import { Events1764374400000 } from './1764374400000-Events';
 import { Connections1764547200000 } from './1764547200000-Connections';
 import { Replay1764633600000 } from './1764633600000-Replay';
 import { Taint1764720000000 } from './1764720000000-Taint';
+import { Robustness1764806400000 } from './1764806400000-Robustness';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
@@ -18,4 +19,5 @@ export const ALL_MIGRATIONS = [
   Connections1764547200000,
   Replay1764633600000,
   Taint1764720000000,
+  Robustness1764806400000,
 ];

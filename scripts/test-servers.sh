@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages whose real programs the end-to-end tests start (each on a free port
 # in a temporary folder, never a system service): nats-server (the NATS relay), radicale (CalDAV),
-# dovecot-imapd (IMAP) and chromium (the headless browser that drives Swagger UI at /docs; not
-# needed when AOS_CHROMIUM names another Chromium). Installs only what is missing; needs root or
-# sudo. Used by .ci/run; run it once on a fresh Debian/Ubuntu.
+# dovecot-imapd (IMAP), chromium (the headless browser that drives Swagger UI at /docs; not
+# needed when AOS_CHROMIUM names another Chromium) and prometheus (for its promtool, which lints
+# /metrics). Installs only what is missing; needs root or sudo. Used by .ci/run; run it once on a
+# fresh Debian/Ubuntu.
 set -euo pipefail
 
 packages=()
@@ -12,6 +13,7 @@ has nats-server || packages+=(nats-server)
 has radicale || packages+=(radicale)
 { has dovecot && [ -x /usr/lib/dovecot/imap ]; } || packages+=(dovecot-imapd)
 [ -x "${AOS_CHROMIUM:-}" ] || has chromium || has chromium-browser || packages+=(chromium)
+has promtool || packages+=(prometheus)
 
 if [ ${#packages[@]} -eq 0 ]; then
   echo "test servers: all present"

@@ -6,6 +6,8 @@ import pino from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { handleClientError, handleFrameworkError } from './common/client-errors';
+import { trackRoutes } from './common/allowed-methods';
+import { registerCredentialCheck } from './common/credential-check';
 import { registerJsonBodyParser } from './common/json-body';
 import { registerRequestLogging } from './common/logging';
 import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './common/security-headers';
@@ -65,8 +67,18 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
 
   let created: NestFastifyApplication | undefined;
   try {
+    const { server } = config;
     const adapter = new FastifyAdapter({
       bodyLimit: config.bodyLimitBytes,
+      // Slow clients are bounded (a body trickled byte by byte, headers that never end, an idle
+      // keep-alive); Node checks the request deadlines this often.
+      requestTimeout: server.requestTimeoutMs,
+      connectionTimeout: server.idleTimeoutMs,
+      keepAliveTimeout: server.keepAliveTimeoutMs,
+      http: {
+        headersTimeout: server.headersTimeoutMs,
+        connectionsCheckingInterval: Math.min(1_000, Math.floor(server.headersTimeoutMs / 2)),
+      },
       genReqId: requestIdFor,
       requestIdHeader: false,
       // Off by default: otherwise any client could choose the address logged for it.
@@ -87,6 +99,7 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
     created = app;
+    app.getHttpAdapter().getInstance().server.maxConnections = server.maxConnections;
     await configureApp(app, config);
     await app.init();
     return {
@@ -116,9 +129,13 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
   app.useLogger(logger);
   app.flushLogs();
   if (config.isProduction && config.metricsToken === undefined) {
-    logger.warn('GET /metrics is public (like the probes); set AOS_METRICS_TOKEN to require a bearer token', 'Metrics');
+    logger.warn(
+      'GET /metrics is public (AOS_METRICS_PUBLIC=true); set AOS_METRICS_TOKEN to require a bearer token',
+      'Metrics',
+    );
   }
   const fastify = app.getHttpAdapter().getInstance();
+  trackRoutes(fastify);
   registerRequestLogging(fastify);
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -152,6 +169,8 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
         ),
     });
   }
+  // After the rate limiter: its hook counts a request before this one refuses it.
+  registerCredentialCheck(fastify, config.apiKey);
 
   if (config.corsOrigins !== false) {
     app.enableCors({

@@ -68,7 +68,8 @@ describe('Swagger UI in a browser', () => {
     await page.locator('.auth-wrapper button.authorize').click();
     const dialog = page.locator('.modal-ux');
     await dialog.locator('input#api_key_value').fill(TEST_API_KEY);
-    await dialog.getByRole('button', { name: 'Apply credentials' }).click();
+    // The API key's form (the dialog also has the bearer scheme of /metrics).
+    await dialog.locator('form', { hasText: 'api_key' }).getByRole('button', { name: 'Apply credentials' }).click();
     await dialog.getByText('Authorized', { exact: true }).waitFor();
     await dialog.locator('button.btn-done').click();
     await dialog.waitFor({ state: 'detached' });

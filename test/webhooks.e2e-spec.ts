@@ -4,6 +4,7 @@ import { EventPruner } from '../src/events/event-pruner';
 import { WebhookDispatcher } from '../src/webhooks/webhook-dispatcher';
 import { eventually, TargetServer } from './support/target-server';
 import { startTestApp, TestApp } from './support/test-app';
+import { dropTestDatabase } from './support/test-database';
 
 interface Received {
   path: string;
@@ -370,6 +371,11 @@ describe('webhooks under a stricter policy', () => {
       AOS_WEBHOOK_RETRY_BASE_MS: '100',
       AOS_WEBHOOK_RETRY_MAX_MS: '200',
       AOS_EVENT_POLL_MS: '50',
+      // The deliveries below are made 30 days old: past the default backlog cap (72 h), which
+      // webhook-backpressure.e2e-spec.ts tests; here a pending one must still hold its event.
+      AOS_WEBHOOK_MAX_BACKLOG_HOURS: '1000',
+      // The refused address fails every attempt: not so often that it is disabled meanwhile.
+      AOS_WEBHOOK_DISABLE_AFTER_FAILURES: '1000',
     });
   });
   afterAll(async () => {
@@ -425,5 +431,80 @@ describe('webhooks under a stricter policy', () => {
     await t.dataSource.query('UPDATE webhooks SET enabled = false WHERE id = $1', [id]);
     await t.server.app.get(WebhookDispatcher).pruneDeliveries();
     expect(await t.dataSource.query('SELECT event_id FROM webhook_deliveries')).toEqual([]);
+  });
+});
+
+describe('webhook secrets at rest', () => {
+  it('are sealed: a secret stored in the clear is sealed at the next start and still signs; without a key the start stops', async () => {
+    const receiver = await new Receiver().start();
+    receiver.on('/sealed');
+    const env = {
+      AOS_WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${receiver.server.port}`,
+      AOS_EVENT_POLL_MS: '50',
+    };
+    const first = await startTestApp(env);
+    try {
+      const a = (await first.request({ method: 'POST', url: '/agents', payload: { name: 'sealed' } })).json().id;
+      const created = (
+        await first.request({ method: 'POST', url: `/agents/${a}/webhooks`, payload: { url: receiver.url('/sealed') } })
+      ).json();
+      const [row] = await first.dataSource.query<{ secret: string | null; secret_ciphertext: string }[]>(
+        'SELECT secret, secret_ciphertext FROM webhooks WHERE id = $1',
+        [created.id],
+      );
+      expect(row.secret).toBeNull();
+      expect(row.secret_ciphertext).toMatch(/^v1\./);
+      expect(row.secret_ciphertext).not.toContain(created.secret.slice(6, 20));
+
+      // A webhook from before secrets were sealed: its secret in the clear.
+      const legacy = 'whsec_bGVnYWN5LXNlY3JldC1sZWdhY3ktc2VjcmV0LTEyMzQ=';
+      const [{ id }] = await first.dataSource.query<{ id: string }[]>(
+        `INSERT INTO webhooks (agent_id, url, secret) VALUES ($1, $2, $3) RETURNING id`,
+        [a, receiver.url('/sealed'), legacy],
+      );
+      await first.server.close();
+
+      // Production without AOS_SECRET_KEY: one line saying what to set, no start.
+      await expect(
+        startTestApp({ ...env, NODE_ENV: 'production', AOS_SECRET_KEY: '', AOS_METRICS_PUBLIC: 'true' }, first),
+      ).rejects.toThrow(
+        /^webhook secrets are (sealed|stored in the clear).*AOS_SECRET_KEY is not set|set AOS_SECRET_KEY/,
+      );
+
+      const second = await startTestApp(env, first);
+      try {
+        const [sealed] = await second.dataSource.query<{ secret: string | null; secret_ciphertext: string | null }[]>(
+          'SELECT secret, secret_ciphertext FROM webhooks WHERE id = $1',
+          [id],
+        );
+        expect(sealed).toEqual({ secret: null, secret_ciphertext: expect.stringMatching(/^v1\./) });
+        await second.request({
+          method: 'POST',
+          url: `/agents/${a}/memory`,
+          payload: { memory_type: 'context', text: 'signed with the old secret' },
+        });
+        await eventually(
+          () => Promise.resolve(receiver.at('/sealed').filter((r) => r.envelope.type === 'memory.created')),
+          (got) => got.length >= 2,
+        );
+        const signedWithLegacy = receiver
+          .at('/sealed')
+          .filter((r) => r.envelope.type === 'memory.created')
+          .filter((r) => {
+            try {
+              verify(legacy, r);
+              return true;
+            } catch {
+              return false;
+            }
+          });
+        expect(signedWithLegacy).toHaveLength(1);
+      } finally {
+        await second.server.close();
+      }
+    } finally {
+      await dropTestDatabase(first.databaseName);
+      await receiver.server.stop();
+    }
   });
 });

@@ -10,7 +10,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
-import { InvalidInputError } from '../common/domain-error';
+import { assertSomeField } from '../common/validation';
 import { UuidParam } from '../common/uuid-param';
 import { AgentStatus } from './agent-status.enum';
 import { AgentsService } from './agents.service';
@@ -26,7 +26,11 @@ export class AgentsController {
   constructor(private readonly agents: AgentsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create an agent' })
+  @ApiOperation({
+    summary: 'Create an agent',
+    description:
+      'An agent with its name and the settings of its runs (planner, instructions, models, skills, approval, egress lists). Answers 201 with the agent and a Location header.',
+  })
   @ApiCreatedResponse({ type: AgentResponseDto })
   @ApiErrors(400, 413, 422)
   async createAgent(
@@ -39,7 +43,10 @@ export class AgentsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List agents, newest first' })
+  @ApiOperation({
+    summary: 'List agents, newest first',
+    description: 'Keyset-paginated: pass next_cursor back as cursor. Filter by status.',
+  })
   @ApiOkResponse({ type: AgentPageDto })
   @ApiErrors(422)
   listAgents(@Query() query: ListAgentsQueryDto): Promise<AgentPageDto> {
@@ -48,7 +55,10 @@ export class AgentsController {
 
   @Get(':id')
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOperation({ summary: 'Get an agent' })
+  @ApiOperation({
+    summary: 'Get an agent',
+    description: "The agent's settings, status and model usage to date.",
+  })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(404, 422)
   getAgent(@UuidParam('id') id: string): Promise<AgentResponseDto> {
@@ -65,19 +75,18 @@ export class AgentsController {
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(400, 404, 409, 413, 422)
   updateAgent(@UuidParam('id') id: string, @Body() dto: UpdateAgentDto): Promise<AgentResponseDto> {
-    if (Object.values(dto).every((value) => value === undefined)) {
-      throw new InvalidInputError(
-        'body',
-        'body must set at least one of: name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps',
-      );
-    }
+    assertSomeField(dto);
     return this.agents.update(id, dto);
   }
 
   @Delete(':id')
   @ApiParam({ name: 'id', format: 'uuid' })
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete an agent with its runs, memories and provenance' })
+  @ApiOperation({
+    summary: 'Delete an agent with its runs, memories and provenance',
+    description:
+      'Its runs are cancelled first (a running skill call is aborted); its events stay until retention removes them, so agent.deleted still reaches NATS and webhooks.',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
   deleteAgent(@UuidParam('id') id: string): Promise<void> {
@@ -87,7 +96,10 @@ export class AgentsController {
   @Post(':id/pause')
   @HttpCode(HttpStatus.OK)
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOperation({ summary: 'Pause: goals are still accepted and wait as pending; a running run finishes' })
+  @ApiOperation({
+    summary: 'Pause: goals are still accepted and wait as pending; a running run finishes',
+    description: 'The same as PATCH status: paused. Emits agent.paused.',
+  })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(404, 409, 422)
   pauseAgent(@UuidParam('id') id: string): Promise<AgentResponseDto> {
@@ -97,7 +109,10 @@ export class AgentsController {
   @Post(':id/resume')
   @HttpCode(HttpStatus.OK)
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOperation({ summary: 'Resume a paused or stopped agent: it becomes active and its pending runs start' })
+  @ApiOperation({
+    summary: 'Resume a paused or stopped agent: it becomes active and its pending runs start',
+    description: 'The same as PATCH status: active. Emits agent.resumed.',
+  })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(404, 422)
   resumeAgent(@UuidParam('id') id: string): Promise<AgentResponseDto> {
@@ -109,6 +124,7 @@ export class AgentsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOperation({
     summary: 'Stop: cancels the running run (its skill call is aborted) and every pending one; new goals get 409',
+    description: 'The same as PATCH status: stopped. Emits agent.stopped; resume makes it active again.',
   })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(404, 422)

@@ -1,4 +1,13 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
+import { allowedMethods } from './allowed-methods';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { DomainError, InvalidFieldsError, InvalidInputError } from './domain-error';
@@ -10,7 +19,13 @@ export interface ErrorBody {
 
 // Fastify's own errors (raised before a Nest handler runs) and what the contract answers for them.
 const FASTIFY_ERRORS: Record<string, { status: number; detail: (e: Error) => string }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: (e) => `Malformed JSON body: ${e.message}` },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    detail: (e) =>
+      /prototype property/i.test(e.message)
+        ? 'The JSON body has a __proto__ or constructor.prototype key, which is refused (it could alter objects it is merged into)'
+        : `Malformed JSON body: ${e.message}`,
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
     status: 400,
     detail: () => "Body cannot be empty when content-type is set to 'application/json'",
@@ -109,6 +124,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
+    const unrouted = exception instanceof NotFoundException && request?.routeOptions?.url === undefined;
+    const allowed = unrouted ? allowedMethods(request.server, request.url.split('?')[0]) : [];
+    if (allowed.length > 0) {
+      // The path exists, with other methods.
+      void reply
+        .status(HttpStatus.METHOD_NOT_ALLOWED)
+        .header('allow', allowed.join(', '))
+        .send({ detail: `Method ${request.method} is not allowed on this path; allowed: ${allowed.join(', ')}` });
+      return;
+    }
     const { status, body, headers } = toErrorResponse(exception, this.logger, request?.id);
     if (headers) void reply.headers(headers);
     void reply.status(status).send(body);

@@ -1,15 +1,14 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { hash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
+import { API_KEY_HEADER, AUTHENTICATED, keyDigest, keyRefusal } from './credential-check';
 import { IS_PUBLIC_KEY } from './public.decorator';
 
-export const API_KEY_HEADER = 'x-aos-key';
-
 /**
- * Requires `X-AOS-Key` on every route not marked `@Public()`. Both sides are hashed first so the
- * comparison takes the same time whatever the length or content of the presented key.
+ * Requires `X-AOS-Key` on every route not marked `@Public()`. The credential hook has normally
+ * checked it before the body was read; the guard is the second line for any route the hook did
+ * not see, and compares in constant time too.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -21,7 +20,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.expectedDigest = digest(config.apiKey);
+    this.expectedDigest = keyDigest(config.apiKey);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -32,19 +31,11 @@ export class ApiKeyGuard implements CanActivate {
       this.publicHandlers.set(handler, isPublic);
     }
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
-    const presented = request.headers[API_KEY_HEADER];
-    if (presented === undefined || presented === '') {
-      throw new UnauthorizedException('Missing API key: send it in the X-AOS-Key header');
-    }
-    if (typeof presented !== 'string' || !timingSafeEqual(digest(presented), this.expectedDigest)) {
-      throw new UnauthorizedException('Invalid API key');
-    }
+    const request = context.switchToHttp().getRequest<Record<string | symbol, unknown>>();
+    if (request[AUTHENTICATED] === true) return true;
+    const headers = request.headers as Record<string, string | string[] | undefined>;
+    const refusal = keyRefusal(headers[API_KEY_HEADER], this.expectedDigest);
+    if (refusal) throw new UnauthorizedException(refusal);
     return true;
   }
-}
-
-// One-shot hashing: no Hash object per request.
-function digest(value: string): Buffer {
-  return hash('sha256', value, 'buffer');
 }

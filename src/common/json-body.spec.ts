@@ -1,4 +1,4 @@
-import { exceedsJsonDepth, findUnstorableString, MAX_JSON_DEPTH, unstorableReason } from './json-body';
+import { exceedsJsonDepth, findUnstorableString, MAX_JSON_DEPTH, parseJsonBody, unstorableReason } from './json-body';
 
 describe('exceedsJsonDepth', () => {
   const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
@@ -41,5 +41,19 @@ describe('unstorable strings', () => {
     });
     expect(findUnstorableString('\u0000')).toEqual({ field: 'body', reason: expect.any(String) });
     expect(findUnstorableString({ a: 1, b: [true, null, { c: 'fine' }] })).toBeUndefined();
+  });
+});
+
+describe('parseJsonBody', () => {
+  it('parses JSON, and says why a body is refused', () => {
+    expect(parseJsonBody('{"a":[1,"x"]}')).toEqual({ a: [1, 'x'] });
+    expect(() => parseJsonBody('{"a":')).toThrow(/^Body is not valid JSON: /);
+    expect(() => parseJsonBody('  ')).toThrow(/cannot be empty/);
+    expect(() => parseJsonBody('{"__proto__":{"polluted":true}}')).toThrow(/has a __proto__ key, which is refused/);
+    expect(() => parseJsonBody('{"a":{"__proto__":{}}}')).toThrow(/__proto__/);
+  });
+
+  it('leaves a constructor.prototype pair to the DTO whitelist, as Fastify does', () => {
+    expect(parseJsonBody('{"constructor":{"prototype":{"x":1}}}')).toEqual({ constructor: { prototype: { x: 1 } } });
   });
 });

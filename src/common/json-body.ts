@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { InvalidInputError } from './domain-error';
+import { HttpStatus } from '@nestjs/common';
+import secureJson from 'secure-json-parse';
+import { DomainError, InvalidInputError } from './domain-error';
 
 /** Deepest nesting of objects and arrays a request body may have. Our DTOs need 3. */
 export const MAX_JSON_DEPTH = 32;
@@ -61,32 +63,57 @@ export function findUnstorableString(value: unknown, path = ''): { field: string
   return undefined;
 }
 
+/** A body that is not JSON, or JSON that is refused whatever the route: 400 with why. */
+export class MalformedBodyError extends DomainError {
+  readonly status = HttpStatus.BAD_REQUEST;
+  readonly code = 'BODY.MALFORMED';
+}
+
 /**
- * Fastify's own JSON parser (same prototype-poisoning protection), behind two checks that apply to
- * every route in one place: nesting deeper than MAX_JSON_DEPTH, and strings PostgreSQL cannot
- * store. Both are answered 422 before any transformation or validation runs.
+ * The JSON text parsed as Fastify would (secure-json-parse, the prototype-poisoning protection
+ * Fastify uses), but saying why a body is refused: a `__proto__` key is not "invalid JSON".
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '')
+    throw new MalformedBodyError("Body cannot be empty when content-type is set to 'application/json'");
+  try {
+    return secureJson.parse(text, { protoAction: 'error', constructorAction: 'ignore' });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/prototype property/i.test(message)) {
+      throw new MalformedBodyError(
+        'The JSON body has a __proto__ key, which is refused: it could alter the objects it is merged into',
+      );
+    }
+    throw new MalformedBodyError(`Body is not valid JSON: ${message}`);
+  }
+}
+
+/**
+ * The JSON parser of every route, with two more checks in one place: nesting deeper than
+ * MAX_JSON_DEPTH, and strings PostgreSQL cannot store. Both are answered 422 before any
+ * transformation or validation runs.
  */
 export function registerJsonBodyParser(fastify: FastifyInstance): void {
-  const parse = fastify.getDefaultJsonParser('error', 'ignore');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) {
       done(new InvalidInputError('body', `body must not nest objects or arrays deeper than ${MAX_JSON_DEPTH} levels`));
       return;
     }
-    // Fastify's parser is synchronous and answers through the callback; it returns nothing to await.
-    void parse(request, text, (error, parsed) => {
-      if (error) {
-        done(error);
-        return;
-      }
-      const unstorable = findUnstorableString(parsed);
-      if (unstorable) {
-        done(new InvalidInputError(unstorable.field, `${unstorable.field} ${unstorable.reason}`));
-        return;
-      }
-      done(null, parsed);
-    });
+    let parsed: unknown;
+    try {
+      parsed = parseJsonBody(text);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    const unstorable = findUnstorableString(parsed);
+    if (unstorable) {
+      done(new InvalidInputError(unstorable.field, `${unstorable.field} ${unstorable.reason}`));
+      return;
+    }
+    done(null, parsed);
   });
 }

@@ -60,7 +60,7 @@ export class PageQueryDto {
   @PageLimit()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page’s next_cursor' })
+  @ApiPropertyOptional({ minLength: 1, description: 'Opaque cursor from the previous page’s next_cursor' })
   @IsOptional()
   @IsPageCursor()
   cursor?: string;

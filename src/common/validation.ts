@@ -1,5 +1,6 @@
 import { HttpStatus, UnprocessableEntityException, ValidationError, ValidationPipe } from '@nestjs/common';
 import * as classValidator from 'class-validator';
+import { InvalidInputError } from './domain-error';
 import type { FieldErrorDto } from './error-response.dto';
 
 // Constraints that check what kind of value a field holds. When one fails, the field's other
@@ -63,4 +64,21 @@ export function createValidationPipe(): ValidationPipe {
       return new UnprocessableEntityException({ detail: `Validation failed: ${summary}`, errors: found });
     },
   });
+}
+
+/**
+ * A PATCH must change something: a body that sets none of its DTO's fields is refused with 422
+ * naming them (the OpenAPI document says `minProperties: 1`).
+ */
+export function assertSomeField(dto: object): void {
+  if (Object.values(dto).some((value) => value !== undefined)) return;
+  const fields = [
+    ...new Set(
+      classValidator
+        .getMetadataStorage()
+        .getTargetValidationMetadatas(dto.constructor, '', true, false)
+        .map((m) => m.propertyName),
+    ),
+  ];
+  throw new InvalidInputError('body', `body must set at least one of: ${fields.join(', ')}`);
 }

@@ -75,16 +75,37 @@ describe('loadConfig', () => {
       );
     });
 
+    const production = { NODE_ENV: 'production', AOS_API_KEY: STRONG_KEY, AOS_METRICS_TOKEN: 'scrape-token' };
+
     it('refuses CORS "*"', () => {
-      expect(() => loadConfig({ NODE_ENV: 'production', AOS_API_KEY: STRONG_KEY, AOS_CORS_ORIGINS: '*' })).toThrow(
+      expect(() => loadConfig({ ...production, AOS_CORS_ORIGINS: '*' })).toThrow(
         /AOS_CORS_ORIGINS must list explicit origins in production/,
       );
     });
 
     it('starts with a strong key and CORS off by default', () => {
-      const config = loadConfig({ NODE_ENV: 'production', AOS_API_KEY: STRONG_KEY });
+      const config = loadConfig(production);
       expect(config.isProduction).toBe(true);
       expect(config.corsOrigins).toBe(false);
+    });
+
+    it('needs a metrics token, unless /metrics is declared public', () => {
+      const { AOS_METRICS_TOKEN: _token, ...withoutToken } = production;
+      expect(() => loadConfig(withoutToken)).toThrow(/AOS_METRICS_TOKEN is required in production/);
+      expect(loadConfig({ ...withoutToken, AOS_METRICS_PUBLIC: 'true' }).metricsToken).toBeUndefined();
+    });
+
+    it('bounds slow clients by default, and refuses a headers timeout longer than the request timeout', () => {
+      expect(loadConfig(production).server).toEqual({
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 5_000,
+        idleTimeoutMs: 60_000,
+        maxConnections: 4_096,
+      });
+      expect(() =>
+        loadConfig({ ...production, AOS_REQUEST_TIMEOUT_MS: '1000', AOS_HEADERS_TIMEOUT_MS: '2000' }),
+      ).toThrow(/AOS_HEADERS_TIMEOUT_MS \(2000\) must not be longer than AOS_REQUEST_TIMEOUT_MS \(1000\)/);
     });
   });
 });

@@ -99,6 +99,41 @@ class EnvironmentVariables {
   AOS_BODY_LIMIT?: number;
 
   @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(600_000)
+  @Transform(toInt)
+  AOS_REQUEST_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(600_000)
+  @Transform(toInt)
+  AOS_HEADERS_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(600_000)
+  @Transform(toInt)
+  AOS_KEEPALIVE_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(1_000)
+  @Max(3_600_000)
+  @Transform(toInt)
+  AOS_IDLE_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of connections' })
+  @Min(16)
+  @Max(1_000_000)
+  @Transform(toInt)
+  AOS_MAX_CONNECTIONS?: number;
+
+  @IsOptional()
   @IsString()
   @Transform(emptyToUndefined)
   AOS_DATA_DIR?: string;
@@ -175,6 +210,11 @@ class EnvironmentVariables {
   @IsString()
   @Transform(emptyToUndefined)
   AOS_METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @IsBoolean({ message: 'must be true or false' })
+  @Transform(toBool)
+  AOS_METRICS_PUBLIC?: boolean;
 
   @IsOptional()
   @IsInt({ message: 'must be a number of milliseconds' })
@@ -398,6 +438,20 @@ class EnvironmentVariables {
   AOS_WEBHOOK_SECRET_GRACE_MS?: number;
 
   @IsOptional()
+  @IsInt({ message: 'must be a number of failed attempts' })
+  @Min(1)
+  @Max(10_000)
+  @Transform(toInt)
+  AOS_WEBHOOK_DISABLE_AFTER_FAILURES?: number;
+
+  @IsOptional()
+  @IsNumber({}, { message: 'must be a number of hours' })
+  @Min(0.0001)
+  @Max(8_760)
+  @Transform(toNumber)
+  AOS_WEBHOOK_MAX_BACKLOG_HOURS?: number;
+
+  @IsOptional()
   @IsString()
   @Transform(emptyToUndefined)
   AOS_SECRET_KEY?: string;
@@ -458,6 +512,19 @@ export interface AppConfig {
   /** `true` allows any origin, `false` turns CORS off, a list allows exactly those origins. */
   readonly corsOrigins: true | false | string[];
   readonly bodyLimitBytes: number;
+  /** How the HTTP server bounds its clients (streams and long-polls keep their own bounds). */
+  readonly server: {
+    /** The whole request, headers and body, must have arrived within this (else 408). */
+    readonly requestTimeoutMs: number;
+    /** The headers must have arrived within this. */
+    readonly headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    readonly keepAliveTimeoutMs: number;
+    /** A connection with no traffic either way is closed after this. */
+    readonly idleTimeoutMs: number;
+    /** Connections one instance holds open at once; more are refused. */
+    readonly maxConnections: number;
+  };
   readonly dataDir: string;
   readonly embeddedPostgresPort: number;
   /**
@@ -524,6 +591,10 @@ export interface AppConfig {
     readonly giveUpMs: number;
     /** After a rotation the previous secret signs too, for this long. */
     readonly secretGraceMs: number;
+    /** Failed attempts in a row after which an endpoint is disabled. */
+    readonly disableAfterFailures: number;
+    /** An enabled endpoint's oldest undelivered events are dropped for it past this age (retention hold cap). */
+    readonly maxBacklogMs: number;
   };
   readonly secrets: {
     /** AES-256 key sealing connection secrets; in development generated into the data directory. */
@@ -610,6 +681,24 @@ function parseCorsOrigins(raw: string | undefined, isProduction: boolean): AppCo
   return origins.map((o) => o.replace(/\/$/, ''));
 }
 
+function serverLimits(vars: EnvironmentVariables): AppConfig['server'] {
+  const requestTimeoutMs = vars.AOS_REQUEST_TIMEOUT_MS ?? 30_000;
+  const headersTimeoutMs = vars.AOS_HEADERS_TIMEOUT_MS ?? Math.min(10_000, requestTimeoutMs);
+  // Node requires it: a request cannot have longer for its headers than for all of it.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `AOS_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be longer than AOS_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
+  return {
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: vars.AOS_KEEPALIVE_TIMEOUT_MS ?? 5_000,
+    idleTimeoutMs: vars.AOS_IDLE_TIMEOUT_MS ?? 60_000,
+    maxConnections: vars.AOS_MAX_CONNECTIONS ?? 4_096,
+  };
+}
+
 function parseTrustProxy(raw: string | undefined): boolean | number {
   if (raw === undefined || raw.toLowerCase() === 'false') return false;
   if (raw.toLowerCase() === 'true') return true;
@@ -666,6 +755,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
   if (isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) {
     throw new ConfigError(`HOST must be an IP address or host name (got ${JSON.stringify(host)})`);
   }
+  const corsOrigins = parseCorsOrigins(vars.AOS_CORS_ORIGINS, isProduction);
+  if (isProduction && vars.AOS_METRICS_TOKEN === undefined && vars.AOS_METRICS_PUBLIC !== true) {
+    throw new ConfigError(
+      'AOS_METRICS_TOKEN is required in production (scrapers send it as a bearer token); ' +
+        'set AOS_METRICS_PUBLIC=true to serve /metrics without one',
+    );
+  }
   return {
     nodeEnv,
     isProduction,
@@ -675,8 +771,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     port: vars.PORT ?? 8000,
     logLevel: vars.LOG_LEVEL ?? 'info',
     logPretty: vars.LOG_PRETTY ?? false,
-    corsOrigins: parseCorsOrigins(vars.AOS_CORS_ORIGINS, isProduction),
+    corsOrigins,
     bodyLimitBytes: vars.AOS_BODY_LIMIT ?? 1024 * 1024,
+    server: serverLimits(vars),
     dataDir: vars.AOS_DATA_DIR ?? '.aos-data',
     embeddedPostgresPort: vars.AOS_EMBEDDED_PG_PORT ?? 0,
     embeddedPostgresRuntimeDir: vars.AOS_EMBEDDED_PG_RUNTIME_DIR ?? '/var/lib/aos',
@@ -735,6 +832,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
       retryMaxMs: vars.AOS_WEBHOOK_RETRY_MAX_MS ?? 3_600_000,
       giveUpMs: vars.AOS_WEBHOOK_GIVE_UP_MS ?? 86_400_000,
       secretGraceMs: vars.AOS_WEBHOOK_SECRET_GRACE_MS ?? 86_400_000,
+      disableAfterFailures: vars.AOS_WEBHOOK_DISABLE_AFTER_FAILURES ?? 15,
+      maxBacklogMs: Math.round((vars.AOS_WEBHOOK_MAX_BACKLOG_HOURS ?? 72) * 3_600_000),
     },
     secrets: {
       key: parseSecretKey(vars.AOS_SECRET_KEY, 'AOS_SECRET_KEY'),

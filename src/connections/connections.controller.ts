@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import {
+  ApiBody,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -10,9 +12,12 @@ import {
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
 import { PageQueryDto } from '../common/pagination';
+import { assertSomeField } from '../common/validation';
 import { UuidParam } from '../common/uuid-param';
 import { ConnectionsService } from './connections.service';
 import {
+  CONNECTION_BODY_MODELS,
+  CREATE_CONNECTION_BODY,
   ConnectionDto,
   ConnectionPageDto,
   ConnectionTestDto,
@@ -34,6 +39,8 @@ export class ConnectionsController {
       'The secret is sealed with AES-256-GCM (AOS_SECRET_KEY) and never returned: answers say has_secret. The ' +
       'host must be public, or listed in AOS_CONNECTION_ALLOW_HOSTS.',
   })
+  @ApiExtraModels(...CONNECTION_BODY_MODELS)
+  @ApiBody({ schema: CREATE_CONNECTION_BODY })
   @ApiCreatedResponse({ type: ConnectionDto })
   @ApiErrors(400, 404, 409, 413, 422, 503)
   createConnection(@UuidParam('id') agentId: string, @Body() dto: CreateConnectionDto): Promise<ConnectionDto> {
@@ -41,7 +48,10 @@ export class ConnectionsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'The agent’s connections, newest first (never their secrets)' })
+  @ApiOperation({
+    summary: 'The agent’s connections, newest first (never their secrets)',
+    description: 'Keyset-paginated. Each says has_secret instead of the secret.',
+  })
   @ApiOkResponse({ type: ConnectionPageDto })
   @ApiErrors(404, 422)
   listConnections(@UuidParam('id') agentId: string, @Query() query: PageQueryDto): Promise<ConnectionPageDto> {
@@ -50,7 +60,10 @@ export class ConnectionsController {
 
   @Get(':connection_id')
   @ApiParam({ name: 'connection_id', format: 'uuid' })
-  @ApiOperation({ summary: 'One connection' })
+  @ApiOperation({
+    summary: 'One connection',
+    description: 'Its settings as stored (defaults filled in) and whether a secret is stored.',
+  })
   @ApiOkResponse({ type: ConnectionDto })
   @ApiErrors(404, 422)
   getConnection(@UuidParam('id') agentId: string, @UuidParam('connection_id') id: string): Promise<ConnectionDto> {
@@ -70,13 +83,17 @@ export class ConnectionsController {
     @UuidParam('connection_id') id: string,
     @Body() dto: UpdateConnectionDto,
   ): Promise<ConnectionDto> {
+    assertSomeField(dto);
     return this.connections.update(agentId, id, dto);
   }
 
   @Delete(':connection_id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiParam({ name: 'connection_id', format: 'uuid' })
-  @ApiOperation({ summary: 'Delete a connection and its sealed secret' })
+  @ApiOperation({
+    summary: 'Delete a connection and its sealed secret',
+    description: 'Skills naming it fail from then on with an error the model reads.',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
   deleteConnection(@UuidParam('id') agentId: string, @UuidParam('connection_id') id: string): Promise<void> {

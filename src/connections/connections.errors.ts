@@ -1,4 +1,4 @@
-import { ConflictError, InvalidInputError, NotFoundError, ServiceUnavailableError } from '../common/domain-error';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain-error';
 
 export class ConnectionNotFoundError extends NotFoundError {
   constructor(id: string) {
@@ -15,15 +15,6 @@ export class ConnectionNameTakenError extends ConflictError {
 export class TooManyConnectionsError extends ConflictError {
   constructor(max: number) {
     super('CONNECTION.LIMIT', `The agent already has ${max} connections; delete one first`);
-  }
-}
-
-export class SecretKeyMissingError extends ServiceUnavailableError {
-  constructor() {
-    super(
-      'CONNECTION.NO_SECRET_KEY',
-      'Connections need AOS_SECRET_KEY (32 random bytes in base64), which this instance does not have',
-    );
   }
 }
 

@@ -4,7 +4,7 @@ import { ConnectionTester } from './connection-tester';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
-import { SecretKeeper } from './secret-keeper';
+import { SecretsModule } from '../secrets/secrets.module';
 
 /**
  * Connections: per-agent accounts for connected skills, their sealed secrets and the key that
@@ -12,9 +12,9 @@ import { SecretKeeper } from './secret-keeper';
  * context and use the protocol clients in ./protocols, never this module.
  */
 @Module({
-  imports: [AgentsModule],
+  imports: [AgentsModule, SecretsModule],
   controllers: [ConnectionsController],
-  providers: [ConnectionsRepository, ConnectionsService, SecretKeeper, ConnectionTester],
+  providers: [ConnectionsRepository, ConnectionsService, ConnectionTester],
   exports: [ConnectionsService],
 })
 export class ConnectionsModule {}

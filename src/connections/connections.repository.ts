@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { findPage, PageQueryDto } from '../common/pagination';
 import { ConnectionKind } from './connection-kind.enum';
 import { ConnectionEntity } from './connection.entity';
-import type { SealedSecret } from './secret-box';
+import type { SealedSecret } from '../secrets/secret-box';
 
 export interface NewConnection {
   id: string;
@@ -95,6 +95,20 @@ export class ConnectionsRepository {
   /** Up to `limit` connections whose secret was sealed with `keyId`. */
   sealedWith(keyId: string, limit: number): Promise<ConnectionEntity[]> {
     return this.dataSource.getRepository(ConnectionEntity).find({ where: { secretKeyId: keyId }, take: limit });
+  }
+
+  /** Seals again, with `reseal`, up to `limit` secrets sealed with `keyId` (the SecretSealer's store). */
+  async resealFrom(
+    keyId: string,
+    limit: number,
+    reseal: (sealed: SealedSecret, aad: string) => SealedSecret,
+  ): Promise<number> {
+    const batch = await this.sealedWith(keyId, limit);
+    for (const c of batch) {
+      const sealed = reseal({ ciphertext: c.secretCiphertext!, keyId: c.secretKeyId! }, c.id);
+      await this.reseal(c.id, c.secretCiphertext!, sealed);
+    }
+    return batch.length;
   }
 
   /** Replaces a secret's ciphertext if it is still the one that was read (a concurrent rotation wins). */

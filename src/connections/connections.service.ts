@@ -17,13 +17,13 @@ import {
   ConnectionHostRefusedError,
   ConnectionNameTakenError,
   ConnectionNotFoundError,
-  SecretKeyMissingError,
   TooManyConnectionsError,
 } from './connections.errors';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionDto, ConnectionTestDto, CreateConnectionDto, UpdateConnectionDto } from './dto/connection.dto';
 import type { ProtocolOptions, ResolvedConnection } from './resolved-connection';
-import { SecretKeeper } from './secret-keeper';
+import { SecretSealer } from '../secrets/secret-sealer';
+import { SecretKeyMissingError } from '../secrets/secrets.errors';
 
 /** Connections an agent may have. */
 export const MAX_CONNECTIONS_PER_AGENT = 50;
@@ -42,10 +42,15 @@ export class ConnectionsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly connections: ConnectionsRepository,
     private readonly agents: AgentsService,
-    private readonly secrets: SecretKeeper,
+    private readonly secrets: SecretSealer,
     private readonly tester: ConnectionTester,
   ) {
     this.options = protocolOptions(config);
+    secrets.register({
+      what: 'connection secrets',
+      keyIds: () => connections.keyIds(),
+      resealFrom: (keyId, limit, reseal) => connections.resealFrom(keyId, limit, reseal),
+    });
   }
 
   async create(agentId: string, dto: CreateConnectionDto): Promise<ConnectionDto> {
@@ -167,7 +172,10 @@ export class ConnectionsService {
       name: found.name,
       kind: found.kind,
       settings: found.settings as never,
-      secret: this.secrets.open(found),
+      secret:
+        found.secretCiphertext === null || found.secretKeyId === null
+          ? undefined
+          : this.secrets.open({ ciphertext: found.secretCiphertext, keyId: found.secretKeyId }, found.id),
     };
   }
 

@@ -24,6 +24,7 @@ export const EVENT_TYPES = [
   'run.approval.expired',
   'memory.created',
   'memory.deleted',
+  'webhook.disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -37,6 +38,9 @@ export const RUN_TERMINAL_EVENTS: ReadonlySet<string> = new Set([
 ]);
 
 const PATTERN = /^[a-z_]+(\.[a-z_]+)*(\.\*)?$|^\*$/;
+
+/** The shape of a type filter, as the OpenAPI document states it (the known types are checked besides). */
+export const TYPE_PATTERN_SOURCE = '^([a-z_]+(\\.[a-z_]+)*(\\.\\*)?|\\*)$';
 
 /** Why a type filter is not one, or undefined when it is (an exact type or a `prefix.*`). */
 export function typePatternProblem(pattern: string): string | undefined {

@@ -73,23 +73,24 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
       name: 'aos_nats_published_total',
       help: 'Events this instance published to NATS JetStream (each publish call, acknowledged or not)',
     });
-    const repository = this.events;
+    const lag = () => this.lag();
     metrics.gauge({
       name: 'aos_nats_relay_lag_events',
       help: 'Events sequenced but not yet relayed to NATS (0 without AOS_NATS_URL)',
       async collect() {
-        if (!config.natsUrl) return this.set(0);
-        const [sequenced, relayed] = await Promise.all([
-          repository.position('sequence'),
-          repository.position('nats'),
-        ]).catch(() => [0, 0]);
-        this.set(Math.max(0, sequenced - relayed));
+        this.set(config.natsUrl ? await lag().catch(() => 0) : 0);
       },
     });
   }
 
   get enabled(): boolean {
     return this.config.natsUrl !== undefined;
+  }
+
+  /** Events sequenced but not yet published to NATS. */
+  async lag(): Promise<number> {
+    const [sequenced, relayed] = await Promise.all([this.events.position('sequence'), this.events.position('nats')]);
+    return Math.max(0, sequenced - relayed);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { keepOpen } from '../common/keep-open';
 
 /** A client that stops reading: once this much is waiting in its socket, it is cut (it can resume). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -48,6 +49,9 @@ export class SseStream {
       'x-accel-buffering': 'no',
     });
     raw.flushHeaders();
+    // A stream keeps its own bound (its heartbeat, the client's reading): not the idle timeout
+    // that AOS_IDLE_TIMEOUT_MS puts on every other connection.
+    keepOpen(this.reply.request.raw);
     SseStream.streams.add(this);
     this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), this.heartbeatMs);
     this.heartbeat.unref();

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/terminus';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { ApiKeyAuth } from '../common/api-key-auth.decorator';
 import { Public } from '../common/public.decorator';
 import type { EmbeddedPostgresServer } from '../database/embedded-postgres.server';
 import { NatsRelay } from '../events/nats-relay';
@@ -19,7 +20,6 @@ const DATABASE_PING_TIMEOUT_MS = 1_500;
 
 @ApiTags('health')
 @ApiExtraModels(HealthIndicatorDto)
-@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -32,32 +32,65 @@ export class HealthController {
   ) {}
 
   @Get()
+  @Public()
   @HealthCheck({ swaggerDocumentation: false })
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Overall health: database, API key configuration, embedded database' })
+  @ApiOperation({
+    summary: 'Overall health: database, API key configuration, embedded database',
+    description: 'Public and terse: each indicator’s status only. GET /health/details (with a key) says more.',
+  })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiServiceUnavailableResponse({ type: HealthErrorResponseDto })
-  getHealth(): Promise<HealthResponseDto> {
-    return this.run([...this.dependencyChecks(), () => this.apiKeyCheck()]);
+  async getHealth(): Promise<HealthResponseDto> {
+    return terse(await this.run([...this.dependencyChecks(), () => this.apiKeyCheck()], terse));
   }
 
   @Get('live')
+  @Public()
   @HealthCheck({ swaggerDocumentation: false })
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Liveness: the process answers (no dependency is checked)' })
+  @ApiOperation({
+    summary: 'Liveness: the process answers (no dependency is checked)',
+    description: 'Public and terse; for orchestrators.',
+  })
   @ApiOkResponse({ type: HealthResponseDto })
-  getLiveness(): Promise<HealthResponseDto> {
-    return this.run([() => this.indicators.check('process').up({ uptime_s: Math.round(process.uptime()) })]);
+  async getLiveness(): Promise<HealthResponseDto> {
+    return terse(await this.run([() => this.indicators.check('process').up()], terse));
   }
 
   @Get('ready')
+  @Public()
   @HealthCheck({ swaggerDocumentation: false })
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Readiness: the dependencies needed to serve requests are up' })
+  @ApiOperation({
+    summary: 'Readiness: the dependencies needed to serve requests are up',
+    description: 'Public and terse: each indicator’s status only; for orchestrators.',
+  })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiServiceUnavailableResponse({ type: HealthErrorResponseDto })
-  getReadiness(): Promise<HealthResponseDto> {
-    return this.run(this.dependencyChecks());
+  async getReadiness(): Promise<HealthResponseDto> {
+    return terse(await this.run(this.dependencyChecks(), terse));
+  }
+
+  @Get('details')
+  @ApiKeyAuth()
+  @HealthCheck({ swaggerDocumentation: false })
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Health with its details: database, NATS and the relay’s lag, the API key’s source, the process',
+    description:
+      'The same checks as GET /health, each with what it knows (error messages, the NATS relay’s state and how ' +
+      'many events it has yet to publish, where the API key came from, uptime). Needs a credential: these details ' +
+      'help an attacker as much as an operator.',
+  })
+  @ApiOkResponse({ type: HealthResponseDto })
+  @ApiServiceUnavailableResponse({ type: HealthErrorResponseDto })
+  getDetails(): Promise<HealthResponseDto> {
+    return this.run([
+      ...this.dependencyChecks(),
+      () => this.apiKeyCheck(),
+      () => this.indicators.check('process').up({ uptime_s: Math.round(process.uptime()), pid: process.pid }),
+    ]);
   }
 
   private dependencyChecks(): HealthIndicatorFunction[] {
@@ -66,16 +99,17 @@ export class HealthController {
     ];
     if (this.relay.enabled) {
       // NATS is where events are copied to, not what serving needs: degraded, never down.
-      checks.push(() => {
+      checks.push(async () => {
         const state = this.relay.state;
         const healthy = state === 'up' || state === 'standby';
-        return Promise.resolve({
+        return {
           nats: {
             status: healthy ? ('up' as const) : ('degraded' as const),
             relay: state,
+            lag_events: await this.relay.lag().catch(() => null),
             ...(this.relay.lastError ? { message: this.relay.lastError } : {}),
           },
-        });
+        };
       });
     }
     const embedded = this.embedded;
@@ -93,17 +127,35 @@ export class HealthController {
     return this.config.apiKey ? check.up({ source: this.config.apiKeySource }) : check.down({ message: 'no API key' });
   }
 
-  /** Terminus answers 503 by throwing; keep its report and add the contract's `detail`. */
-  private async run(checks: HealthIndicatorFunction[]): Promise<HealthResponseDto> {
+  /**
+   * Terminus answers 503 by throwing; keep its report (through `shown`, which the public probes
+   * use to say no more than each status) and add the contract's `detail`.
+   */
+  private async run(
+    checks: HealthIndicatorFunction[],
+    shown: (report: HealthResponseDto) => HealthResponseDto = (report) => report,
+  ): Promise<HealthResponseDto> {
     try {
       return (await this.health.check(checks)) as HealthResponseDto;
     } catch (error) {
       if (error instanceof ServiceUnavailableException) {
         const report = error.getResponse() as HealthResponseDto;
         const failing = Object.keys(report.error ?? {}).join(', ') || report.status;
-        throw new ServiceUnavailableException({ detail: `Unhealthy: ${failing}`, ...report });
+        throw new ServiceUnavailableException({ detail: `Unhealthy: ${failing}`, ...shown(report) });
       }
       throw error;
     }
   }
+}
+
+/** A report with each indicator's status alone: what a public probe may tell anyone. */
+export function terse(report: HealthResponseDto): HealthResponseDto {
+  const statuses = (group: Record<string, HealthIndicatorDto> | undefined) =>
+    group && Object.fromEntries(Object.entries(group).map(([name, i]) => [name, { status: i.status }]));
+  return {
+    status: report.status,
+    ...(report.info ? { info: statuses(report.info) } : {}),
+    ...(report.error ? { error: statuses(report.error) } : {}),
+    details: statuses(report.details) ?? {},
+  };
 }

@@ -27,7 +27,10 @@ export class VersionController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Build and API version' })
+  @ApiOperation({
+    summary: 'Build and API version',
+    description: "Public: the package version, the API contract's version and the git commit of this build.",
+  })
   @ApiOkResponse({ type: VersionResponseDto })
   getVersion(): VersionResponseDto {
     return this.version;

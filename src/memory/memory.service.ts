@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
 import { EventsService, NewEvent } from '../events/events.service';
 import { DEFAULT_PAGE_SIZE, Page } from '../common/pagination';
+import { parseDateTime } from '../common/date-time';
 import { MemoryResponseDto, RecallQueryDto } from './dto/memory.dto';
 import { MemoryInUseError, MemoryNotFoundError, RecallCursorWithQueryError } from './memory.errors';
 import { MemoryFilter, MemoryRepository } from './memory.repository';
@@ -84,8 +85,8 @@ export class MemoryService {
   async recall(agentId: string, query: RecallQueryDto): Promise<Page<MemoryResponseDto>> {
     const filter: MemoryFilter = {
       memoryType: query.memory_type,
-      since: query.since ? new Date(query.since) : undefined,
-      until: query.until ? new Date(query.until) : undefined,
+      since: query.since ? parseDateTime(query.since) : undefined,
+      until: query.until ? parseDateTime(query.until) : undefined,
     };
     if (query.query) {
       if (query.cursor) throw new RecallCursorWithQueryError();

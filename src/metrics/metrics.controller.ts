@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Inject, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { hash, timingSafeEqual } from 'node:crypto';
 import { ErrorResponseDto } from '../common/error-response.dto';
@@ -9,6 +9,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from './metrics.service';
 
 const digest = (value: string) => hash('sha256', value, 'buffer');
+
+/** The OpenAPI security scheme of GET /metrics: a bearer token of its own. */
+export const METRICS_SECURITY_SCHEME = 'metrics_token';
 
 @ApiTags('health')
 @Public()
@@ -27,10 +30,11 @@ export class MetricsController {
   @ApiOperation({
     summary: 'Prometheus metrics (text exposition format)',
     description:
-      'Public like the probes unless AOS_METRICS_TOKEN is set; then it needs `Authorization: Bearer <token>`. ' +
-      'Not the X-AOS-Key: a scraper should not hold the key that drives agents.',
+      'Needs `Authorization: Bearer <AOS_METRICS_TOKEN>` (its own scheme, metrics_token: a scraper should not ' +
+      'hold the key that drives agents). Without AOS_METRICS_TOKEN it is public, which production allows only ' +
+      'with AOS_METRICS_PUBLIC=true.',
   })
-  @ApiHeader({ name: 'Authorization', required: false, description: 'Bearer <AOS_METRICS_TOKEN>, when it is set' })
+  @ApiBearerAuth(METRICS_SECURITY_SCHEME)
   @ApiOkResponse({ content: { 'text/plain': { schema: { type: 'string' } } }, description: 'Prometheus text format' })
   @ApiResponse({
     status: 401,

@@ -22,6 +22,15 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters (promtool: "non-counter metrics should not have _total"); their
+    // values are the sums of nodejs_active_handles, _requests and _resources, which stay.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(name);
+    }
     this.httpRequestDuration = this.histogram({
       name: 'aos_http_request_duration_seconds',
       help: 'HTTP request durations by method, route pattern and status code',

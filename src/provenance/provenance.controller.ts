@@ -15,7 +15,10 @@ export class ProvenanceController {
   constructor(private readonly provenance: ProvenanceService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List provenance records (one per run), newest first' })
+  @ApiOperation({
+    summary: 'List provenance records (one per run), newest first',
+    description: "Each record's id is its run's id; keyset-paginated.",
+  })
   @ApiOkResponse({ type: ProvenancePageDto })
   @ApiErrors(404, 422)
   listProvenance(@UuidParam('id') agentId: string, @Query() query: PageQueryDto): Promise<ProvenancePageDto> {
@@ -24,7 +27,10 @@ export class ProvenanceController {
 
   @Get(':prov_id')
   @ApiParam({ name: 'prov_id', format: 'uuid', description: 'Provenance id (equals the run id)' })
-  @ApiOperation({ summary: 'Get one provenance record with every tool call' })
+  @ApiOperation({
+    summary: 'Get one provenance record with every tool call',
+    description: 'The plan, the status, the taint, every model call and every tool call, in step order.',
+  })
   @ApiOkResponse({ type: ProvenanceDto })
   @ApiErrors(404, 422)
   getProvenance(@UuidParam('id') agentId: string, @UuidParam('prov_id') id: string): Promise<ProvenanceDto> {

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
+import { keepOpen } from '../common/keep-open';
 import { UuidParam } from '../common/uuid-param';
 import { AfterQueryDto } from '../events/dto/event.dto';
 import { RUN_TERMINAL_EVENTS } from '../events/event-types';
@@ -56,7 +57,10 @@ export class RunsController {
   }
 
   @Get('runs')
-  @ApiOperation({ summary: 'List runs, newest first' })
+  @ApiOperation({
+    summary: 'List runs, newest first',
+    description: 'Run summaries, keyset-paginated; filter by status.',
+  })
   @ApiOkResponse({ type: RunPageDto })
   @ApiErrors(404, 422)
   listRuns(@UuidParam('id') agentId: string, @Query() query: ListRunsQueryDto): Promise<RunPageDto> {
@@ -76,8 +80,12 @@ export class RunsController {
     @UuidParam('id') agentId: string,
     @UuidParam('run_id') runId: string,
     @Query() query: GetRunQueryDto,
+    @Req() request: FastifyRequest,
   ): Promise<RunDto> {
-    return query.wait ? this.runs.waitFor(agentId, runId, query.wait * 1000) : this.runs.get(agentId, runId);
+    if (!query.wait) return this.runs.get(agentId, runId);
+    // A long-poll is bounded by its own wait (at most 60 s), not by AOS_IDLE_TIMEOUT_MS.
+    keepOpen(request.raw);
+    return this.runs.waitFor(agentId, runId, query.wait * 1000);
   }
 
   @Get('runs/:run_id/events/stream')
@@ -114,7 +122,10 @@ export class RunsController {
   @Post('runs/:run_id/cancel')
   @HttpCode(HttpStatus.OK)
   @ApiParam({ name: 'run_id', format: 'uuid' })
-  @ApiOperation({ summary: 'Cancel a pending, running or waiting run (a running skill call is aborted)' })
+  @ApiOperation({
+    summary: 'Cancel a pending, running or waiting run (a running skill call is aborted)',
+    description: '409 when the run already finished. Calls waiting for approval are closed with it.',
+  })
   @ApiOkResponse({ type: RunDto })
   @ApiErrors(404, 409, 422)
   cancelRun(@UuidParam('id') agentId: string, @UuidParam('run_id') runId: string): Promise<RunDto> {
@@ -188,6 +199,7 @@ export class RunsController {
   @ApiParam({ name: 'other_run_id', format: 'uuid' })
   @ApiOperation({
     summary: 'Two runs of the agent side by side: steps, calls, results, usage, and where they first differ',
+    description: 'Typically a replay and its original. Calls are paired by step; `same` says whether a pair matches.',
   })
   @ApiOkResponse({ type: RunComparisonDto })
   @ApiErrors(404, 422)

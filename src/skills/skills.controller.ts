@@ -12,14 +12,21 @@ export class SkillsController {
   constructor(private readonly registry: SkillRegistry) {}
 
   @Get()
-  @ApiOperation({ summary: 'List the skills this instance can run, with their manifests' })
+  @ApiOperation({
+    summary: 'List the skills this instance can run, with their manifests',
+    description:
+      "Every skill an agent may be allowed (see an agent's `skills`): its JSON Schemas of input and output, its side effects, whether its results are outside content (`outside_content`) and whether a call can carry data out (`egress`).",
+  })
   @ApiOkResponse({ type: SkillListDto })
   listSkills(): SkillListDto {
     return { items: this.registry.manifests() as SkillManifestDto[], next_cursor: null };
   }
 
   @Get(':skill_id')
-  @ApiOperation({ summary: 'Get one skill manifest' })
+  @ApiOperation({
+    summary: 'Get one skill manifest',
+    description: 'The manifest of one skill by its id (404 when this instance has no such skill).',
+  })
   @ApiOkResponse({ type: SkillManifestDto })
   @ApiErrors(404)
   getSkill(@Param('skill_id') skillId: string): SkillManifestDto {

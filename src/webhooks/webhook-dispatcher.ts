@@ -6,6 +6,8 @@ import { APP_CONFIG } from '../config/config.module';
 import { EventBus } from '../events/event-bus';
 import { EventsService, StoredEvent } from '../events/events.service';
 import { RetentionHolds } from '../events/retention-holds';
+import { MetricsService } from '../metrics/metrics.service';
+import type { Counter } from 'prom-client';
 import { planDeliveries } from './delivery-plan';
 import { WebhookSender } from './webhook-sender';
 import { WebhooksRepository } from './webhooks.repository';
@@ -32,6 +34,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private timer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly dropped: Counter;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -40,14 +43,20 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly webhooks: WebhooksRepository,
     private readonly sender: WebhookSender,
     holds: RetentionHolds,
+    metrics: MetricsService,
   ) {
-    // Retention keeps what is not fanned out yet, and what a pending delivery still has to send.
+    // Retention keeps what is not fanned out yet, and what an enabled webhook still has to send
+    // within its backlog cap: a disabled one holds nothing, a dead one no more than the cap.
     holds.register('webhooks', async () => {
       const [fannedOut, oldestEventId] = await Promise.all([
         this.events.position('webhooks'),
-        this.webhooks.oldestPendingEvent(),
+        this.webhooks.oldestPendingEvent(new Date(Date.now() - this.config.webhooks.maxBacklogMs)),
       ]);
       return oldestEventId === undefined ? fannedOut : Math.min(fannedOut, oldestEventId - 1);
+    });
+    this.dropped = metrics.counter({
+      name: 'aos_webhook_deliveries_dropped_total',
+      help: 'Deliveries an enabled webhook had not taken within AOS_WEBHOOK_MAX_BACKLOG_HOURS, dropped for it',
     });
   }
 
@@ -82,11 +91,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   async pruneDeliveries(): Promise<number> {
     const before = new Date(Date.now() - this.config.events.retentionDays * 86_400_000);
     await this.webhooks.expireDisabled(before);
+    await this.dropOverCap();
     let deleted = 0;
     for (let n = PRUNE_BATCH; n === PRUNE_BATCH && !this.stopped; deleted += n) {
       n = await this.webhooks.pruneFinished(before, PRUNE_BATCH);
     }
     return deleted;
+  }
+
+  /** What an enabled webhook has not taken within its backlog cap is dropped for it, and counted. */
+  async dropOverCap(): Promise<number> {
+    const before = new Date(Date.now() - this.config.webhooks.maxBacklogMs);
+    let dropped = 0;
+    for (let n = PRUNE_BATCH; n === PRUNE_BATCH && !this.stopped; dropped += n) {
+      n = await this.webhooks.dropOverCap(before, PRUNE_BATCH);
+    }
+    if (dropped > 0) {
+      this.dropped.inc(dropped);
+      this.logger.warn({ dropped }, 'dropped webhook deliveries past AOS_WEBHOOK_MAX_BACKLOG_HOURS');
+    }
+    return dropped;
   }
 
   private async drain(): Promise<void> {

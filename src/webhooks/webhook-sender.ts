@@ -14,15 +14,21 @@ import { MetricsService } from '../metrics/metrics.service';
 import { afterFailure, isDelivered } from './delivery-schedule';
 import { DeliveryStatus } from './delivery-status.enum';
 import type { WebhookDeliveryEntity } from './webhook-delivery.entity';
-import { signedHeaders, signingSecrets } from './webhook-signing';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { signedHeaders } from './webhook-signing';
+import { WebhookSecrets } from './webhook-secrets';
 import type { WebhookEntity } from './webhook.entity';
 import { webhookPolicy } from './webhooks.service';
 import { WebhooksRepository } from './webhooks.repository';
 
 /** Endpoints one instance sends to at once (each one delivery at a time, in event order). */
 const CONCURRENCY = 16;
-/** Deliveries to one endpoint before its lease is given back, so busy endpoints take turns. */
+/** Of those, how many may be endpoints whose last attempt failed: the others stay for the healthy. */
+const FAILING_SLOTS = CONCURRENCY / 2;
+/** Deliveries to one endpoint, or time with it, before its lease is given back, so busy endpoints take turns. */
 const PER_LEASE = 50;
+const LEASE_BUDGET_MS = 10_000;
 const MAX_ERROR_LENGTH = 500;
 
 type Attempt = { statusCode: number; error?: undefined } | { statusCode?: undefined; error: string };
@@ -32,8 +38,10 @@ type Attempt = { statusCode: number; error?: undefined } | { statusCode?: undefi
  * pending delivery, and moves to the next only once that one is delivered or given up: each
  * endpoint receives in event order, at least once. A failure schedules a retry with backoff; a
  * 410 disables the endpoint; after AOS_WEBHOOK_GIVE_UP_MS the delivery fails and the next one
- * goes. Every connection is made under the webhooks' SSRF policy, so a name that resolves to a
- * private address later is refused then too.
+ * goes. After AOS_WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row the endpoint is disabled
+ * (webhook.disabled), and endpoints that are failing get at most half of the sender's slots, the
+ * healthy ones served first, longest-waiting first. Every connection is made under the webhooks'
+ * SSRF policy, so a name that resolves to a private address later is refused then too.
  */
 @Injectable()
 export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -43,6 +51,9 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
   private readonly active = new Map<string, Promise<void>>();
   private readonly stopping = new AbortController();
   private readonly outcomes: Counter<'outcome'>;
+  private readonly disabled: Counter<'reason'>;
+  /** Endpoints being served now whose last attempt failed. */
+  private readonly failing = new Set<string>();
   private readonly task = new CoalescedTask(
     () => this.claim(),
     (error) => this.logger.warn({ err: error }, 'claiming webhook deliveries failed; the next tick retries'),
@@ -54,6 +65,8 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
     private readonly http: HttpService,
     private readonly webhooks: WebhooksRepository,
     private readonly events: EventsService,
+    private readonly secrets: WebhookSecrets,
+    @InjectDataSource() private readonly dataSource: DataSource,
     metrics: MetricsService,
   ) {
     this.policy = webhookPolicy(config);
@@ -62,6 +75,12 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
       help: 'Webhook delivery attempts by outcome: delivered, retry, failed (given up or event expired), disabled (410)',
       labelNames: ['outcome'],
     });
+    this.disabled = metrics.counter({
+      name: 'aos_webhooks_disabled_total',
+      help: 'Webhooks this instance disabled, by reason: failures (a run of failed attempts), gone (a 410)',
+      labelNames: ['reason'],
+    });
+    for (const reason of ['failures', 'gone']) this.disabled.inc({ reason }, 0);
     const repository = webhooks;
     metrics.gauge({
       name: 'aos_webhook_backlog',
@@ -101,14 +120,22 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
     while (!this.stopping.signal.aborted) {
       const room = CONCURRENCY - this.active.size;
       if (room <= 0) return;
-      const claimed = await this.webhooks.claimDue(this.owner, this.leaseMs, room, [...this.active.keys()]);
+      const claimed = await this.webhooks.claimDue(
+        this.owner,
+        this.leaseMs,
+        room,
+        [...this.active.keys()],
+        FAILING_SLOTS - this.failing.size,
+      );
       for (const webhook of claimed) {
+        if (webhook.consecutiveFailures > 0) this.failing.add(webhook.id);
         const work = this.work(webhook.id)
           .catch((error: unknown) =>
             this.logger.warn({ err: error, webhook_id: webhook.id }, 'webhook delivery failed'),
           )
           .finally(() => {
             this.active.delete(webhook.id);
+            this.failing.delete(webhook.id);
             this.kick();
           });
         this.active.set(webhook.id, work);
@@ -119,8 +146,9 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Sends one endpoint's due deliveries in order while it holds the lease. */
   private async work(webhookId: string): Promise<void> {
+    const until = Date.now() + LEASE_BUDGET_MS;
     try {
-      for (let sent = 0; sent < PER_LEASE && !this.stopping.signal.aborted; sent++) {
+      for (let sent = 0; sent < PER_LEASE && Date.now() < until && !this.stopping.signal.aborted; sent++) {
         // Renewed before each delivery: the row comes back fresh (a rotated secret, a disable).
         const webhook = await this.webhooks.renewLease(webhookId, this.owner, this.leaseMs);
         if (!webhook) return;
@@ -156,6 +184,9 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
         status: DeliveryStatus.Delivered,
         statusCode: attempt.statusCode,
       });
+      if (webhook.consecutiveFailures > 0) await this.webhooks.countSuccess(webhook.id);
+      webhook.consecutiveFailures = 0;
+      this.failing.delete(webhook.id);
       await finished();
       return true;
     }
@@ -173,6 +204,17 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
       Math.random(),
     );
     this.outcomes.inc({ outcome: { retry: 'retry', give_up: 'failed', disable: 'disabled' }[next.kind] });
+    if (next.kind === 'disable') {
+      await this.webhooks.recordAttempt(delivery.id, {
+        status: DeliveryStatus.Failed,
+        statusCode,
+        error,
+        counts: true,
+      });
+      await this.disable(webhook, 'gone', `the receiver answered 410 Gone at ${new Date().toISOString()}`);
+      await this.webhooks.deleteIfRetired(webhook.id);
+      return false;
+    }
     if (next.kind === 'retry') {
       await this.webhooks.recordAttempt(delivery.id, {
         status: DeliveryStatus.Pending,
@@ -180,9 +222,7 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
         error,
         nextAttemptAt: next.at,
       });
-      return false;
-    }
-    if (next.kind === 'give_up') {
+    } else {
       await this.webhooks.recordAttempt(delivery.id, {
         status: DeliveryStatus.Failed,
         statusCode,
@@ -190,17 +230,46 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
         counts: true,
       });
       this.logger.warn({ webhook_id: webhook.id, event_id: event.id }, 'gave up a webhook delivery');
-      await finished();
-      return true;
     }
-    await this.webhooks.recordAttempt(delivery.id, { status: DeliveryStatus.Failed, statusCode, error, counts: true });
-    await this.webhooks.disable(webhook.id, `the receiver answered 410 Gone at ${new Date().toISOString()}`);
+    // A run of failed attempts, whatever the deliveries: past the bound the endpoint is disabled.
+    const failures = await this.webhooks.countFailure(webhook.id);
+    this.failing.add(webhook.id);
+    if (failures >= this.config.webhooks.disableAfterFailures) {
+      await this.disable(
+        webhook,
+        'failures',
+        `disabled after ${failures} failed attempts in a row (AOS_WEBHOOK_DISABLE_AFTER_FAILURES); the last: ${error}`,
+      );
+      await this.webhooks.deleteIfRetired(webhook.id);
+      return false;
+    }
+    if (next.kind === 'retry') return false;
+    await finished();
+    return true;
+  }
+
+  /**
+   * Disables the endpoint with its webhook.disabled event, in one transaction; its pending
+   * deliveries wait (and hold no retention) until a person enables it again.
+   */
+  private async disable(webhook: WebhookEntity, reason: 'failures' | 'gone', detail: string): Promise<void> {
+    const disabled = await this.dataSource.transaction(async (m) => {
+      if (!(await this.webhooks.disable(m, webhook.id, detail))) return false;
+      await this.events.append(m, [
+        {
+          agentId: webhook.agentId,
+          type: 'webhook.disabled',
+          data: { webhook_id: webhook.id, url: shown(new URL(webhook.url)), reason, detail },
+        },
+      ]);
+      return true;
+    });
+    if (!disabled) return;
+    this.disabled.inc({ reason });
     this.logger.warn(
-      { webhook_id: webhook.id, url: shown(new URL(webhook.url)) },
-      'webhook disabled: its receiver answered 410',
+      { webhook_id: webhook.id, url: shown(new URL(webhook.url)), reason },
+      `webhook disabled: ${detail}`,
     );
-    await this.webhooks.deleteIfRetired(webhook.id);
-    return false;
   }
 
   /** POSTs the signed envelope; the answer's status, or why there was none. */
@@ -213,7 +282,7 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
         headers: {
           'content-type': 'application/json',
           'user-agent': 'aos-webhooks/1.0',
-          ...signedHeaders(signingSecrets(webhook, now), id, now, body),
+          ...signedHeaders(this.secrets.signing(webhook, now), id, now, body),
         },
         ...this.policy.agentsFor(url),
         proxy: false,

@@ -30,13 +30,28 @@ export class WebhookEntity {
   @Column({ name: 'disabled_reason', type: 'text', nullable: true })
   disabledReason!: string | null;
 
-  /** `whsec_…`, shown once when created or rotated. */
-  @Column({ type: 'text' })
-  secret!: string;
+  /**
+   * A secret stored in the clear before secrets were sealed; sealed (and cleared) at the next
+   * start. Never written any more.
+   */
+  @Column({ type: 'text', nullable: true })
+  secret!: string | null;
 
-  /** The secret before the last rotation, still signing until it expires. */
+  /** The same for the previous secret. */
   @Column({ name: 'previous_secret', type: 'text', nullable: true })
   previousSecret!: string | null;
+
+  /** The `whsec_…` signing secret (shown once when created or rotated), sealed with AOS_SECRET_KEY. */
+  @Column({ name: 'secret_ciphertext', type: 'text', nullable: true })
+  secretCiphertext!: string | null;
+
+  /** The secret before the last rotation, sealed, still signing until it expires. */
+  @Column({ name: 'previous_secret_ciphertext', type: 'text', nullable: true })
+  previousSecretCiphertext!: string | null;
+
+  /** The key that sealed both. */
+  @Column({ name: 'secret_key_id', type: 'varchar', length: 16, nullable: true })
+  secretKeyId!: string | null;
 
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', precision: 3, nullable: true })
   previousSecretExpiresAt!: Date | null;
@@ -44,6 +59,14 @@ export class WebhookEntity {
   /** Its agent was deleted: it goes once its queue (agent.deleted included) is delivered or given up. */
   @Column({ name: 'retired_at', type: 'timestamptz', precision: 3, nullable: true })
   retiredAt!: Date | null;
+
+  /** Failed attempts in a row (any delivery); a success resets it. Past AOS_WEBHOOK_DISABLE_AFTER_FAILURES it is disabled. */
+  @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
+  consecutiveFailures!: number;
+
+  /** When a sender last took it: claims serve the longest-waiting first. */
+  @Column({ name: 'last_served_at', type: 'timestamptz', precision: 3, nullable: true })
+  lastServedAt!: Date | null;
 
   @Column({ name: 'lease_owner', type: 'varchar', length: 100, nullable: true })
   leaseOwner!: string | null;

@@ -10,6 +10,7 @@ import {
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
 import { PageQueryDto } from '../common/pagination';
+import { assertSomeField } from '../common/validation';
 import { UuidParam } from '../common/uuid-param';
 import {
   CreatedWebhookDto,
@@ -44,7 +45,10 @@ export class WebhooksController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'The agent’s webhooks, newest first' })
+  @ApiOperation({
+    summary: 'The agent’s webhooks, newest first',
+    description: 'Keyset-paginated; never their secrets.',
+  })
   @ApiOkResponse({ type: WebhookPageDto })
   @ApiErrors(404, 422)
   listWebhooks(@UuidParam('id') agentId: string, @Query() query: PageQueryDto): Promise<WebhookPageDto> {
@@ -53,7 +57,10 @@ export class WebhooksController {
 
   @Get(':webhook_id')
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
-  @ApiOperation({ summary: 'One webhook (its secret is never shown again)' })
+  @ApiOperation({
+    summary: 'One webhook (its secret is never shown again)',
+    description: 'Its URL, type filter, whether it is enabled (and why not), and its delivery counters.',
+  })
   @ApiOkResponse({ type: WebhookDto })
   @ApiErrors(404, 422)
   getWebhook(@UuidParam('id') agentId: string, @UuidParam('webhook_id') id: string): Promise<WebhookDto> {
@@ -76,13 +83,17 @@ export class WebhooksController {
     @UuidParam('webhook_id') id: string,
     @Body() dto: UpdateWebhookDto,
   ): Promise<UpdatedWebhookDto> {
+    assertSomeField(dto);
     return this.webhooks.update(agentId, id, dto);
   }
 
   @Delete(':webhook_id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
-  @ApiOperation({ summary: 'Delete a webhook and its delivery queue' })
+  @ApiOperation({
+    summary: 'Delete a webhook and its delivery queue',
+    description: 'Pending deliveries are dropped with it.',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(404, 422)
   deleteWebhook(@UuidParam('id') agentId: string, @UuidParam('webhook_id') id: string): Promise<void> {
@@ -91,7 +102,11 @@ export class WebhooksController {
 
   @Get(':webhook_id/deliveries')
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
-  @ApiOperation({ summary: 'The webhook’s deliveries, newest first: attempts, status codes, next retry' })
+  @ApiOperation({
+    summary: 'The webhook’s deliveries, newest first: attempts, status codes, next retry',
+    description:
+      'Keyset-paginated; filter by status. Finished deliveries are kept as long as events (AOS_EVENT_RETENTION_DAYS).',
+  })
   @ApiOkResponse({ type: DeliveryPageDto })
   @ApiErrors(404, 422)
   listDeliveries(

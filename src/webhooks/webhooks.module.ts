@@ -2,6 +2,8 @@ import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
 import { EventsModule } from '../events/events.module';
+import { SecretsModule } from '../secrets/secrets.module';
+import { WebhookSecrets } from './webhook-secrets';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSender } from './webhook-sender';
 import { WebhooksController } from './webhooks.controller';
@@ -14,8 +16,8 @@ import { WebhooksService } from './webhooks.service';
  */
 @Module({
   // Its own axios instance: http_call's retry interceptors do not apply to deliveries.
-  imports: [HttpModule.register({}), AgentsModule, EventsModule],
+  imports: [HttpModule.register({}), AgentsModule, EventsModule, SecretsModule],
   controllers: [WebhooksController],
-  providers: [WebhooksRepository, WebhooksService, WebhookDispatcher, WebhookSender],
+  providers: [WebhooksRepository, WebhookSecrets, WebhooksService, WebhookDispatcher, WebhookSender],
 })
 export class WebhooksModule {}

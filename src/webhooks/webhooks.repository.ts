@@ -5,22 +5,25 @@ import { findPage, PageQueryDto } from '../common/pagination';
 import { pgPoolOf } from '../database/pg-pool';
 import { DeliveryStatus } from './delivery-status.enum';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity';
+import { returnedRows } from '../database/returned-rows';
+import type { SealedWebhookSecrets } from './webhook-secrets';
 import { WebhookEntity } from './webhook.entity';
 
 export interface NewWebhook {
+  id: string;
   agentId: string;
   url: string;
   events: string[] | null;
   description: string | null;
-  secret: string;
+  sealed: SealedWebhookSecrets;
 }
 
 export interface WebhookChanges {
   enabled?: boolean;
   events?: string[] | null;
   description?: string | null;
-  /** A rotation: the new secret, and until when the current one keeps signing. */
-  rotation?: { secret: string; previousExpiresAt: Date };
+  /** A rotation: the secrets sealed anew (the current one as the previous), and until when the previous signs. */
+  rotation?: { sealed: SealedWebhookSecrets; previousExpiresAt: Date };
 }
 
 /** One queued delivery: which webhook receives which event. */
@@ -41,7 +44,8 @@ export class WebhooksRepository {
 
   async insert(m: EntityManager, webhook: NewWebhook): Promise<WebhookEntity> {
     const repo = m.getRepository(WebhookEntity);
-    return repo.save(repo.create({ ...webhook, enabled: true }));
+    const { sealed, ...rest } = webhook;
+    return repo.save(repo.create({ ...rest, ...sealed, enabled: true }));
   }
 
   countForAgent(m: EntityManager, agentId: string): Promise<number> {
@@ -73,14 +77,17 @@ export class WebhooksRepository {
   async update(m: EntityManager, webhook: WebhookEntity, changes: WebhookChanges): Promise<WebhookEntity> {
     if (changes.enabled !== undefined) {
       webhook.enabled = changes.enabled;
-      if (changes.enabled) webhook.disabledReason = null;
+      // Enabled again by a person: its run of failures starts over.
+      if (changes.enabled) Object.assign(webhook, { disabledReason: null, consecutiveFailures: 0 });
     }
     if (changes.events !== undefined) webhook.events = changes.events;
     if (changes.description !== undefined) webhook.description = changes.description;
     if (changes.rotation) {
-      webhook.previousSecret = webhook.secret;
-      webhook.previousSecretExpiresAt = changes.rotation.previousExpiresAt;
-      webhook.secret = changes.rotation.secret;
+      Object.assign(webhook, changes.rotation.sealed, {
+        secret: null,
+        previousSecret: null,
+        previousSecretExpiresAt: changes.rotation.previousExpiresAt,
+      });
     }
     return m.getRepository(WebhookEntity).save(webhook);
   }
@@ -158,21 +165,39 @@ export class WebhooksRepository {
    * Leases up to `limit` enabled webhooks whose next delivery (their oldest pending one: each
    * endpoint receives in event order) is due, skipping those leased elsewhere or in `busy`.
    */
-  async claimDue(owner: string, leaseMs: number, limit: number, busy: string[]): Promise<WebhookEntity[]> {
+  async claimDue(
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    busy: string[],
+    failingRoom: number,
+  ): Promise<WebhookEntity[]> {
+    // Fair across endpoints: healthy ones (no failure in a row) before failing ones, each group
+    // longest-waiting first, and failing ones given at most `failingRoom` of the slots, so a few
+    // dead receivers cannot hold every sender while the others wait.
     const { rows: ids } = await pgPoolOf(this.dataSource).query<{ id: string }>(
-      `UPDATE webhooks SET lease_owner = $1, lease_expires_at = now() + $2 * interval '1 millisecond'
-        WHERE id IN (
-          SELECT w.id FROM webhooks w
-           WHERE w.enabled
-             AND (w.lease_expires_at IS NULL OR w.lease_expires_at < now())
-             AND NOT (w.id = ANY($4::uuid[]))
-             AND (SELECT d.next_attempt_at FROM webhook_deliveries d
-                   WHERE d.webhook_id = w.id AND d.status = 'pending'
-                   ORDER BY d.event_id LIMIT 1) <= now()
-           LIMIT $3
-           FOR UPDATE SKIP LOCKED)
-        RETURNING id`,
-      [owner, leaseMs, limit, busy],
+      `WITH due AS (
+         SELECT w.id, w.consecutive_failures > 0 AS failing, w.last_served_at FROM webhooks w
+          WHERE w.enabled
+            AND (w.lease_expires_at IS NULL OR w.lease_expires_at < now())
+            AND NOT (w.id = ANY($4::uuid[]))
+            AND (SELECT d.next_attempt_at FROM webhook_deliveries d
+                  WHERE d.webhook_id = w.id AND d.status = 'pending'
+                  ORDER BY d.event_id LIMIT 1) <= now()
+          FOR UPDATE SKIP LOCKED
+       ), ranked AS (
+         SELECT id, failing, last_served_at,
+                row_number() OVER (PARTITION BY failing ORDER BY last_served_at NULLS FIRST, id) AS n
+           FROM due
+       ), picked AS (
+         SELECT id FROM ranked WHERE NOT failing OR n <= $5
+          ORDER BY failing, last_served_at NULLS FIRST, id LIMIT $3
+       )
+       UPDATE webhooks w SET lease_owner = $1, lease_expires_at = now() + $2 * interval '1 millisecond',
+              last_served_at = now()
+         FROM picked WHERE w.id = picked.id
+       RETURNING w.id`,
+      [owner, leaseMs, limit, busy, Math.max(0, failingRoom)],
     );
     if (ids.length === 0) return [];
     return this.dataSource.getRepository(WebhookEntity).findBy(ids.map((r) => ({ id: r.id })));
@@ -239,12 +264,33 @@ export class WebhooksRepository {
     );
   }
 
-  async disable(id: string, reason: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now(),
-              lease_owner = NULL, lease_expires_at = NULL
-        WHERE id = $1`,
-      [id, reason],
+  /** Disables an enabled webhook, in the caller's transaction; false when it was not enabled (nothing changed). */
+  async disable(m: EntityManager, id: string, reason: string): Promise<boolean> {
+    const rows = returnedRows(
+      await m.query<{ id: string }[] | [{ id: string }[], number]>(
+        `UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now(),
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND enabled RETURNING id`,
+        [id, reason],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  /** One more failed attempt in a row; returns how many there are now. */
+  async countFailure(id: string): Promise<number> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ n: number }>(
+      'UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 RETURNING consecutive_failures AS n',
+      [id],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** A delivered attempt ends the run of failures. */
+  async countSuccess(id: string): Promise<void> {
+    await pgPoolOf(this.dataSource).query(
+      'UPDATE webhooks SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0',
+      [id],
     );
   }
 
@@ -275,12 +321,92 @@ export class WebhooksRepository {
     return rows[0].pending;
   }
 
-  /** The oldest event a pending delivery still needs (disabled webhooks' too: they may be enabled again). */
-  async oldestPendingEvent(): Promise<number | undefined> {
+  /**
+   * The oldest event a pending delivery of an enabled webhook still needs, among those queued
+   * after `since` (the backlog cap): a disabled webhook holds nothing, and an enabled one holds no
+   * more than the cap.
+   */
+  async oldestPendingEvent(since: Date): Promise<number | undefined> {
     const { rows } = await pgPoolOf(this.dataSource).query<{ oldest: string | null }>(
-      `SELECT min(event_id) AS oldest FROM webhook_deliveries WHERE status = 'pending'`,
+      `SELECT min(d.event_id) AS oldest FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+        WHERE d.status = 'pending' AND w.enabled AND d.created_at >= $1`,
+      [since],
     );
     return rows[0].oldest === null ? undefined : Number(rows[0].oldest);
+  }
+
+  /**
+   * An enabled webhook's deliveries queued before `before` (past AOS_WEBHOOK_MAX_BACKLOG_HOURS)
+   * are dropped for it: marked failed, saying so. Returns how many.
+   */
+  async dropOverCap(before: Date, limit: number): Promise<number> {
+    const { rowCount } = await pgPoolOf(this.dataSource).query(
+      `UPDATE webhook_deliveries SET status = 'failed',
+              last_error = 'dropped: still undelivered past AOS_WEBHOOK_MAX_BACKLOG_HOURS'
+        WHERE id IN (
+          SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+           WHERE d.status = 'pending' AND w.enabled AND d.created_at < $1 LIMIT $2)`,
+      [before, limit],
+    );
+    return rowCount ?? 0;
+  }
+
+  // --- sealed secrets (the SecretSealer's store) ------------------------------------------
+
+  async secretKeyIds(): Promise<string[]> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ key_id: string }>(
+      'SELECT DISTINCT secret_key_id AS key_id FROM webhooks WHERE secret_key_id IS NOT NULL',
+    );
+    return rows.map((r) => r.key_id);
+  }
+
+  async anyPlaintextSecret(): Promise<boolean> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ any: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM webhooks WHERE secret IS NOT NULL) AS any',
+    );
+    return rows[0].any;
+  }
+
+  /** Seals up to `limit` secrets stored in the clear with `seal`, clearing the plaintext; returns how many. */
+  async sealPlaintextSecrets(limit: number, seal: (w: WebhookEntity) => SealedWebhookSecrets): Promise<number> {
+    const batch = await this.dataSource
+      .getRepository(WebhookEntity)
+      .createQueryBuilder('w')
+      .where('w.secret IS NOT NULL')
+      .limit(limit)
+      .getMany();
+    for (const w of batch) {
+      const sealed = seal(w);
+      // Only if still in the clear as read (another instance may be sealing it too).
+      await this.dataSource.query(
+        `UPDATE webhooks SET secret_ciphertext = $3, previous_secret_ciphertext = $4, secret_key_id = $5,
+                secret = NULL, previous_secret = NULL
+          WHERE id = $1 AND secret = $2`,
+        [w.id, w.secret, sealed.secretCiphertext, sealed.previousSecretCiphertext, sealed.secretKeyId],
+      );
+    }
+    return batch.length;
+  }
+
+  /** Seals again, with `reseal`, up to `limit` webhooks' secrets sealed with `keyId`; returns how many. */
+  async resealSecrets(
+    keyId: string,
+    limit: number,
+    reseal: (w: WebhookEntity) => SealedWebhookSecrets,
+  ): Promise<number> {
+    const batch = await this.dataSource
+      .getRepository(WebhookEntity)
+      .find({ where: { secretKeyId: keyId }, take: limit });
+    for (const w of batch) {
+      const sealed = reseal(w);
+      // Only if unchanged since it was read (a rotation meanwhile wins).
+      await this.dataSource.query(
+        `UPDATE webhooks SET secret_ciphertext = $3, previous_secret_ciphertext = $4, secret_key_id = $5
+          WHERE id = $1 AND secret_ciphertext = $2`,
+        [w.id, w.secretCiphertext, sealed.secretCiphertext, sealed.previousSecretCiphertext, sealed.secretKeyId],
+      );
+    }
+    return batch.length;
   }
 
   /**

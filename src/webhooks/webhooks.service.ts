@@ -15,7 +15,9 @@ import {
   UpdateWebhookDto,
   WebhookDto,
 } from './dto/webhook.dto';
-import { newWebhookSecret } from './webhook-signing';
+import { randomUUID } from 'node:crypto';
+import { SecretKeyMissingError } from '../secrets/secrets.errors';
+import { WebhookSecrets } from './webhook-secrets';
 import { TooManyWebhooksError, WebhookNotFoundError, WebhookUrlRefusedError } from './webhooks.errors';
 import { WebhooksRepository } from './webhooks.repository';
 import type { PageQueryDto } from '../common/pagination';
@@ -37,12 +39,14 @@ export class WebhooksService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly webhooks: WebhooksRepository,
     private readonly agents: AgentsService,
+    private readonly secrets: WebhookSecrets,
   ) {
     this.policy = webhookPolicy(config);
   }
 
   async create(agentId: string, dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
     await this.agents.get(agentId);
+    if (!this.secrets.available) throw new SecretKeyMissingError();
     await this.checkUrl(dto.url);
     return this.dataSource.transaction(async (m) => {
       // The agent's row, locked: its deletion waits (no webhook for a gone agent), and two
@@ -51,13 +55,15 @@ export class WebhooksService {
       if ((await this.webhooks.countForAgent(m, agentId)) >= MAX_WEBHOOKS_PER_AGENT) {
         throw new TooManyWebhooksError(MAX_WEBHOOKS_PER_AGENT);
       }
-      const secret = newWebhookSecret();
+      const id = randomUUID();
+      const { secret, sealed } = this.secrets.create(id);
       const saved = await this.webhooks.insert(m, {
+        id,
         agentId,
         url: dto.url,
         events: dto.events ?? null,
         description: dto.description ?? null,
-        secret,
+        sealed,
       });
       return { ...WebhookDto.from(saved), secret };
     });
@@ -82,16 +88,17 @@ export class WebhooksService {
       await this.agents.findOrFail(m, agentId, 'share');
       const found = await this.webhooks.lock(m, agentId, id);
       if (!found) throw new WebhookNotFoundError(id);
-      const secret = dto.rotate_secret ? newWebhookSecret() : undefined;
+      if (dto.rotate_secret && !this.secrets.available) throw new SecretKeyMissingError();
+      const rotated = dto.rotate_secret ? this.secrets.rotate(found) : undefined;
       const saved = await this.webhooks.update(m, found, {
         enabled: dto.enabled,
         events: dto.events,
         description: dto.description,
-        rotation: secret
-          ? { secret, previousExpiresAt: new Date(Date.now() + this.config.webhooks.secretGraceMs) }
+        rotation: rotated
+          ? { sealed: rotated.sealed, previousExpiresAt: new Date(Date.now() + this.config.webhooks.secretGraceMs) }
           : undefined,
       });
-      return { ...WebhookDto.from(saved), ...(secret ? { secret } : {}) };
+      return { ...WebhookDto.from(saved), ...(rotated ? { secret: rotated.secret } : {}) };
     });
   }
 

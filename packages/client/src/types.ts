@@ -6,7 +6,7 @@ export type Agent = Schemas['AgentResponseDto'];
 export type AgentPage = Schemas['AgentPageDto'];
 export type CreateAgent = Schemas['CreateAgentDto'];
 export type UpdateAgent = Schemas['UpdateAgentDto'];
-export type AgentModels = Schemas['AgentModelsDto'];
+export type AgentModels = NonNullable<Agent['models']>;
 export type AgentStatus = Schemas['AgentStatus'];
 export type Run = Schemas['RunDto'];
 export type RunSummary = Schemas['RunSummaryDto'];
@@ -29,7 +29,11 @@ export type Skill = Schemas['SkillManifestDto'];
 export type SkillList = Schemas['SkillListDto'];
 export type Connection = Schemas['ConnectionDto'];
 export type ConnectionPage = Schemas['ConnectionPageDto'];
-export type CreateConnection = Schemas['CreateConnectionDto'];
+export type CreateConnection =
+  | Schemas['CreateSmtpConnectionDto']
+  | Schemas['CreateImapConnectionDto']
+  | Schemas['CreateCaldavConnectionDto']
+  | Schemas['CreateHttpConnectionDto'];
 export type UpdateConnection = Schemas['UpdateConnectionDto'];
 export type ConnectionTest = Schemas['ConnectionTestDto'];
 export type Webhook = Schemas['WebhookDto'];
@@ -41,7 +45,7 @@ export type ReplayMode = Schemas['ReplayMode'];
 export type ReplayRequest = Schemas['ReplayRequestDto'];
 export type RunComparison = Schemas['RunComparisonDto'];
 export type CompareStep = Schemas['CompareStepDto'];
-export type CompareCall = Schemas['CompareCallDto'];
-export type Divergence = Schemas['DivergenceDto'];
+export type CompareCall = NonNullable<CompareStep['left']>;
+export type Divergence = NonNullable<RunSummary['divergence']>;
 
 export type { components, paths };

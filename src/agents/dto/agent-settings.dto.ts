@@ -81,6 +81,7 @@ export class AgentSettingsDto {
     type: [String],
     nullable: true,
     maxItems: 50,
+    uniqueItems: true,
     description:
       'Allow-list of skill ids the agent may use (see GET /skills); an unknown id is refused. ' +
       'null (the default) allows every skill, including skills added later.',
@@ -119,9 +120,11 @@ export class AgentSettingsDto {
   approval?: AgentApproval;
 
   @ApiPropertyOptional({
-    type: [String],
+    type: 'array',
+    items: { type: 'string', format: 'uri' },
     nullable: true,
     maxItems: MAX_EGRESS_ORIGINS,
+    uniqueItems: true,
     description:
       'Origins http_call may reach (`https://host[:port]`, redirects included); a call elsewhere is refused with ' +
       'an error the model reads. null (the default): any public origin',
@@ -136,8 +139,10 @@ export class AgentSettingsDto {
   egress?: string[] | null;
 
   @ApiPropertyOptional({
-    type: [String],
+    type: 'array',
+    items: { type: 'string', format: 'uri' },
     maxItems: MAX_EGRESS_ORIGINS,
+    uniqueItems: true,
     description:
       "Origins trusted with the run's data (the company's own API): an http_call there does not count as egress " +
       'for the taint rule (no approval for a GET after taint). Default: none',

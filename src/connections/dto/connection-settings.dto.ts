@@ -82,7 +82,13 @@ export class SmtpSettingsDto {
   @IsHostName()
   host!: string;
 
-  @ApiPropertyOptional({ type: 'integer', description: PORT_DESCRIPTION('465 with tls, else 587') })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 65535,
+    example: 587,
+    description: PORT_DESCRIPTION('465 with tls, else 587'),
+  })
   @OptionalField()
   @IsInt()
   @Min(1)
@@ -91,6 +97,7 @@ export class SmtpSettingsDto {
 
   @ApiPropertyOptional({
     enum: TLS_MODES,
+    example: 'starttls',
     description: 'tls: TLS from the start; starttls (default): upgrade, required; none: plain',
   })
   @OptionalField()
@@ -126,7 +133,13 @@ export class ImapSettingsDto {
   @IsHostName()
   host!: string;
 
-  @ApiPropertyOptional({ type: 'integer', description: PORT_DESCRIPTION('993 with tls, else 143') })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 65535,
+    example: 993,
+    description: PORT_DESCRIPTION('993 with tls, else 143'),
+  })
   @OptionalField()
   @IsInt()
   @Min(1)
@@ -158,6 +171,7 @@ export class ImapSettingsDto {
 export class CaldavSettingsDto {
   @ApiProperty({
     example: 'https://cal.example.com/dav/',
+    format: 'uri',
     description: 'The CalDAV server (its calendars are discovered from here)',
   })
   @IsString()
@@ -186,6 +200,7 @@ export const HTTP_AUTH = ['bearer', 'headers'] as const;
 export class HttpSettingsDto {
   @ApiProperty({
     example: 'https://api.example.com',
+    format: 'uri',
     description: 'The one origin http_call adds the credentials to (scheme, host, port)',
   })
   @IsString()

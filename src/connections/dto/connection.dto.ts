@@ -16,10 +16,104 @@ const SETTINGS_SCHEMA = {
   description:
     'Per kind — smtp: {host, port?, tls?, username?, from, from_name?}; imap: {host, port?, tls?, username, mailbox?}; ' +
     'caldav: {url, username, calendar?}; http: {origin, auth?} (auth headers: the header names come from the secret)',
-  oneOf: [SmtpSettingsDto, ImapSettingsDto, CaldavSettingsDto, HttpSettingsDto].map((m) => ({
+  // Which one is decided by the connection's kind (the create body is a oneOf on `kind`).
+  anyOf: [SmtpSettingsDto, ImapSettingsDto, CaldavSettingsDto, HttpSettingsDto].map((m) => ({
     $ref: getSchemaPath(m),
   })),
 };
+
+const PASSWORD = { type: 'string', minLength: 1, maxLength: 8000, writeOnly: true } as const;
+
+/**
+ * The create body as the document states it: one shape per `kind` (a discriminator), each with
+ * its own settings and secret rules. The server validates the same rules (connection-settings.ts).
+ */
+abstract class ConnectionBody {
+  @ApiProperty({
+    example: 'work-mail',
+    pattern: CONNECTION_NAME.source,
+    description: 'Unique per agent; skills name it',
+  })
+  name!: string;
+}
+
+export class CreateSmtpConnectionDto extends ConnectionBody {
+  @ApiProperty({ enum: [ConnectionKind.Smtp], example: ConnectionKind.Smtp })
+  kind!: ConnectionKind.Smtp;
+
+  @ApiProperty({ type: SmtpSettingsDto })
+  settings!: SmtpSettingsDto;
+
+  @ApiPropertyOptional({ ...PASSWORD, description: 'The SMTP password; omitted: no login', example: 'app-password' })
+  secret?: string;
+}
+
+export class CreateImapConnectionDto extends ConnectionBody {
+  @ApiProperty({ enum: [ConnectionKind.Imap], example: ConnectionKind.Imap })
+  kind!: ConnectionKind.Imap;
+
+  @ApiProperty({ type: ImapSettingsDto })
+  settings!: ImapSettingsDto;
+
+  @ApiProperty({ ...PASSWORD, description: 'The IMAP password', example: 'app-password' })
+  secret!: string;
+}
+
+export class CreateCaldavConnectionDto extends ConnectionBody {
+  @ApiProperty({ enum: [ConnectionKind.Caldav], example: ConnectionKind.Caldav })
+  kind!: ConnectionKind.Caldav;
+
+  @ApiProperty({ type: CaldavSettingsDto })
+  settings!: CaldavSettingsDto;
+
+  @ApiProperty({ ...PASSWORD, description: 'The CalDAV password', example: 'app-password' })
+  secret!: string;
+}
+
+export class CreateHttpConnectionDto extends ConnectionBody {
+  @ApiProperty({ enum: [ConnectionKind.Http], example: ConnectionKind.Http })
+  kind!: ConnectionKind.Http;
+
+  @ApiProperty({ type: HttpSettingsDto })
+  settings!: HttpSettingsDto;
+
+  @ApiProperty({
+    description:
+      'With auth bearer (the default): the token. With auth headers: an object of header names and values ' +
+      '({"X-Api-Key": "…"}, 1 to 10 headers). Write-only',
+    writeOnly: true,
+    oneOf: [
+      { ...PASSWORD, description: 'bearer: the token' },
+      {
+        type: 'object',
+        minProperties: 1,
+        maxProperties: 10,
+        additionalProperties: { type: 'string', minLength: 1 },
+        description: 'headers: header name → value',
+      },
+    ],
+    example: 'api-token-0123',
+  })
+  secret!: string | Record<string, string>;
+}
+
+const CONNECTION_BODIES = {
+  [ConnectionKind.Smtp]: CreateSmtpConnectionDto,
+  [ConnectionKind.Imap]: CreateImapConnectionDto,
+  [ConnectionKind.Caldav]: CreateCaldavConnectionDto,
+  [ConnectionKind.Http]: CreateHttpConnectionDto,
+};
+
+/** The documented create body: oneOf the per-kind shapes, told apart by `kind`. */
+export const CREATE_CONNECTION_BODY = {
+  oneOf: Object.values(CONNECTION_BODIES).map((m) => ({ $ref: getSchemaPath(m) })),
+  discriminator: {
+    propertyName: 'kind',
+    mapping: Object.fromEntries(Object.entries(CONNECTION_BODIES).map(([kind, m]) => [kind, getSchemaPath(m)])),
+  },
+};
+
+export const CONNECTION_BODY_MODELS = Object.values(CONNECTION_BODIES);
 
 const SECRET_SCHEMA = {
   description:

@@ -12,7 +12,7 @@ import {
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { PageLimit, toInteger } from '../../common/pagination';
-import { EVENT_TYPES, typePatternProblem } from '../event-types';
+import { EVENT_TYPES, TYPE_PATTERN_SOURCE, typePatternProblem } from '../event-types';
 
 @ValidatorConstraint({ name: 'eventTypePattern' })
 export class EventTypePattern implements ValidatorConstraintInterface {
@@ -41,6 +41,7 @@ export class AfterQueryDto {
   @ApiPropertyOptional({
     description: `An event type or a prefix ending in .* (e.g. run.*). Types: ${EVENT_TYPES.join(', ')}`,
     example: 'run.*',
+    pattern: TYPE_PATTERN_SOURCE,
   })
   @IsOptional()
   @IsString()

@@ -1,7 +1,8 @@
 import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsDateString, IsIn, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { DateTimeField } from '../../common/date-time';
 import { OptionalField } from '../../common/optional-field.decorator';
 import { PageOf, PageQueryDto } from '../../common/pagination';
 import { MemoryType } from '../memory-type.enum';
@@ -102,13 +103,9 @@ export class RecallQueryDto extends PageQueryDto {
   @IsIn(Object.values(MemoryType), { message: `memory_type must be one of: ${Object.values(MemoryType).join(', ')}` })
   memory_type?: MemoryType;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only memories created at or after this time' })
-  @IsOptional()
-  @IsDateString({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
+  @DateTimeField('Only memories created at or after this time')
   since?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only memories created before this time' })
-  @IsOptional()
-  @IsDateString({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
+  @DateTimeField('Only memories created before this time')
   until?: string;
 }

@@ -33,6 +33,7 @@ export class ReplayRequestDto {
   @ApiProperty({
     enum: ReplayMode,
     enumName: 'ReplayMode',
+    example: ReplayMode.ModelLive,
     description:
       '`recorded`: model answers and tool results served from the original’s record (no network, no model cost, ' +
       'no side effect, no approval wait); `model_live`: the model called for real with `overrides`, tool calls ' +

@@ -19,7 +19,7 @@ import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { OptionalField } from '../../common/optional-field.decorator';
 import { PageLimit, PageOf } from '../../common/pagination';
 import { EventTypePattern } from '../../events/dto/event.dto';
-import { EVENT_TYPES } from '../../events/event-types';
+import { EVENT_TYPES, TYPE_PATTERN_SOURCE } from '../../events/event-types';
 import { DeliveryStatus } from '../delivery-status.enum';
 import type { WebhookDeliveryEntity } from '../webhook-delivery.entity';
 import type { WebhookEntity } from '../webhook.entity';
@@ -59,10 +59,13 @@ const EVENTS_DESCRIPTION = `Event types or prefixes ending in .* (run.*); omitte
 const EventPatterns = (): PropertyDecorator =>
   applyDecorators(
     ApiPropertyOptional({
-      type: [String],
+      type: 'array',
+      items: { type: 'string', pattern: TYPE_PATTERN_SOURCE },
       nullable: true,
       minItems: 1,
       maxItems: MAX_WEBHOOK_PATTERNS,
+      uniqueItems: true,
+      example: ['run.*', 'agent.deleted'],
       description: EVENTS_DESCRIPTION,
     }),
     IsOptional(),
@@ -77,6 +80,7 @@ const EventPatterns = (): PropertyDecorator =>
 export class CreateWebhookDto {
   @ApiProperty({
     maxLength: MAX_WEBHOOK_URL_LENGTH,
+    format: 'uri',
     example: 'https://example.com/hooks/aos',
     description:
       'http(s) URL receiving a POST per event. Must reach a public address unless its host[:port] is in AOS_WEBHOOK_ALLOW_HOSTS',
@@ -107,7 +111,7 @@ export class UpdateWebhookDto {
   @EventPatterns()
   events?: string[] | null;
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true, description: 'null clears it' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -140,11 +144,18 @@ export class WebhookDto {
   @ApiProperty({ type: String, nullable: true })
   description!: string | null;
 
-  @ApiProperty({ description: 'false: deliveries paused (by PATCH, or after the receiver answered 410)' })
+  @ApiProperty({
+    description:
+      'false: deliveries paused (by PATCH, after the receiver answered 410, or after ' +
+      'AOS_WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row)',
+  })
   enabled!: boolean;
 
   @ApiProperty({ type: String, nullable: true, description: 'Why it was disabled, when AOS disabled it' })
   disabled_reason!: string | null;
+
+  @ApiProperty({ type: 'integer', description: 'Failed attempts in a row (a delivered one resets it)' })
+  consecutive_failures!: number;
 
   @ApiProperty({
     type: String,
@@ -170,6 +181,7 @@ export class WebhookDto {
       description: w.description,
       enabled: w.enabled,
       disabled_reason: w.disabledReason,
+      consecutive_failures: w.consecutiveFailures,
       previous_secret_expires_at: previousLive ? w.previousSecretExpiresAt!.toISOString() : null,
       created_at: w.createdAt.toISOString(),
       updated_at: w.updatedAt.toISOString(),

@@ -133,6 +133,8 @@ export function describeEvent(event: AosEvent, c: Colors): string {
       return `memory created: ${str(d.memory_type)}, ${str(d.chars)} chars ${c.dim(shortId(str(d.memory_id)))}`;
     case 'memory.deleted':
       return `memory deleted ${c.dim(shortId(str(d.memory_id)))}`;
+    case 'webhook.disabled':
+      return c.red(`webhook ${shortId(str(d.webhook_id))} disabled (${str(d.reason)}): ${clip(str(d.detail), 160)}`);
   }
 }
 

@@ -11,10 +11,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List agents, newest first */
+        /**
+         * List agents, newest first
+         * @description Keyset-paginated: pass next_cursor back as cursor. Filter by status.
+         */
         get: operations["listAgents"];
         put?: never;
-        /** Create an agent */
+        /**
+         * Create an agent
+         * @description An agent with its name and the settings of its runs (planner, instructions, models, skills, approval, egress lists). Answers 201 with the agent and a Location header.
+         */
         post: operations["createAgent"];
         delete?: never;
         options?: never;
@@ -29,11 +35,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an agent */
+        /**
+         * Get an agent
+         * @description The agent's settings, status and model usage to date.
+         */
         get: operations["getAgent"];
         put?: never;
         post?: never;
-        /** Delete an agent with its runs, memories and provenance */
+        /**
+         * Delete an agent with its runs, memories and provenance
+         * @description Its runs are cancelled first (a running skill call is aborted); its events stay until retention removes them, so agent.deleted still reaches NATS and webhooks.
+         */
         delete: operations["deleteAgent"];
         options?: never;
         head?: never;
@@ -51,7 +63,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The agent’s connections, newest first (never their secrets) */
+        /**
+         * The agent’s connections, newest first (never their secrets)
+         * @description Keyset-paginated. Each says has_secret instead of the secret.
+         */
         get: operations["listConnections"];
         put?: never;
         /**
@@ -72,11 +87,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One connection */
+        /**
+         * One connection
+         * @description Its settings as stored (defaults filled in) and whether a secret is stored.
+         */
         get: operations["getConnection"];
         put?: never;
         post?: never;
-        /** Delete a connection and its sealed secret */
+        /**
+         * Delete a connection and its sealed secret
+         * @description Skills naming it fail from then on with an error the model reads.
+         */
         delete: operations["deleteConnection"];
         options?: never;
         head?: never;
@@ -176,7 +197,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a user_input or context memory */
+        /**
+         * Add a user_input or context memory
+         * @description The other memory types are written by runs. `trusted: false` marks text that came from outside (a run that recalls it is tainted).
+         */
         post: operations["addMemory"];
         delete?: never;
         options?: never;
@@ -194,7 +218,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete one memory */
+        /**
+         * Delete one memory
+         * @description 409 while the run that wrote it is still running.
+         */
         delete: operations["deleteMemory"];
         options?: never;
         head?: never;
@@ -210,7 +237,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pause: goals are still accepted and wait as pending; a running run finishes */
+        /**
+         * Pause: goals are still accepted and wait as pending; a running run finishes
+         * @description The same as PATCH status: paused. Emits agent.paused.
+         */
         post: operations["pauseAgent"];
         delete?: never;
         options?: never;
@@ -225,7 +255,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List provenance records (one per run), newest first */
+        /**
+         * List provenance records (one per run), newest first
+         * @description Each record's id is its run's id; keyset-paginated.
+         */
         get: operations["listProvenance"];
         put?: never;
         post?: never;
@@ -242,7 +275,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get one provenance record with every tool call */
+        /**
+         * Get one provenance record with every tool call
+         * @description The plan, the status, the taint, every model call and every tool call, in step order.
+         */
         get: operations["getProvenance"];
         put?: never;
         post?: never;
@@ -259,7 +295,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recall memories: ranked full-text search with `query`, else newest first */
+        /**
+         * Recall memories: ranked full-text search with `query`, else newest first
+         * @description With query: websearch syntax, the best matches ranked, no cursor. Without: newest first, keyset-paginated. Filters: memory_type, since, until.
+         */
         get: operations["recall"];
         put?: never;
         post?: never;
@@ -278,7 +317,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resume a paused or stopped agent: it becomes active and its pending runs start */
+        /**
+         * Resume a paused or stopped agent: it becomes active and its pending runs start
+         * @description The same as PATCH status: active. Emits agent.resumed.
+         */
         post: operations["resumeAgent"];
         delete?: never;
         options?: never;
@@ -293,7 +335,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List runs, newest first */
+        /**
+         * List runs, newest first
+         * @description Run summaries, keyset-paginated; filter by status.
+         */
         get: operations["listRuns"];
         put?: never;
         post?: never;
@@ -352,7 +397,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a pending, running or waiting run (a running skill call is aborted) */
+        /**
+         * Cancel a pending, running or waiting run (a running skill call is aborted)
+         * @description 409 when the run already finished. Calls waiting for approval are closed with it.
+         */
         post: operations["cancelRun"];
         delete?: never;
         options?: never;
@@ -367,7 +415,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Two runs of the agent side by side: steps, calls, results, usage, and where they first differ */
+        /**
+         * Two runs of the agent side by side: steps, calls, results, usage, and where they first differ
+         * @description Typically a replay and its original. Calls are paired by step; `same` says whether a pair matches.
+         */
         get: operations["compareRuns"];
         put?: never;
         post?: never;
@@ -446,7 +497,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop: cancels the running run (its skill call is aborted) and every pending one; new goals get 409 */
+        /**
+         * Stop: cancels the running run (its skill call is aborted) and every pending one; new goals get 409
+         * @description The same as PATCH status: stopped. Emits agent.stopped; resume makes it active again.
+         */
         post: operations["stopAgent"];
         delete?: never;
         options?: never;
@@ -461,7 +515,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The agent’s webhooks, newest first */
+        /**
+         * The agent’s webhooks, newest first
+         * @description Keyset-paginated; never their secrets.
+         */
         get: operations["listWebhooks"];
         put?: never;
         /**
@@ -482,11 +539,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One webhook (its secret is never shown again) */
+        /**
+         * One webhook (its secret is never shown again)
+         * @description Its URL, type filter, whether it is enabled (and why not), and its delivery counters.
+         */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
-        /** Delete a webhook and its delivery queue */
+        /**
+         * Delete a webhook and its delivery queue
+         * @description Pending deliveries are dropped with it.
+         */
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
@@ -504,7 +567,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The webhook’s deliveries, newest first: attempts, status codes, next retry */
+        /**
+         * The webhook’s deliveries, newest first: attempts, status codes, next retry
+         * @description Keyset-paginated; filter by status. Finished deliveries are kept as long as events (AOS_EVENT_RETENTION_DAYS).
+         */
         get: operations["listDeliveries"];
         put?: never;
         post?: never;
@@ -521,8 +587,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Overall health: database, API key configuration, embedded database */
+        /**
+         * Overall health: database, API key configuration, embedded database
+         * @description Public and terse: each indicator’s status only. GET /health/details (with a key) says more.
+         */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health with its details: database, NATS and the relay’s lag, the API key’s source, the process
+         * @description The same checks as GET /health, each with what it knows (error messages, the NATS relay’s state and how many events it has yet to publish, where the API key came from, uptime). Needs a credential: these details help an attacker as much as an operator.
+         */
+        get: operations["getDetails"];
         put?: never;
         post?: never;
         delete?: never;
@@ -538,7 +627,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers (no dependency is checked) */
+        /**
+         * Liveness: the process answers (no dependency is checked)
+         * @description Public and terse; for orchestrators.
+         */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -555,7 +647,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the dependencies needed to serve requests are up */
+        /**
+         * Readiness: the dependencies needed to serve requests are up
+         * @description Public and terse: each indicator’s status only; for orchestrators.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -574,7 +669,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics (text exposition format)
-         * @description Public like the probes unless AOS_METRICS_TOKEN is set; then it needs `Authorization: Bearer <token>`. Not the X-AOS-Key: a scraper should not hold the key that drives agents.
+         * @description Needs `Authorization: Bearer <AOS_METRICS_TOKEN>` (its own scheme, metrics_token: a scraper should not hold the key that drives agents). Without AOS_METRICS_TOKEN it is public, which production allows only with AOS_METRICS_PUBLIC=true.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -592,7 +687,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the skills this instance can run, with their manifests */
+        /**
+         * List the skills this instance can run, with their manifests
+         * @description Every skill an agent may be allowed (see an agent's `skills`): its JSON Schemas of input and output, its side effects, whether its results are outside content (`outside_content`) and whether a call can carry data out (`egress`).
+         */
         get: operations["listSkills"];
         put?: never;
         post?: never;
@@ -609,7 +707,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get one skill manifest */
+        /**
+         * Get one skill manifest
+         * @description The manifest of one skill by its id (404 when this instance has no such skill).
+         */
         get: operations["getSkill"];
         put?: never;
         post?: never;
@@ -626,7 +727,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Build and API version */
+        /**
+         * Build and API version
+         * @description Public: the package version, the API contract's version and the git commit of this build.
+         */
         get: operations["getVersion"];
         put?: never;
         post?: never;
@@ -645,18 +749,6 @@ export interface components {
          * @enum {string}
          */
         AgentApproval: "none" | "side_effects" | "always";
-        AgentModelsDto: {
-            /**
-             * @description Anthropic model for this agent
-             * @example claude-sonnet-5-5
-             */
-            anthropic?: string;
-            /**
-             * @description OpenAI (or OpenAI-compatible) model for this agent
-             * @example gpt-5.5
-             */
-            openai?: string;
-        };
         AgentPageDto: {
             items: components["schemas"]["AgentResponseDto"][];
             /** @description Cursor of the next page; null on the last page */
@@ -678,7 +770,18 @@ export interface components {
             /** @description System prompt of its model-driven runs */
             instructions: string | null;
             /** @description Per-provider model overrides */
-            models: components["schemas"]["AgentModelsDto"] | null;
+            models: {
+                /**
+                 * @description Anthropic model for this agent
+                 * @example claude-sonnet-5-5
+                 */
+                anthropic?: string;
+                /**
+                 * @description OpenAI (or OpenAI-compatible) model for this agent
+                 * @example gpt-5.5
+                 */
+                openai?: string;
+            } | null;
             /** @description Skill allow-list; null allows every skill, including skills added later */
             skills: string[] | null;
             /** @description Model calls per run */
@@ -713,6 +816,7 @@ export interface components {
         };
         CaldavSettingsDto: {
             /**
+             * Format: uri
              * @description The CalDAV server (its calendars are discovered from here)
              * @example https://cal.example.com/dav/
              */
@@ -723,46 +827,76 @@ export interface components {
         };
         /** @enum {string} */
         ClientMemoryType: "user_input" | "context";
-        CompareCallDto: {
-            /** @enum {string} */
-            kind: "model_call" | "tool_call";
-            /** @description The call’s status */
-            status: string;
-            /** @description Tool call: the skill */
-            skill?: string;
-            /** @description Tool call: its input */
-            input?: {
-                [key: string]: unknown;
-            };
-            /** @description Tool call */
-            output?: {
-                [key: string]: unknown;
-            } | null;
-            error?: string | null;
-            /** @description Model call: the provider that answered */
-            provider?: string | null;
-            /** @description Model call: the model that answered */
-            model?: string | null;
-            /** @description Model call: the text of its answer */
-            text?: string;
-            /** @description Model call: the skills it asked for */
-            tool_calls?: string[];
-            input_tokens?: number | null;
-            output_tokens?: number | null;
-            /**
-             * Format: uuid
-             * @description Served from this recorded call
-             */
-            replayed_from: string | null;
-        };
         CompareStepDto: {
             step: number;
             /** @description Both runs made the same call there with the same result */
             same: boolean;
             /** @description The first run’s call (null: none there) */
-            left: components["schemas"]["CompareCallDto"] | null;
+            left: {
+                /** @enum {string} */
+                kind: "model_call" | "tool_call";
+                /** @description The call’s status */
+                status: string;
+                /** @description Tool call: the skill */
+                skill?: string;
+                /** @description Tool call: its input */
+                input?: {
+                    [key: string]: unknown;
+                };
+                /** @description Tool call */
+                output?: {
+                    [key: string]: unknown;
+                } | null;
+                error?: string | null;
+                /** @description Model call: the provider that answered */
+                provider?: string | null;
+                /** @description Model call: the model that answered */
+                model?: string | null;
+                /** @description Model call: the text of its answer */
+                text?: string;
+                /** @description Model call: the skills it asked for */
+                tool_calls?: string[];
+                input_tokens?: number | null;
+                output_tokens?: number | null;
+                /**
+                 * Format: uuid
+                 * @description Served from this recorded call
+                 */
+                replayed_from: string | null;
+            } | null;
             /** @description The other run’s call (null: none there) */
-            right: components["schemas"]["CompareCallDto"] | null;
+            right: {
+                /** @enum {string} */
+                kind: "model_call" | "tool_call";
+                /** @description The call’s status */
+                status: string;
+                /** @description Tool call: the skill */
+                skill?: string;
+                /** @description Tool call: its input */
+                input?: {
+                    [key: string]: unknown;
+                };
+                /** @description Tool call */
+                output?: {
+                    [key: string]: unknown;
+                } | null;
+                error?: string | null;
+                /** @description Model call: the provider that answered */
+                provider?: string | null;
+                /** @description Model call: the model that answered */
+                model?: string | null;
+                /** @description Model call: the text of its answer */
+                text?: string;
+                /** @description Model call: the skills it asked for */
+                tool_calls?: string[];
+                input_tokens?: number | null;
+                output_tokens?: number | null;
+                /**
+                 * Format: uuid
+                 * @description Served from this recorded call
+                 */
+                replayed_from: string | null;
+            } | null;
         };
         ConnectionDto: {
             /** Format: uuid */
@@ -806,7 +940,18 @@ export interface components {
              */
             instructions?: string | null;
             /** @description Per-provider model overrides; omitted providers use the configured default; null clears them */
-            models?: components["schemas"]["AgentModelsDto"] | null;
+            models?: {
+                /**
+                 * @description Anthropic model for this agent
+                 * @example claude-sonnet-5-5
+                 */
+                anthropic?: string;
+                /**
+                 * @description OpenAI (or OpenAI-compatible) model for this agent
+                 * @example gpt-5.5
+                 */
+                openai?: string;
+            } | null;
             /**
              * @description Allow-list of skill ids the agent may use (see GET /skills); an unknown id is refused. null (the default) allows every skill, including skills added later.
              * @example [
@@ -841,19 +986,23 @@ export interface components {
             /** @description How many of its runs may execute at once; 1 runs its goals one by one. Default: 1. */
             max_concurrent_runs?: number;
         };
-        CreateConnectionDto: {
+        CreateCaldavConnectionDto: {
             /**
              * @description Unique per agent; skills name it
              * @example work-mail
              */
             name: string;
-            kind: components["schemas"]["ConnectionKind"];
-            /** @description Per kind — smtp: {host, port?, tls?, username?, from, from_name?}; imap: {host, port?, tls?, username, mailbox?}; caldav: {url, username, calendar?}; http: {origin, auth?} (auth headers: the header names come from the secret) */
-            settings: components["schemas"]["SmtpSettingsDto"] | components["schemas"]["ImapSettingsDto"] | components["schemas"]["CaldavSettingsDto"] | components["schemas"]["HttpSettingsDto"];
-            /** @description Password (smtp, imap, caldav), bearer token (http), or for http with auth headers an object of header values. Write-only: sealed with AES-256-GCM and never returned */
-            secret?: string | {
-                [key: string]: string;
-            };
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "caldav";
+            settings: components["schemas"]["CaldavSettingsDto"];
+            /**
+             * @description The CalDAV password
+             * @example app-password
+             */
+            secret: string;
         };
         CreatedWebhookDto: {
             /** Format: uuid */
@@ -864,10 +1013,12 @@ export interface components {
             /** @description Type patterns; null: every event */
             events: string[] | null;
             description: string | null;
-            /** @description false: deliveries paused (by PATCH, or after the receiver answered 410) */
+            /** @description false: deliveries paused (by PATCH, after the receiver answered 410, or after AOS_WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row) */
             enabled: boolean;
             /** @description Why it was disabled, when AOS disabled it */
             disabled_reason: string | null;
+            /** @description Failed attempts in a row (a delivered one resets it) */
+            consecutive_failures: number;
             /**
              * Format: date-time
              * @description Until when the secret before the last rotation still signs
@@ -883,6 +1034,44 @@ export interface components {
              */
             secret: string;
         };
+        CreateHttpConnectionDto: {
+            /**
+             * @description Unique per agent; skills name it
+             * @example work-mail
+             */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "http";
+            settings: components["schemas"]["HttpSettingsDto"];
+            /**
+             * @description With auth bearer (the default): the token. With auth headers: an object of header names and values ({"X-Api-Key": "…"}, 1 to 10 headers). Write-only
+             * @example api-token-0123
+             */
+            secret: string | {
+                [key: string]: string;
+            };
+        };
+        CreateImapConnectionDto: {
+            /**
+             * @description Unique per agent; skills name it
+             * @example work-mail
+             */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "imap";
+            settings: components["schemas"]["ImapSettingsDto"];
+            /**
+             * @description The IMAP password
+             * @example app-password
+             */
+            secret: string;
+        };
         CreateMemoryDto: {
             memory_type: components["schemas"]["ClientMemoryType"];
             text: string;
@@ -892,13 +1081,38 @@ export interface components {
             /** @description false for text that came from outside (a pasted mail, a web page): a run that recalls it is tainted (see Security model). Default: true. */
             trusted?: boolean;
         };
+        CreateSmtpConnectionDto: {
+            /**
+             * @description Unique per agent; skills name it
+             * @example work-mail
+             */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "smtp";
+            settings: components["schemas"]["SmtpSettingsDto"];
+            /**
+             * @description The SMTP password; omitted: no login
+             * @example app-password
+             */
+            secret?: string;
+        };
         CreateWebhookDto: {
             /**
+             * Format: uri
              * @description http(s) URL receiving a POST per event. Must reach a public address unless its host[:port] is in AOS_WEBHOOK_ALLOW_HOSTS
              * @example https://example.com/hooks/aos
              */
             url: string;
-            /** @description Event types or prefixes ending in .* (run.*); omitted or null: every event. Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+            /**
+             * @description Event types or prefixes ending in .* (run.*); omitted or null: every event. Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted, webhook.disabled
+             * @example [
+             *       "run.*",
+             *       "agent.deleted"
+             *     ]
+             */
             events?: string[] | null;
             description?: string;
         };
@@ -908,7 +1122,7 @@ export interface components {
             /** @description The event delivered (also its webhook-id header) */
             event_id: number;
             /** @enum {string} */
-            event_type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted";
+            event_type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted" | "webhook.disabled";
             status: components["schemas"]["DeliveryStatus"];
             attempts: number;
             /** @description HTTP status of the last attempt, if it got one */
@@ -934,20 +1148,6 @@ export interface components {
         };
         /** @enum {string} */
         DeliveryStatus: "pending" | "delivered" | "failed";
-        DivergenceDto: {
-            /** @description The step where the replay left the record */
-            step: number;
-            /** @description The recorded call there: {type: tool_call, skill, input} (null: the original made none) */
-            expected: {
-                [key: string]: unknown;
-            } | null;
-            /** @description What the replay asked for: {type: tool_call, skill, input} or {type: model_call, index} */
-            got: {
-                [key: string]: unknown;
-            } | null;
-            /** @example the original called http_call at step 1, the replay asked for email_send */
-            reason: string;
-        };
         ErrorResponseDto: {
             /** @description Human-readable explanation of the error */
             detail: string;
@@ -959,7 +1159,7 @@ export interface components {
              * @example run.completed
              * @enum {string}
              */
-            type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted";
+            type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted" | "webhook.disabled";
             /** Format: uuid */
             agent_id: string;
             /** Format: uuid */
@@ -1019,6 +1219,7 @@ export interface components {
         };
         HttpSettingsDto: {
             /**
+             * Format: uri
              * @description The one origin http_call adds the credentials to (scheme, host, port)
              * @example https://api.example.com
              */
@@ -1034,7 +1235,10 @@ export interface components {
         ImapSettingsDto: {
             /** @example imap.example.com */
             host: string;
-            /** @description 1–65535; default 993 with tls, else 143 */
+            /**
+             * @description 1–65535; default 993 with tls, else 143
+             * @example 993
+             */
             port?: number;
             /**
              * @description tls (default): TLS from the start; starttls: upgrade, required; none: plain
@@ -1042,11 +1246,8 @@ export interface components {
              */
             tls?: "tls" | "starttls" | "none";
             username: string;
-            /**
-             * @description The mailbox skills read when they name none
-             * @default INBOX
-             */
-            mailbox: string;
+            /** @description The mailbox skills read when they name none. Default: "INBOX". */
+            mailbox?: string;
         };
         MemoryPageDto: {
             items: components["schemas"]["MemoryResponseDto"][];
@@ -1174,7 +1375,22 @@ export interface components {
             /** Format: date-time */
             completed_at: string | null;
             /** @description When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. From then on every call that can carry data out waits for a person (approval side_effects) */
-            taint: components["schemas"]["TaintDto"] | null;
+            taint: {
+                /** @description The step whose result brought it in (0: memories recalled into the context) */
+                step: number;
+                /**
+                 * @description The skill that read it, or recalled_memory for an untrusted memory recalled into the context
+                 * @example email_read
+                 */
+                skill: string;
+                /** Format: date-time */
+                at: string;
+                /**
+                 * @description Where it came from: an origin, a mailbox, a memory
+                 * @example https://example.com
+                 */
+                source: string | null;
+            } | null;
             /** @description Model calls in order (empty for a rule-based run) */
             model_calls: components["schemas"]["ModelCallDto"][];
             /** @description Tool calls in step order */
@@ -1204,7 +1420,22 @@ export interface components {
             /** Format: date-time */
             completed_at: string | null;
             /** @description When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. From then on every call that can carry data out waits for a person (approval side_effects) */
-            taint: components["schemas"]["TaintDto"] | null;
+            taint: {
+                /** @description The step whose result brought it in (0: memories recalled into the context) */
+                step: number;
+                /**
+                 * @description The skill that read it, or recalled_memory for an untrusted memory recalled into the context
+                 * @example email_read
+                 */
+                skill: string;
+                /** Format: date-time */
+                at: string;
+                /**
+                 * @description Where it came from: an origin, a mailbox, a memory
+                 * @example https://example.com
+                 */
+                source: string | null;
+            } | null;
         };
         /**
          * @description How it replays (null: a goal)
@@ -1215,10 +1446,24 @@ export interface components {
             /** @description Instructions to use instead of the original’s (null: none) */
             instructions?: string | null;
             /** @description Models to use instead of the original’s */
-            models?: components["schemas"]["AgentModelsDto"] | null;
+            models?: {
+                /**
+                 * @description Anthropic model for this agent
+                 * @example claude-sonnet-5-5
+                 */
+                anthropic?: string;
+                /**
+                 * @description OpenAI (or OpenAI-compatible) model for this agent
+                 * @example gpt-5.5
+                 */
+                openai?: string;
+            } | null;
         };
         ReplayRequestDto: {
-            /** @description `recorded`: model answers and tool results served from the original’s record (no network, no model cost, no side effect, no approval wait); `model_live`: the model called for real with `overrides`, tool calls that match the record served from it; `live`: the original’s settings and context, every call made afresh. */
+            /**
+             * @description `recorded`: model answers and tool results served from the original’s record (no network, no model cost, no side effect, no approval wait); `model_live`: the model called for real with `overrides`, tool calls that match the record served from it; `live`: the original’s settings and context, every call made afresh.
+             * @example model_live
+             */
             mode: components["schemas"]["ReplayMode"];
             /** @description Changes to the original’s settings for a model-driven run (model_live and live); refused (422) for a recorded replay and for a rule-based run */
             overrides?: components["schemas"]["ReplayOverridesDto"];
@@ -1269,14 +1514,71 @@ export interface components {
              * @description The run this one replays
              */
             replay_of: string | null;
-            /** @description How it replays (null: a goal) */
-            replay_mode: components["schemas"]["ReplayMode"] | null;
+            /**
+             * @description How it replays (null: a goal)
+             * @enum {string|null}
+             */
+            replay_mode: "recorded" | "model_live" | "live" | null;
             /** @description Where a replay asked for another call than its original recorded (it stopped failed there) */
-            divergence: components["schemas"]["DivergenceDto"] | null;
+            divergence: {
+                /** @description The step where the replay left the record */
+                step: number;
+                /** @description The recorded call there: {type: tool_call, skill, input} (null: the original made none) */
+                expected: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description What the replay asked for: {type: tool_call, skill, input} or {type: model_call, index} */
+                got: {
+                    [key: string]: unknown;
+                } | null;
+                /** @example the original called http_call at step 1, the replay asked for email_send */
+                reason: string;
+            } | null;
             /** @description When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. From then on every call that can carry data out waits for a person (approval side_effects) */
-            taint: components["schemas"]["TaintDto"] | null;
+            taint: {
+                /** @description The step whose result brought it in (0: memories recalled into the context) */
+                step: number;
+                /**
+                 * @description The skill that read it, or recalled_memory for an untrusted memory recalled into the context
+                 * @example email_read
+                 */
+                skill: string;
+                /** Format: date-time */
+                at: string;
+                /**
+                 * @description Where it came from: an origin, a mailbox, a memory
+                 * @example https://example.com
+                 */
+                source: string | null;
+            } | null;
             /** @description The agent's settings as they were when the run first started (null until then) */
-            settings: components["schemas"]["RunSettingsDto"] | null;
+            settings: {
+                planner: components["schemas"]["AgentPlanner"];
+                instructions: string | null;
+                models: {
+                    /**
+                     * @description Anthropic model for this agent
+                     * @example claude-sonnet-5-5
+                     */
+                    anthropic?: string;
+                    /**
+                     * @description OpenAI (or OpenAI-compatible) model for this agent
+                     * @example gpt-5.5
+                     */
+                    openai?: string;
+                } | null;
+                /** @description Skill allow-list; null: every skill */
+                skills: string[] | null;
+                max_steps: number;
+                /** @description Which tool calls wait for a person (absent: the run started before approvals existed) */
+                approval?: components["schemas"]["AgentApproval"];
+                /** @description Origins http_call may reach; null: any public origin (absent: from before egress lists) */
+                egress?: string[] | null;
+                /** @description Origins trusted with the run's data */
+                egress_trusted?: string[];
+                /** @description Whether tool results are kept as memories */
+                remember_tool_results?: boolean;
+            } | null;
             /**
              * @description Which planner made the plan
              * @example rule-based@1
@@ -1295,22 +1597,6 @@ export interface components {
             items: components["schemas"]["RunSummaryDto"][];
             /** @description Cursor of the next page; null on the last page */
             next_cursor: string | null;
-        };
-        RunSettingsDto: {
-            planner: components["schemas"]["AgentPlanner"];
-            instructions: string | null;
-            models: components["schemas"]["AgentModelsDto"] | null;
-            /** @description Skill allow-list; null: every skill */
-            skills: string[] | null;
-            max_steps: number;
-            /** @description Which tool calls wait for a person (absent: the run started before approvals existed) */
-            approval?: components["schemas"]["AgentApproval"];
-            /** @description Origins http_call may reach; null: any public origin (absent: from before egress lists) */
-            egress?: string[] | null;
-            /** @description Origins trusted with the run's data */
-            egress_trusted?: string[];
-            /** @description Whether tool results are kept as memories */
-            remember_tool_results?: boolean;
         };
         /** @enum {string} */
         RunStatus: "pending" | "running" | "completed" | "failed" | "partial" | "cancelled" | "waiting_approval";
@@ -1340,12 +1626,43 @@ export interface components {
              * @description The run this one replays
              */
             replay_of: string | null;
-            /** @description How it replays (null: a goal) */
-            replay_mode: components["schemas"]["ReplayMode"] | null;
+            /**
+             * @description How it replays (null: a goal)
+             * @enum {string|null}
+             */
+            replay_mode: "recorded" | "model_live" | "live" | null;
             /** @description Where a replay asked for another call than its original recorded (it stopped failed there) */
-            divergence: components["schemas"]["DivergenceDto"] | null;
+            divergence: {
+                /** @description The step where the replay left the record */
+                step: number;
+                /** @description The recorded call there: {type: tool_call, skill, input} (null: the original made none) */
+                expected: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description What the replay asked for: {type: tool_call, skill, input} or {type: model_call, index} */
+                got: {
+                    [key: string]: unknown;
+                } | null;
+                /** @example the original called http_call at step 1, the replay asked for email_send */
+                reason: string;
+            } | null;
             /** @description When outside content (a page, a mail, an untrusted memory) first entered the run; null while it never did. From then on every call that can carry data out waits for a person (approval side_effects) */
-            taint: components["schemas"]["TaintDto"] | null;
+            taint: {
+                /** @description The step whose result brought it in (0: memories recalled into the context) */
+                step: number;
+                /**
+                 * @description The skill that read it, or recalled_memory for an untrusted memory recalled into the context
+                 * @example email_read
+                 */
+                skill: string;
+                /** Format: date-time */
+                at: string;
+                /**
+                 * @description Where it came from: an origin, a mailbox, a memory
+                 * @example https://example.com
+                 */
+                source: string | null;
+            } | null;
         };
         /** @enum {string} */
         SideEffects: "none" | "idempotent" | "non_idempotent";
@@ -1391,10 +1708,14 @@ export interface components {
         SmtpSettingsDto: {
             /** @example smtp.example.com */
             host: string;
-            /** @description 1–65535; default 465 with tls, else 587 */
+            /**
+             * @description 1–65535; default 465 with tls, else 587
+             * @example 587
+             */
             port?: number;
             /**
              * @description tls: TLS from the start; starttls (default): upgrade, required; none: plain
+             * @example starttls
              * @enum {string}
              */
             tls?: "tls" | "starttls" | "none";
@@ -1413,22 +1734,6 @@ export interface components {
             goal: string;
             /** @description Higher runs first. Default: 5. */
             priority?: number;
-        };
-        TaintDto: {
-            /** @description The step whose result brought it in (0: memories recalled into the context) */
-            step: number;
-            /**
-             * @description The skill that read it, or recalled_memory for an untrusted memory recalled into the context
-             * @example email_read
-             */
-            skill: string;
-            /** Format: date-time */
-            at: string;
-            /**
-             * @description Where it came from: an origin, a mailbox, a memory
-             * @example https://example.com
-             */
-            source: string | null;
         };
         ToolCallDto: {
             /**
@@ -1502,7 +1807,18 @@ export interface components {
              */
             instructions?: string | null;
             /** @description Per-provider model overrides; omitted providers use the configured default; null clears them */
-            models?: components["schemas"]["AgentModelsDto"] | null;
+            models?: {
+                /**
+                 * @description Anthropic model for this agent
+                 * @example claude-sonnet-5-5
+                 */
+                anthropic?: string;
+                /**
+                 * @description OpenAI (or OpenAI-compatible) model for this agent
+                 * @example gpt-5.5
+                 */
+                openai?: string;
+            } | null;
             /**
              * @description Allow-list of skill ids the agent may use (see GET /skills); an unknown id is refused. null (the default) allows every skill, including skills added later.
              * @example [
@@ -1555,10 +1871,12 @@ export interface components {
             /** @description Type patterns; null: every event */
             events: string[] | null;
             description: string | null;
-            /** @description false: deliveries paused (by PATCH, or after the receiver answered 410) */
+            /** @description false: deliveries paused (by PATCH, after the receiver answered 410, or after AOS_WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row) */
             enabled: boolean;
             /** @description Why it was disabled, when AOS disabled it */
             disabled_reason: string | null;
+            /** @description Failed attempts in a row (a delivered one resets it) */
+            consecutive_failures: number;
             /**
              * Format: date-time
              * @description Until when the secret before the last rotation still signs
@@ -1574,9 +1892,16 @@ export interface components {
         UpdateWebhookDto: {
             /** @description false pauses deliveries; true resumes them (also after a 410 disabled it) */
             enabled?: boolean;
-            /** @description Event types or prefixes ending in .* (run.*); omitted or null: every event. Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+            /**
+             * @description Event types or prefixes ending in .* (run.*); omitted or null: every event. Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted, webhook.disabled
+             * @example [
+             *       "run.*",
+             *       "agent.deleted"
+             *     ]
+             */
             events?: string[] | null;
-            description?: Record<string, never> | null;
+            /** @description null clears it */
+            description?: string | null;
             /** @description true: a new secret, shown once in this answer; the previous one keeps signing too (a second signature) for AOS_WEBHOOK_SECRET_GRACE_MS */
             rotate_secret?: boolean;
         };
@@ -1616,10 +1941,12 @@ export interface components {
             /** @description Type patterns; null: every event */
             events: string[] | null;
             description: string | null;
-            /** @description false: deliveries paused (by PATCH, or after the receiver answered 410) */
+            /** @description false: deliveries paused (by PATCH, after the receiver answered 410, or after AOS_WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row) */
             enabled: boolean;
             /** @description Why it was disabled, when AOS disabled it */
             disabled_reason: string | null;
+            /** @description Failed attempts in a row (a delivered one resets it) */
+            consecutive_failures: number;
             /**
              * Format: date-time
              * @description Until when the secret before the last rotation still signs
@@ -2209,7 +2536,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateConnectionDto"];
+                "application/json": components["schemas"]["CreateSmtpConnectionDto"] | components["schemas"]["CreateImapConnectionDto"] | components["schemas"]["CreateCaldavConnectionDto"] | components["schemas"]["CreateHttpConnectionDto"];
             };
         };
         responses: {
@@ -2745,7 +3072,7 @@ export interface operations {
             query?: {
                 /** @description Only events after this id (the last one you saw); omitted: from the oldest kept */
                 after?: number;
-                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted, webhook.disabled */
                 type?: string;
                 limit?: number;
             };
@@ -2849,7 +3176,7 @@ export interface operations {
             query?: {
                 /** @description Only events after this id (the last one you saw); omitted: from the oldest kept */
                 after?: number;
-                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted, webhook.disabled */
                 type?: string;
             };
             header?: {
@@ -4260,7 +4587,7 @@ export interface operations {
             query?: {
                 /** @description Only events after this id (the last one you saw); omitted: from the oldest kept */
                 after?: number;
-                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted */
+                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted, webhook.disabled */
                 type?: string;
             };
             header?: {
@@ -5331,6 +5658,61 @@ export interface operations {
             };
         };
     };
+    getDetails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthResponseDto"];
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthErrorResponseDto"];
+                };
+            };
+        };
+    };
     getLiveness: {
         parameters: {
             query?: never;
@@ -5380,10 +5762,7 @@ export interface operations {
     getMetrics: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Bearer <AOS_METRICS_TOKEN>, when it is set */
-                Authorization?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };

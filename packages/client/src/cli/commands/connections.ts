@@ -106,12 +106,13 @@ export function registerConnections(program: Command): void {
       ) => {
         const { client, out } = contextOf(command);
         const secret = await secretOption(options);
+        // The settings are checked for their kind by the server (the command line passes them as given).
         const created = await client.createConnection(agentId, {
           name,
           kind: options.kind,
-          settings: options.settings as CreateConnection['settings'],
+          settings: options.settings,
           ...(secret !== undefined ? { secret: secretFor(secret, options.settings) } : {}),
-        });
+        } as CreateConnection);
         if (out.json) out.data(created);
         else out.line(`created connection ${created.name} (${created.kind}) ${created.id}`);
       },

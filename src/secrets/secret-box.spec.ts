@@ -39,6 +39,18 @@ describe('secret box (AES-256-GCM)', () => {
     expect(() => open({ ciphertext: 'plain text', keyId: keyIdOf(key) }, [key], 'c1')).toThrow('not a sealed secret');
   });
 
+  it('refuses a truncated tag (GCM would check only the bytes given)', () => {
+    const sealed = seal('s3cret', key, 'c1');
+    const [v, iv, body, tag] = sealed.ciphertext.split('.');
+    for (const bytes of [4, 8, 12, 15]) {
+      const short = Buffer.from(tag, 'base64url').subarray(0, bytes).toString('base64url');
+      expect(() => open({ ...sealed, ciphertext: [v, iv, body, short].join('.') }, [key], 'c1')).toThrow(
+        SecretUnreadableError,
+      );
+    }
+    expect(open(sealed, [key], 'c1')).toBe('s3cret');
+  });
+
   it('names a key by an id that does not reveal it', () => {
     expect(keyIdOf(key)).toMatch(/^[0-9a-f]{16}$/);
     expect(keyIdOf(key)).not.toBe(keyIdOf(other));

@@ -8,6 +8,8 @@ export interface SealedSecret {
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
+/** GCM's full tag: a shorter one would be accepted by default, and is far easier to forge. */
+const TAG_BYTES = 16;
 
 /** A short public name of a key (not the key): which one sealed a row, without revealing it. */
 export function keyIdOf(key: Buffer): string {
@@ -39,10 +41,14 @@ export function open(sealed: SealedSecret, keys: readonly Buffer[], aad: string)
   if (!key) throw new SecretUnreadableError(`sealed with key ${sealed.keyId}, which is not configured`);
   const [version, iv, body, tag] = sealed.ciphertext.split('.');
   if (version !== VERSION || !iv || body === undefined || !tag) throw new SecretUnreadableError('not a sealed secret');
+  const tagBytes = Buffer.from(tag, 'base64url');
+  if (tagBytes.length !== TAG_BYTES) throw new SecretUnreadableError('does not authenticate (a truncated tag)');
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(aad, 'utf8'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    decipher.setAuthTag(tagBytes);
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
     // Never the library's message: nothing about the material reaches logs or errors.
