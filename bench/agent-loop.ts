@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { FakeModelServer, Turn } from '../test/support/fake-models';
+import { MAIL_MODEL } from './mail';
 import { api, sleep, withClient } from './support';
 
 const FAST = 'bench-fast';
@@ -26,6 +27,11 @@ export async function startFakeModel(): Promise<FakeModelServer> {
     outputTokens: 40,
   });
   fake.turnFor = ({ body, turn }) => {
+    if ((body as { model: string }).model === MAIL_MODEL) {
+      return turn === 0
+        ? { tools: [{ name: 'email_read', input: { connection: 'inbox', uid: 1 } }] }
+        : { text: 'read' };
+    }
     if ((body as { model: string }).model === SLOW) {
       return turn === 0 ? { ...write(0), delayMs: 1_000 } : { text: 'done slowly', delayMs: 1_000 };
     }

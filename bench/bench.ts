@@ -16,13 +16,15 @@ import { benchAgentLoop, benchReplay, startFakeModel } from './agent-loop';
 import { benchDrain, SlowTarget, startSlowTarget } from './drain';
 import { benchNatsRelay, benchSse } from './events';
 import { NatsTestServer } from '../test/support/nats-server';
+import { DovecotTestServer } from '../test/support/dovecot-server';
+import { benchHostileMail, hostileMail } from './mail';
 import { API_KEY, api, CONNECTIONS, DURATION_S, load, Measured, median, percentile, withClient } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = resolve(__dirname, '../..');
-/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, loop, replay, recall, sse, nats); all by default. */
+/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, loop, replay, recall, sse, nats, mail); all by default. */
 const sections = new Set(
-  (process.env.BENCH_ONLY ?? 'api,goals,drain,loop,replay,recall,sse,nats')
+  (process.env.BENCH_ONLY ?? 'api,goals,drain,loop,replay,recall,sse,nats,mail')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -226,7 +228,14 @@ async function main(): Promise<void> {
   let target: SlowTarget | undefined;
   let fakeModel: FakeModelServer | undefined;
   let nats: NatsTestServer | undefined;
+  let imap: DovecotTestServer | undefined;
   try {
+    if (sections.has('mail')) {
+      // The hostile mail's mailbox: a real Dovecot, ready before AOS starts (its port is allow-listed).
+      imap = new DovecotTestServer();
+      await imap.start();
+      await imap.deliver(hostileMail());
+    }
     // The benchmark scrapes /metrics itself (event-loop delay): public, as production allows it to be.
     const common = {
       DATABASE_URL: url,
@@ -248,6 +257,9 @@ async function main(): Promise<void> {
       // The agent-loop benchmark's model: a fake Anthropic server in this process.
       ANTHROPIC_API_KEY: 'bench',
       ANTHROPIC_BASE_URL: fakeModel.baseUrl,
+      AOS_CONNECTION_ALLOW_HOSTS: imap ? `127.0.0.1:${imap.port}` : '',
+      // Production seals connection secrets with a key of its own (the mail's mailbox needs one).
+      AOS_SECRET_KEY: Buffer.alloc(32, 9).toString('base64'),
     });
     children.push(aos.child);
     // The references' outbox: the events table's twin (see agent-row.ts), made once AOS migrated.
@@ -296,11 +308,13 @@ async function main(): Promise<void> {
       await benchNatsRelay(aos, url, nats);
     }
     if (sections.has('recall')) await benchRecall(aos.url, url);
+    if (imap) await benchHostileMail(aos, imap);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     target?.server.close();
     await fakeModel?.stop();
     await nats?.destroy();
+    await imap?.destroy();
     await new Promise((r) => setTimeout(r, 500));
     await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
     await embedded?.stop();

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Document as SpectralDocument, Spectral } from '@stoplight/spectral-core';
 import { Json } from '@stoplight/spectral-parsers';
@@ -84,6 +86,32 @@ function sample(doc: Doc, schema: Schema | undefined): unknown {
     default:
       return undefined;
   }
+}
+
+/**
+ * A validator of response bodies against the document's schemas, OpenAPI 3.0's `nullable` read
+ * as JSON Schema's null type (the documented 2xx schema of an operation and status).
+ */
+function responseValidator(doc: Doc): (schema: Schema, body: unknown) => string | undefined {
+  const convert = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(convert);
+    if (!value || typeof value !== 'object') return value;
+    const out: Schema = {};
+    for (const [key, v] of Object.entries(value as Schema)) {
+      if (key === '$ref' && typeof v === 'string')
+        out.$ref = v.replace('#/components/schemas/', 'doc#/components/schemas/');
+      else if (key !== 'nullable' && key !== 'discriminator') out[key] = convert(v);
+    }
+    if ((value as Schema).nullable && typeof out.type === 'string') out.type = [out.type, 'null'];
+    return out;
+  };
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  ajv.addSchema({ $id: 'doc', components: convert(doc.components) as Schema });
+  return (schema, body) => {
+    const validate = ajv.compile(convert(schema) as Schema);
+    return validate(body) ? undefined : ajv.errorsText(validate.errors, { dataVar: 'body' });
+  };
 }
 
 function promtool(text: string): Promise<{ code: number; output: string }> {
@@ -235,6 +263,7 @@ describe('the contract', () => {
   });
 
   it('accepts every example the document gives (Swagger UI’s Example Value of each body)', async () => {
+    const check = responseValidator(doc);
     for (const { path, method, op } of operations()) {
       const media = op.requestBody?.content?.['application/json'];
       if (!media) continue;
@@ -247,6 +276,9 @@ describe('the contract', () => {
       // State may refuse it (409: that run is not waiting for approval); the shape never may.
       const refused = res.statusCode === 400 || res.statusCode === 422;
       expect([method, path, refused ? res.body : 'accepted']).toEqual([method, path, 'accepted']);
+      // And what it answers is what the document says it answers.
+      const schema = op.responses[String(res.statusCode)]?.content?.['application/json']?.schema;
+      if (schema) expect([method, path, check(schema, res.json())]).toEqual([method, path, undefined]);
     }
     // Each kind of connection, as the create body's oneOf documents it.
     const create = doc.paths['/agents/{id}/connections'].post.requestBody.content['application/json'].schema;
@@ -260,6 +292,26 @@ describe('the contract', () => {
       });
       expect([body.kind, res.statusCode]).toEqual([body.kind, 201]);
     }
+  });
+
+  it('answers every read the way its documented response schema says', async () => {
+    const check = responseValidator(doc);
+    let checked = 0;
+    for (const { path, method, op } of operations()) {
+      if (method !== 'get') continue;
+      const [status, response] = Object.entries<Schema>(op.responses).find(([s]) => s.startsWith('2'))!;
+      const schema = response.content?.['application/json']?.schema;
+      if (!schema) continue;
+      const res = await t.request({
+        method: 'GET',
+        url: urlOf(path),
+        ...(path === '/metrics' ? { headers: { authorization: `Bearer ${METRICS_TOKEN}` } } : {}),
+      });
+      expect([path, res.statusCode]).toEqual([path, Number(status)]);
+      expect([path, check(schema, res.json())]).toEqual([path, undefined]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(15);
   });
 
   it('writes no nullable beside a reference or a composition, and a type beside every nullable', () => {

@@ -51,10 +51,11 @@ describe('OpenAPI document', () => {
   it('declares the API key scheme and uses it on every non-public operation', () => {
     expect(served.components.securitySchemes.api_key).toEqual({ type: 'apiKey', in: 'header', name: 'X-AOS-Key' });
     for (const [path, operations] of Object.entries<Record<string, any>>(served.paths)) {
-      // /metrics has its own optional bearer token, never the API key.
-      const isPublic = path.startsWith('/health') || path === '/version' || path === '/metrics';
+      // /metrics has its own bearer token, never the API key; the probes and /version none (security: []).
+      const isPublic = ['/health', '/health/live', '/health/ready', '/version'].includes(path);
+      const expected = isPublic ? [] : path === '/metrics' ? [{ metrics_token: [] }] : [{ api_key: [] }];
       for (const op of Object.values<any>(operations)) {
-        expect([path, op.security]).toEqual([path, isPublic ? undefined : [{ api_key: [] }]]);
+        expect([path, op.security]).toEqual([path, expected]);
       }
     }
   });

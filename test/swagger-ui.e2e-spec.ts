@@ -71,7 +71,7 @@ describe('Swagger UI in a browser', () => {
     // The API key's form (the dialog also has the bearer scheme of /metrics).
     await dialog.locator('form', { hasText: 'api_key' }).getByRole('button', { name: 'Apply credentials' }).click();
     await dialog.getByText('Authorized', { exact: true }).waitFor();
-    await dialog.locator('button.btn-done').click();
+    await dialog.locator('button.btn-done').first().click();
     await dialog.waitFor({ state: 'detached' });
 
     // POST /agents answers 201 with the new agent. The page's problems (a CSP violation, say) tell why not.

@@ -17,6 +17,10 @@ describe('blockedRange', () => {
     ['fd00::1', 'uniqueLocal'],
     ['::ffff:127.0.0.1', 'loopback'],
     ['::ffff:10.0.0.1', 'private'],
+    // IPv4-compatible (::/96): how the URL parser writes [::127.0.0.1], and what a resolver hands over.
+    ['::7f00:1', 'ipv4Compatible'],
+    ['::a00:1', 'ipv4Compatible'],
+    ['::808:808', 'ipv4Compatible'],
     ['not-an-ip', 'invalid'],
   ])('refuses %s (%s)', (address, range) => {
     expect(blockedRange(address)).toBe(range);
@@ -49,7 +53,15 @@ describe('OutboundPolicy', () => {
 
   it('checks a destination ahead of time: literals as they are, names as they resolve, listed hosts untouched', async () => {
     const policy = new OutboundPolicy(['hooks.invalid:8443'], 'X_ALLOW');
-    for (const url of ['http://127.0.0.1/', 'http://[::1]:8080/', 'https://localhost/x', 'http://169.254.169.254/']) {
+    for (const url of [
+      'http://127.0.0.1/',
+      'http://[::1]:8080/',
+      'https://localhost/x',
+      'http://169.254.169.254/',
+      // IPv4-compatible IPv6: the URL parser writes [::127.0.0.1] as [::7f00:1].
+      'http://[::127.0.0.1]/',
+      'http://[::7f00:1]:8080/',
+    ]) {
       await expect(policy.checkDestination(new URL(url))).rejects.toBeInstanceOf(SsrfBlockedError);
     }
     await expect(policy.checkDestination(new URL('http://93.184.216.34/'))).resolves.toBeUndefined();

@@ -13,6 +13,14 @@ import type { Duplex } from 'node:stream';
  */
 export function blockedRange(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return 'invalid';
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6') {
+    // ::/96, the deprecated IPv4-compatible form: `[::127.0.0.1]` is written `::7f00:1` by the URL
+    // parser, which ipaddr.js calls unicast. Nothing legitimate lives there.
+    const words = (parsed as ipaddr.IPv6).parts;
+    const v4Compatible = words.slice(0, 6).every((w) => w === 0) && (words[6] !== 0 || words[7] > 1);
+    if (v4Compatible) return 'ipv4Compatible';
+  }
   const range = ipaddr.process(address).range();
   return range === 'unicast' ? undefined : range;
 }

@@ -481,6 +481,20 @@ class EnvironmentVariables {
   AOS_APPROVAL_TTL_MS?: number;
 
   @IsOptional()
+  @IsInt({ message: 'must be a number of milliseconds' })
+  @Min(100)
+  @Max(600_000)
+  @Transform(toInt)
+  AOS_PARSE_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a number of threads' })
+  @Min(1)
+  @Max(64)
+  @Transform(toInt)
+  AOS_PARSE_THREADS?: number;
+
+  @IsOptional()
   @Matches(/^[0-9a-f]{7,40}$/i, { message: 'must be a git commit hash' })
   @Transform(emptyToUndefined)
   AOS_GIT_COMMIT?: string;
@@ -610,6 +624,11 @@ export interface AppConfig {
   };
   /** How long a tool call waits for a person before its run is cancelled. */
   readonly approvalTtlMs: number;
+  /** Outside content that costs CPU to read (mail) is parsed in worker threads with a deadline. */
+  readonly parsing: {
+    readonly timeoutMs: number;
+    readonly threads: number;
+  };
   readonly http: {
     /** host or host:port entries the http_call skill may reach even when they are private. */
     readonly allowHosts: string[];
@@ -844,6 +863,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
       timeoutMs: vars.AOS_CONNECTION_TIMEOUT_MS ?? 15_000,
     },
     approvalTtlMs: vars.AOS_APPROVAL_TTL_MS ?? 86_400_000,
+    parsing: {
+      timeoutMs: vars.AOS_PARSE_TIMEOUT_MS ?? 10_000,
+      threads: vars.AOS_PARSE_THREADS ?? 1,
+    },
     http: {
       allowHosts: parseAllowHosts(vars.AOS_HTTP_ALLOW_HOSTS, 'AOS_HTTP_ALLOW_HOSTS'),
       timeoutMs: vars.AOS_HTTP_TIMEOUT_MS ?? 5_000,

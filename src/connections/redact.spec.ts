@@ -14,6 +14,19 @@ describe('redacting secrets', () => {
     );
   });
 
+  it('knows it percent-encoded and in URL-safe base64, as it travels in URLs and tokens', () => {
+    const odd = secretForms('p@ss/w+rd?=&>~~', ['alice']);
+    const echoed = [
+      `GET /login?pw=${encodeURIComponent('p@ss/w+rd?=&>~~')}`,
+      `form pw=${new URLSearchParams({ x: 'p@ss/w+rd?=&>~~' }).toString().slice(2)}`,
+      `token ${Buffer.from('p@ss/w+rd?=&>~~').toString('base64url')}`,
+      `basic ${Buffer.from('alice:p@ss/w+rd?=&>~~').toString('base64url')}`,
+    ].join('\n');
+    expect(redactText(echoed, odd)).toBe(
+      ['GET /login?pw=[redacted]', 'form pw=[redacted]', 'token [redacted]', 'basic [redacted]'].join('\n'),
+    );
+  });
+
   it('replaces every form in text and in nested values, keys included', () => {
     const echoed = `535 bad credentials ${Buffer.from('\0alice\0hunter2-secret').toString('base64')} for hunter2-secret`;
     expect(redactText(echoed, forms)).toBe('535 bad credentials [redacted] for [redacted]');

@@ -4,10 +4,20 @@
  * sent must not bring any of them back into an error or an output.
  */
 export function secretForms(secret: string, users: readonly string[] = []): string[] {
-  const forms = new Set<string>([secret, Buffer.from(secret).toString('base64')]);
+  const encodings = (text: string) => [
+    Buffer.from(text).toString('base64'),
+    // URL-safe base64 (JWTs, tokens in URLs) and the same without its padding.
+    Buffer.from(text).toString('base64url'),
+  ];
+  const forms = new Set<string>([
+    secret,
+    ...encodings(secret),
+    // Percent-encoded, as it travels in a URL or a form body (both encoders' forms).
+    encodeURIComponent(secret),
+    new URLSearchParams({ x: secret }).toString().slice(2),
+  ]);
   for (const user of users) {
-    forms.add(Buffer.from(`\0${user}\0${secret}`).toString('base64'));
-    forms.add(Buffer.from(`${user}:${secret}`).toString('base64'));
+    for (const form of [...encodings(`\0${user}\0${secret}`), ...encodings(`${user}:${secret}`)]) forms.add(form);
   }
   // Very short secrets would redact ordinary words; they are refused at creation anyway.
   return [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);

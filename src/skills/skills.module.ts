@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { CalendarCreateEventSkill } from './calendar-create-event/calendar-create-event.skill';
 import { CalendarListEventsSkill } from './calendar-list-events/calendar-list-events.skill';
 import { EmailReadSkill } from './email-read/email-read.skill';
+import { MailParsing } from './email-read/mail-parsing';
 import { EmailSearchSkill } from './email-search/email-search.skill';
 import { EmailSendSkill } from './email-send/email-send.skill';
 import { HttpCallSkill } from './http-call/http-call.skill';
@@ -30,6 +31,7 @@ const BUILT_IN_SKILLS = [
   controllers: [SkillsController],
   providers: [
     ...BUILT_IN_SKILLS,
+    MailParsing,
     { provide: SKILLS, useFactory: (...skills: unknown[]) => skills, inject: BUILT_IN_SKILLS },
     SkillRegistry,
   ],

@@ -1,4 +1,5 @@
 import createClient, { type Client } from 'openapi-fetch';
+import { sameOriginRedirects } from './redirects.js';
 import { AosApiError, AosConnectionError, AosTimeoutError } from './errors.js';
 import {
   eventStream,
@@ -108,8 +109,9 @@ export class AosClient {
       throw new TypeError('baseUrl must not contain a user name or password: give the key as apiKey');
     if (options.apiKey !== undefined && !isHeaderValue(options.apiKey))
       throw new TypeError('apiKey cannot be sent as a header: it holds a line break, NUL or a non-Latin-1 character');
-    // Called unbound: browsers refuse a fetch whose `this` is not the global object.
-    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    // Called unbound: browsers refuse a fetch whose `this` is not the global object. Redirects
+    // are followed only within the server's origin: the key goes nowhere else.
+    this.fetchImpl = sameOriginRedirects(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
     this.headers = { ...options.headers, ...(options.apiKey ? { [API_KEY_HEADER]: options.apiKey } : {}) };
     this.api = createClient<paths>({
       baseUrl: this.baseUrl,

@@ -1,7 +1,7 @@
 import { createDAVClient } from 'tsdav';
 import type { ConnectionKind } from '../connection-kind.enum';
 import type { ProtocolOptions, ResolvedConnection } from '../resolved-connection';
-import { guardedFetch } from './guarded-fetch';
+import { guardedFetch, NEUTRAL_HEADERS } from './guarded-fetch';
 
 export type DavClient = Awaited<ReturnType<typeof createDAVClient>>;
 
@@ -51,9 +51,24 @@ export function cappedFetch(inner: typeof fetch, maxBytes: number): typeof fetch
 }
 
 /**
- * A tsdav client logged in to the connection's CalDAV server (Basic auth), every request through
- * a fetch that applies the SSRF policy to each connection and redirect, answers capped at
- * MAX_DAV_RESPONSE_BYTES.
+ * A fetch that sends the caller's credentials to `origin` only: tsdav follows the hrefs a server
+ * names (a calendar home, a calendar) with the same Authorization, and a server could name another
+ * origin. Requests elsewhere keep only neutral headers.
+ */
+export function originBoundCredentials(inner: typeof fetch, origin: string): typeof fetch {
+  return (input, init) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    if (url.origin === origin) return inner(input, init);
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    for (const name of [...headers.keys()]) if (!NEUTRAL_HEADERS.has(name)) headers.delete(name);
+    return inner(input instanceof Request ? input.url : input, { ...init, headers });
+  };
+}
+
+/**
+ * A tsdav client logged in to the connection's CalDAV server (Basic auth, sent to the server's
+ * origin only), every request through a fetch that applies the SSRF policy to each connection and
+ * redirect, answers capped at MAX_DAV_RESPONSE_BYTES.
  */
 export function davClient(
   connection: ResolvedConnection<ConnectionKind.Caldav>,
@@ -64,6 +79,9 @@ export function davClient(
     credentials: { username: connection.settings.username, password: connection.secret ?? '' },
     authMethod: 'Basic',
     defaultAccountType: 'caldav',
-    fetch: cappedFetch(guardedFetch(options.policy, options.timeoutMs), MAX_DAV_RESPONSE_BYTES),
+    fetch: cappedFetch(
+      originBoundCredentials(guardedFetch(options.policy, options.timeoutMs), new URL(connection.settings.url).origin),
+      MAX_DAV_RESPONSE_BYTES,
+    ),
   });
 }

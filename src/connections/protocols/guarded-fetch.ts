@@ -3,8 +3,8 @@ import { Agent, Headers as UndiciHeaders, fetch as undiciFetch, type RequestInit
 import type { OutboundPolicy } from '../../common/ssrf';
 
 const MAX_REDIRECTS = 5;
-/** Headers kept when a redirect leaves the first origin. */
-const NEUTRAL_HEADERS = new Set(['accept', 'accept-language', 'content-type', 'depth', 'prefer', 'user-agent']);
+/** Headers kept when a request leaves the credential's origin (a redirect, an href elsewhere). */
+export const NEUTRAL_HEADERS = new Set(['accept', 'accept-language', 'content-type', 'depth', 'prefer', 'user-agent']);
 
 /**
  * A `fetch` whose every connection passes the SSRF policy on the address it reaches: names are

@@ -1,12 +1,14 @@
 import { storable } from '../../common/storable';
-import { Injectable } from '@nestjs/common';
-import { AddressObject, ParsedMail, simpleParser } from 'mailparser';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConnectionKind } from '../../connections/connection-kind.enum';
 import { withImap } from '../../connections/protocols/imap';
 import { MemoryType } from '../../memory/memory-type.enum';
 import { CONNECTION_INPUT, ConnectedSkill, protocolError } from '../connected/connected-skill';
 import { addressText, mailDate, optionalMailText } from '../connected/mail';
 import { SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
+import { MailParsing } from './mail-parsing';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 
 /** Most of a message AOS downloads; what is past it (big attachments) is not read. */
 const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
@@ -34,19 +36,13 @@ export interface EmailReadOutput {
   attachments: { filename: string | null; content_type: string; size: number }[];
 }
 
-function list(value: AddressObject | AddressObject[] | undefined): string[] {
-  const objects = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return objects.flatMap((o) => o.value.map(addressText));
-}
-
 /**
  * The Date header as ISO 8601, or null: mailparser puts the time of parsing in place of a date it
  * cannot read, which would tell the model the mail arrived just now.
  */
-export function headerDate(parsed: Pick<ParsedMail, 'headerLines'>): string | null {
-  const line = parsed.headerLines.find((h) => h.key === 'date')?.line;
+export function headerDate(line: string | null): string | null {
   // The raw line: its name, then the value, possibly folded over several lines.
-  return line === undefined
+  return line === null
     ? null
     : mailDate(
         line
@@ -63,6 +59,13 @@ export function headerDate(parsed: Pick<ParsedMail, 'headerLines'>): string | nu
  */
 @Injectable()
 export class EmailReadSkill extends ConnectedSkill<EmailReadInput, EmailReadOutput> {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly parsing: MailParsing,
+  ) {
+    super(config);
+  }
+
   readonly manifest: SkillManifest = {
     skill_id: 'email_read',
     version: '1.0.0',
@@ -159,22 +162,23 @@ export class EmailReadSkill extends ConnectedSkill<EmailReadInput, EmailReadOutp
     } catch (error) {
       throw protocolError(`reading message ${input.uid} of ${mailbox}`, error);
     }
-    const parsed = await simpleParser(source, { skipImageLinks: true, skipTextToHtml: true });
-    const body = storable(parsed.text ?? '');
-    const truncated = body.length > MAX_TEXT;
-    const text = truncated ? body.slice(0, /[\uD800-\uDBFF]/.test(body[MAX_TEXT - 1]) ? MAX_TEXT - 1 : MAX_TEXT) : body;
-    const references =
-      parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
+    const parsed = await this.parsing.parse(source, context.signal);
+    const body = storable(parsed.text);
+    const truncated = body.length > MAX_TEXT || parsed.htmlCut;
+    const text =
+      body.length > MAX_TEXT
+        ? body.slice(0, /[\uD800-\uDBFF]/.test(body[MAX_TEXT - 1]) ? MAX_TEXT - 1 : MAX_TEXT)
+        : body;
     const output: EmailReadOutput = {
       uid: input.uid,
       message_id: optionalMailText(parsed.messageId),
-      from: list(parsed.from),
-      to: list(parsed.to),
-      cc: list(parsed.cc),
+      from: parsed.from.map(addressText),
+      to: parsed.to.map(addressText),
+      cc: parsed.cc.map(addressText),
       subject: optionalMailText(parsed.subject),
-      date: headerDate(parsed),
+      date: headerDate(parsed.dateLine),
       in_reply_to: optionalMailText(parsed.inReplyTo),
-      references: references.map(storable),
+      references: parsed.references.map(storable),
       text,
       text_truncated: truncated,
       attachments: parsed.attachments.map((a) => ({
