@@ -31,6 +31,18 @@ module.exports = {
       moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     },
     {
+      // The engine (queue, drivers, approvals) on a real PostgreSQL with fake skills and a fake
+      // model, without HTTP: faster than e2e, closer to the database than unit tests.
+      displayName: 'medium',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/medium'],
+      testMatch: ['**/*.medium-spec.ts'],
+      transform: { '^.+\\.ts$': swc },
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 60_000,
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       roots: ['<rootDir>/test'],

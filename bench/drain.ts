@@ -84,6 +84,7 @@ async function drain(
     }
   });
 
+  const writesBefore = await withClient(dbUrl, writeCounts);
   const started = Date.now();
   await Promise.all(agents.map((id) => api(aos.url, 'POST', `/agents/${id}/resume`)));
   const busyApi = options.watchApi ? apiLatency(aos.url, agents[0], 3) : undefined;
@@ -103,6 +104,9 @@ async function drain(
   done = true;
   await sampler;
   const busy = await busyApi;
+  // Each backend reports its table counters at most once a second: let them arrive.
+  await sleep(1_500);
+  const writes = perRun(writesBefore, await withClient(dbUrl, writeCounts), runIds.length);
   const seconds = (finished.last!.getTime() - started) / 1000;
   const rate = runIds.length / seconds;
   const peak = samples.reduce((m, s) => (s.inFlight > m.inFlight ? s : m), samples[0]);
@@ -113,6 +117,7 @@ async function drain(
       `${finished.completed}/${runIds.length} completed in ${seconds.toFixed(2)} s; peak ${peak.inFlight} in flight, ` +
       `${peakConnections} connections of the instance at most (pool + LISTEN)`,
   );
+  console.log(`      writes per run: ${writes}`);
   if (options.watchApi && idleApi && busy) {
     const perRunKb = ((peakRss - idleRss) * 1024) / Math.max(peak.inFlight, 1);
     console.log(
@@ -121,6 +126,49 @@ async function drain(
         `${busy.p50}/${busy.p99} ms during the drain`,
     );
   }
+}
+
+interface WriteCounts {
+  tables: Record<string, { ins: number; upd: number; del: number }>;
+  commits: number;
+}
+
+/** Rows inserted, updated and deleted per table, and transactions committed, in this database so far. */
+async function writeCounts(c: import('pg').Client): Promise<WriteCounts> {
+  const { rows } = await c.query<{ relname: string; ins: string; upd: string; del: string }>(
+    'SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_del AS del FROM pg_stat_user_tables',
+  );
+  const [{ commits }] = (
+    await c.query<{ commits: string }>(
+      'SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()',
+    )
+  ).rows;
+  return {
+    tables: Object.fromEntries(
+      rows.map((r) => [r.relname, { ins: Number(r.ins), upd: Number(r.upd), del: Number(r.del) }]),
+    ),
+    commits: Number(commits),
+  };
+}
+
+/** The rows each run wrote (inserted + updated, by table) and the transactions it took, on average. */
+function perRun(before: WriteCounts, after: WriteCounts, runs: number): string {
+  const per = (n: number) => n / runs;
+  const parts: string[] = [];
+  let ins = 0;
+  let upd = 0;
+  for (const [table, a] of Object.entries(after.tables)) {
+    const b = before.tables[table] ?? { ins: 0, upd: 0, del: 0 };
+    const [i, u] = [a.ins - b.ins, a.upd - b.upd];
+    if (i + u === 0) continue;
+    ins += i;
+    upd += u;
+    parts.push(`${table} ${per(i).toFixed(1)}+${per(u).toFixed(1)}`);
+  }
+  return (
+    `${per(ins).toFixed(1)} rows inserted + ${per(upd).toFixed(1)} updated ` +
+    `(${parts.sort().join(', ')}; inserted+updated), ${per(after.commits - before.commits).toFixed(1)} transactions`
+  );
 }
 
 export async function benchDrain(

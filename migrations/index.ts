@@ -6,6 +6,7 @@ import { Connections1764547200000 } from './1764547200000-Connections';
 import { Replay1764633600000 } from './1764633600000-Replay';
 import { Taint1764720000000 } from './1764720000000-Taint';
 import { Robustness1764806400000 } from './1764806400000-Robustness';
+import { RunRecord1764892800000 } from './1764892800000-RunRecord';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
@@ -20,4 +21,5 @@ export const ALL_MIGRATIONS = [
   Replay1764633600000,
   Taint1764720000000,
   Robustness1764806400000,
+  RunRecord1764892800000,
 ];

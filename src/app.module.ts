@@ -9,13 +9,14 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { ConnectionsModule } from './connections/connections.module';
 import { DatabaseModule } from './database/database.module';
+import { ALL_ENTITIES } from './entities';
 import type { EmbeddedPostgresServer } from './database/embedded-postgres.server';
 import { HealthModule } from './health/health.module';
-import { EventsApiModule } from './events/events-api.module';
+import { EventsApiModule } from './events-api/events-api.module';
 import { EventsModule } from './events/events.module';
 import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { ProvenanceModule } from './provenance/provenance.module';
+import { RunRecordModule } from './run-record/run-record.module';
 import { RunsModule } from './runs/runs.module';
 import { SkillsModule } from './skills/skills.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -34,14 +35,14 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config)),
-        DatabaseModule.forRoot({ config, url: databaseUrl, embedded }),
+        DatabaseModule.forRoot({ config, url: databaseUrl, embedded, entities: ALL_ENTITIES }),
         MetricsModule,
         AgentsModule,
         EventsModule,
         EventsApiModule,
         MemoryModule,
         ConnectionsModule,
-        ProvenanceModule,
+        RunRecordModule,
         SkillsModule,
         RunsModule,
         WebhooksModule,

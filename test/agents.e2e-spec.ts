@@ -177,7 +177,7 @@ describe('agents: update and delete', () => {
     expect((await t.request({ method: 'DELETE', url: `/agents/${id}` })).statusCode).toBe(404);
   });
 
-  it('deletes an agent with 204 and takes its runs, memories and provenance with it', async () => {
+  it('deletes an agent with 204 and takes its runs, their records and its memories with it', async () => {
     const agent = await create();
     const other = await create();
     const db = t.dataSource;
@@ -185,10 +185,12 @@ describe('agents: update and delete', () => {
       await db.query(`INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'user_input', 'remember me')`, [
         owner,
       ]);
-      const [record] = await db.query(`INSERT INTO provenance (agent_id, goal) VALUES ($1, 'a goal') RETURNING id`, [
-        owner,
-      ]);
-      await db.query(`INSERT INTO runs (id, agent_id, goal) VALUES ($1, $2, 'a goal')`, [record.id, owner]);
+      const [run] = await db.query(`INSERT INTO runs (agent_id, goal) VALUES ($1, 'a goal') RETURNING id`, [owner]);
+      await db.query(
+        `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at)
+         VALUES ($1, 0, 'memory_write', '{}', 'succeeded', 1, now())`,
+        [run.id],
+      );
     }
     const res = await t.request({ method: 'DELETE', url: `/agents/${agent.id}` });
     expect(res.statusCode).toBe(204);
@@ -197,11 +199,20 @@ describe('agents: update and delete', () => {
     expect((await t.request({ method: 'DELETE', url: `/agents/${agent.id}` })).statusCode).toBe(404);
     const count = async (table: string, id: string) =>
       Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE agent_id = $1`, [id]))[0].n);
+    const calls = async (id: string) =>
+      Number(
+        (
+          await db.query(
+            'SELECT count(*) AS n FROM tool_calls t JOIN runs r ON r.id = t.run_id WHERE r.agent_id = $1',
+            [id],
+          )
+        )[0].n,
+      );
     expect(await count('memories', agent.id)).toBe(0);
-    expect(await count('provenance', agent.id)).toBe(0);
     expect(await count('runs', agent.id)).toBe(0);
+    expect(await calls(agent.id)).toBe(0);
     expect(await count('memories', other.id)).toBe(1);
-    expect(await count('provenance', other.id)).toBe(1);
     expect(await count('runs', other.id)).toBe(1);
+    expect(await calls(other.id)).toBe(1);
   });
 });

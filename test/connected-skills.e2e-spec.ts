@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { ConnectionsService } from '../src/connections/connections.service';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
+import { ALL_ENTITIES } from '../src/entities';
 import { databaseText } from './support/database-text';
 import { createTestDatabase, dropTestDatabase } from './support/test-database';
 import { CalendarCreateEventSkill } from '../src/skills/calendar-create-event/calendar-create-event.skill';
@@ -568,7 +569,7 @@ describe('secrets, with the service running as a process at LOG_LEVEL=trace', ()
     }
     bodies.push(JSON.stringify(model.requests.map((q) => q.body)));
     const dataSource = await new DataSource(
-      buildDataSourceOptions({ url: database.url, migrationsRun: false }),
+      buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, migrationsRun: false }),
     ).initialize();
     try {
       bodies.push(await databaseText(dataSource));

@@ -244,16 +244,16 @@ describe('events', () => {
     const slow = t.dataSource.createQueryRunner();
     await slow.connect();
     await slow.startTransaction();
-    await events.append(slow.manager, [{ agentId: a, type: 'memory.created', data: { order: 'first written' } }]);
+    await events.append(slow.manager, [{ agentId: a, type: 'memory.deleted', data: { memory_id: 'first written' } }]);
     // Transaction B appends later and commits.
     await t.dataSource.transaction((m) =>
-      events.append(m, [{ agentId: a, type: 'memory.deleted', data: { order: 'second written' } }]),
+      events.append(m, [{ agentId: a, type: 'memory.deleted', data: { memory_id: 'second written' } }]),
     );
     const before = await eventually(
       () => seen(start),
       (items) => items.length === 1,
     );
-    expect(before[0].data).toEqual({ order: 'second written' });
+    expect(before[0].data).toEqual({ memory_id: 'second written' });
     const cursor = before[0].id;
 
     // A commits now; a reader resuming after what it saw still gets A.
@@ -263,7 +263,7 @@ describe('events', () => {
       () => seen(cursor),
       (items) => items.length === 1,
     );
-    expect(after[0].data).toEqual({ order: 'first written' });
+    expect(after[0].data).toEqual({ memory_id: 'first written' });
     expect(after[0].id).toBeGreaterThan(cursor);
   });
 
@@ -273,7 +273,7 @@ describe('events', () => {
     let after = await settled(a);
     const writers = Array.from({ length: 60 }, (_, i) =>
       t.dataSource.transaction(async (m) => {
-        await events.append(m, [{ agentId: a, type: 'memory.created', data: { i } }]);
+        await events.append(m, [{ agentId: a, type: 'memory.deleted', data: { memory_id: String(i) } }]);
         // Commit in an order unrelated to the insertion order.
         await new Promise((r) => setTimeout(r, Math.random() * 60));
       }),
@@ -283,7 +283,7 @@ describe('events', () => {
     const done = Promise.all(writers).then(() => (writing = false));
     while (writing || seen.length < 60) {
       const items = (await page(a, `?after=${after}&limit=7`)).items;
-      for (const item of items) seen.push(item.data.i as number);
+      for (const item of items) seen.push(Number(item.data.memory_id));
       if (items.length) after = items[items.length - 1].id;
       else await new Promise((r) => setTimeout(r, 5));
       if (!writing && items.length === 0 && seen.length < 60) {

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { ALL_MIGRATIONS } from '../migrations';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
+import { ALL_ENTITIES } from '../src/entities';
 import { createTestDatabase, dropTestDatabase } from './support/test-database';
 
 describe('migrations', () => {
@@ -9,7 +10,9 @@ describe('migrations', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('aos_migrations');
-    dataSource = await new DataSource(buildDataSourceOptions({ url: database.url, poolSize: 2 })).initialize();
+    dataSource = await new DataSource(
+      buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, poolSize: 2 }),
+    ).initialize();
   });
   afterAll(async () => {
     await dataSource.destroy();
@@ -26,7 +29,7 @@ describe('migrations', () => {
   it('apply on an empty database and leave nothing for the entities to change', async () => {
     const applied = await dataSource.runMigrations();
     expect(applied).toHaveLength(ALL_MIGRATIONS.length);
-    expect(await tables()).toEqual(expect.arrayContaining(['agents', 'memories', 'provenance']));
+    expect(await tables()).toEqual(expect.arrayContaining(['agents', 'memories', 'runs', 'tool_calls']));
     // The same check as `typeorm migration:generate`: entities and schema must not drift.
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
@@ -40,7 +43,7 @@ describe('migrations', () => {
     );
     expect(types).toEqual([]);
     await dataSource.runMigrations();
-    expect(await tables()).toEqual(expect.arrayContaining(['agents', 'memories', 'provenance']));
+    expect(await tables()).toEqual(expect.arrayContaining(['agents', 'memories', 'runs', 'tool_calls']));
   });
 
   it('the taint migration keeps every memory and makes the stored skill_result ones untrusted', async () => {
@@ -48,7 +51,7 @@ describe('migrations', () => {
     const taint = ALL_MIGRATIONS.findIndex((m) => m.name === 'Taint1764720000000');
     // The schema before it, filled as it was.
     const before = await new DataSource({
-      ...buildDataSourceOptions({ url: database.url, poolSize: 2 }),
+      ...buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, poolSize: 2 }),
       migrations: ALL_MIGRATIONS.slice(0, taint),
     }).initialize();
     await before.runMigrations();
@@ -71,5 +74,109 @@ describe('migrations', () => {
     ]);
     const [old] = await dataSource.query('SELECT egress, egress_trusted, remember_tool_results FROM agents');
     expect(old).toEqual({ egress: null, egress_trusted: [], remember_tool_results: true });
+  });
+
+  it('the run-record migration moves provenance onto the runs, keeps every call and memory, and reverts', async () => {
+    for (let i = 0; i < ALL_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
+    const at = ALL_MIGRATIONS.findIndex((m) => m.name === 'RunRecord1764892800000');
+    const before = await new DataSource({
+      ...buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, poolSize: 2 }),
+      migrations: ALL_MIGRATIONS.slice(0, at),
+    }).initialize();
+    await before.runMigrations();
+    // As the previous schema filled them: a provenance record per run (same id), its calls, a memory.
+    const [agent] = await before.query<{ id: string }[]>(`INSERT INTO agents (name) VALUES ('old') RETURNING id`);
+    const [done] = await before.query<{ id: string }[]>(
+      `INSERT INTO provenance (agent_id, goal, planner, plan, status, error_message, completed_at)
+       VALUES ($1, 'fetch it', 'rule-based@1', '[{"skill":"http_call","input":{"url":"https://x.org"}}]',
+               'completed', NULL, now()) RETURNING id`,
+      [agent.id],
+    );
+    const [waiting] = await before.query<{ id: string }[]>(
+      `INSERT INTO provenance (agent_id, goal, status, error_message, completed_at)
+       VALUES ($1, 'send it', 'cancelled', 'cancelled by request', now()) RETURNING id`,
+      [agent.id],
+    );
+    for (const [id, goal, status] of [
+      [done.id, 'fetch it', 'completed'],
+      [waiting.id, 'send it', 'cancelled'],
+    ]) {
+      await before.query(
+        `INSERT INTO runs (id, agent_id, goal, status, attempts, settings, completed_at)
+         VALUES ($1, $2, $3, $4, 1, '{"planner":"rule-based","skills":null,"max_steps":8}', now())`,
+        [id, agent.id, goal, status],
+      );
+    }
+    await before.query(
+      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, completed_at, output)
+       VALUES ($1, 0, 'http_call', '{"url":"https://x.org"}', 'succeeded', 1, now(), now(), '{"status":200}')`,
+      [done.id],
+    );
+    await before.query(
+      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, approval_requested_at)
+       VALUES ($1, 0, 'email_send', '{"to":"a@b.c"}', 'awaiting_approval', 0, now(), now())`,
+      [waiting.id],
+    );
+    await before.query(
+      `INSERT INTO model_calls (run_id, call_index, step, status, attempts, started_at) VALUES ($1, 0, 0, 'succeeded', 1, now())`,
+      [done.id],
+    );
+    await before.query(
+      `INSERT INTO memories (agent_id, run_id, step_index, memory_type, text) VALUES ($1, $2, 0, 'skill_result', 'a page')`,
+      [agent.id, done.id],
+    );
+    await before.destroy();
+
+    await dataSource.runMigrations();
+    expect(await tables()).not.toContain('provenance');
+    const runs = await dataSource.query(
+      'SELECT id, goal, status, planner, plan, error_message, lease_epoch FROM runs ORDER BY goal',
+    );
+    expect(runs).toEqual([
+      {
+        id: done.id,
+        goal: 'fetch it',
+        status: 'completed',
+        planner: 'rule-based@1',
+        plan: [{ skill: 'http_call', input: { url: 'https://x.org' } }],
+        error_message: null,
+        lease_epoch: '0',
+      },
+      {
+        id: waiting.id,
+        goal: 'send it',
+        status: 'cancelled',
+        planner: null,
+        plan: null,
+        error_message: null,
+        lease_epoch: '0',
+      },
+    ]);
+    const calls = await dataSource.query('SELECT run_id, skill_id, status FROM tool_calls ORDER BY skill_id');
+    expect(calls).toEqual([
+      // Left waiting on a run that ended: closed with it.
+      { run_id: waiting.id, skill_id: 'email_send', status: 'cancelled' },
+      { run_id: done.id, skill_id: 'http_call', status: 'succeeded' },
+    ]);
+    expect(await dataSource.query('SELECT run_id FROM model_calls')).toEqual([{ run_id: done.id }]);
+    expect(await dataSource.query('SELECT run_id FROM memories')).toEqual([{ run_id: done.id }]);
+    // The calls and memories now belong to the run: deleting it takes them along, as deleting provenance did.
+    const [fresh] = await dataSource.query<{ id: string }[]>(
+      `INSERT INTO runs (agent_id, goal) VALUES ($1, 'a new one') RETURNING id`,
+      [agent.id],
+    );
+    expect(fresh.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    // And back: provenance is rebuilt from the runs.
+    await dataSource.query('DELETE FROM runs WHERE id = $1', [fresh.id]);
+    for (let i = ALL_MIGRATIONS.length; i > at; i--) await dataSource.undoLastMigration();
+    const restored = await dataSource.query(
+      'SELECT id, goal, planner, status, error_message FROM provenance ORDER BY goal',
+    );
+    expect(restored).toEqual([
+      { id: done.id, goal: 'fetch it', planner: 'rule-based@1', status: 'completed', error_message: null },
+      { id: waiting.id, goal: 'send it', planner: null, status: 'cancelled', error_message: null },
+    ]);
+    await dataSource.runMigrations();
   });
 });

@@ -1,4 +1,4 @@
-import { RunQueue } from '../src/runs/run-queue';
+import { RunQueue } from '../src/runs/queue/run-queue';
 import { startTestApp, TestApp } from './support/test-app';
 
 // The cheap checks the worker's periodic poll makes before it opens a claim or reclaim
@@ -89,7 +89,7 @@ describe('run queue probes', () => {
     expect(ids).toEqual([...high.slice(0, 2), single[0], ...low.slice(0, 3)]);
     expect(claimed.every((r) => r.attempts === 1 && r.waited_ms >= 0)).toBe(true);
     const statuses = await t.dataSource.query<{ status: string }[]>(
-      'SELECT DISTINCT status FROM provenance WHERE id = ANY($1::uuid[])',
+      'SELECT DISTINCT status FROM runs WHERE id = ANY($1::uuid[])',
       [ids],
     );
     expect(statuses).toEqual([{ status: 'running' }]);

@@ -40,7 +40,7 @@ const WIRE_NAMES = {
   rememberToolResults: 'remember_tool_results',
 } as const;
 
-function statusEventType(status: AgentStatus): string {
+function statusEventType(status: AgentStatus): 'agent.paused' | 'agent.stopped' | 'agent.resumed' {
   return status === AgentStatus.Paused
     ? 'agent.paused'
     : status === AgentStatus.Stopped

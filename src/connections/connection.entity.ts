@@ -9,7 +9,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { AgentEntity } from '../agents/agent.entity';
-import { ConnectionKind } from './connection-kind.enum';
+import { ConnectionKind } from '../protocols/connection-kind.enum';
 
 /**
  * A named account of an agent for its skills: settings in the clear, the secret (password, token)

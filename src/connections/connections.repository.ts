@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { findPage, PageQueryDto } from '../common/pagination';
-import { ConnectionKind } from './connection-kind.enum';
+import { ConnectionKind } from '../protocols/connection-kind.enum';
 import { ConnectionEntity } from './connection.entity';
 import type { SealedSecret } from '../secrets/secret-box';
 

@@ -8,9 +8,9 @@ import { InvalidFieldsError } from '../common/domain-error';
 import { Page, PageQueryDto } from '../common/pagination';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { protocolOptions } from './connection-policy';
-import { checkConnection, destinationOf, secretBoundChanges } from './connection-settings';
-import { ConnectionKind } from './connection-kind.enum';
+import { protocolOptions } from '../protocols/protocol-options';
+import { checkConnection, destinationOf, secretBoundChanges } from '../protocols/settings';
+import { ConnectionKind } from '../protocols/connection-kind.enum';
 import type { ConnectionEntity } from './connection.entity';
 import { ConnectionTester } from './connection-tester';
 import {
@@ -21,7 +21,7 @@ import {
 } from './connections.errors';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionDto, ConnectionTestDto, CreateConnectionDto, UpdateConnectionDto } from './dto/connection.dto';
-import type { ProtocolOptions, ResolvedConnection } from './resolved-connection';
+import type { ProtocolOptions, ResolvedConnection } from '../protocols/resolved-connection';
 import { SecretSealer } from '../secrets/secret-sealer';
 import { SecretKeyMissingError } from '../secrets/secrets.errors';
 

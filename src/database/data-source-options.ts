@@ -1,33 +1,9 @@
 import { DataSourceOptions } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
-import { AgentEntity } from '../agents/agent.entity';
-import { ConnectionEntity } from '../connections/connection.entity';
-import { EventCursorEntity } from '../events/event-cursor.entity';
-import { EventEntity } from '../events/event.entity';
-import { MemoryEntity } from '../memory/memory.entity';
-import { ModelCallEntity } from '../provenance/model-call.entity';
-import { ProvenanceEntity } from '../provenance/provenance.entity';
-import { ToolCallEntity } from '../provenance/tool-call.entity';
-import { RunEntity } from '../runs/run.entity';
-import { WebhookDeliveryEntity } from '../webhooks/webhook-delivery.entity';
-import { WebhookEntity } from '../webhooks/webhook.entity';
-
-export const ALL_ENTITIES = [
-  AgentEntity,
-  ConnectionEntity,
-  EventCursorEntity,
-  EventEntity,
-  MemoryEntity,
-  ModelCallEntity,
-  ProvenanceEntity,
-  RunEntity,
-  ToolCallEntity,
-  WebhookDeliveryEntity,
-  WebhookEntity,
-];
-
 export interface DatabaseConnectionSettings {
   url: string;
+  /** Every entity class: the wiring's list (src/entities.ts), for this folder imports no domain. */
+  entities: DataSourceOptions['entities'];
   poolSize?: number;
   migrationsRun?: boolean;
   applicationName?: string;
@@ -41,7 +17,7 @@ export function buildDataSourceOptions(settings: DatabaseConnectionSettings): Da
   return {
     type: 'postgres',
     url: settings.url,
-    entities: ALL_ENTITIES,
+    entities: settings.entities,
     migrations: ALL_MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',
     // Each migration in its own transaction, so a failure leaves the earlier ones applied.

@@ -1,10 +1,11 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/app-config';
-import { EMBEDDED_POSTGRES } from '../health/embedded-postgres.token';
-import { buildDataSourceOptions } from './data-source-options';
+import { EMBEDDED_POSTGRES } from './embedded-postgres.token';
+import { buildDataSourceOptions, DatabaseConnectionSettings } from './data-source-options';
 import { DATABASE_URL } from './database.tokens';
 import { PgListener } from './pg-listener';
+import { Transactions } from './transactions';
 import type { EmbeddedPostgresServer } from './embedded-postgres.server';
 
 export interface DatabaseModuleOptions {
@@ -12,17 +13,23 @@ export interface DatabaseModuleOptions {
   /** The server the bootstrap connected to: DATABASE_URL, or the embedded one it started. */
   url: string;
   embedded: EmbeddedPostgresServer | null;
+  entities: DatabaseConnectionSettings['entities'];
 }
 
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot({ config, url, embedded }: DatabaseModuleOptions): DynamicModule {
+  static forRoot({ config, url, embedded, entities }: DatabaseModuleOptions): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRoot({
-          ...buildDataSourceOptions({ url, poolSize: config.dbPoolSize, migrationsRun: config.migrationsRun }),
+          ...buildDataSourceOptions({
+            url,
+            entities,
+            poolSize: config.dbPoolSize,
+            migrationsRun: config.migrationsRun,
+          }),
           // Fail fast at start instead of retrying for minutes; orchestration restarts us.
           retryAttempts: 0,
         }),
@@ -31,8 +38,9 @@ export class DatabaseModule {
         { provide: EMBEDDED_POSTGRES, useValue: embedded },
         { provide: DATABASE_URL, useValue: url },
         PgListener,
+        Transactions,
       ],
-      exports: [EMBEDDED_POSTGRES, DATABASE_URL, PgListener],
+      exports: [EMBEDDED_POSTGRES, DATABASE_URL, PgListener, Transactions],
     };
   }
 }

@@ -3,16 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Client, QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { pgPoolOf } from '../database/pg-pool';
+import type { NewEvent } from './event-data-map';
 
 /** Sent by the sequencer with the last id it gave out: readers fetch what is new. */
 export const EVENTS_CHANNEL = 'aos_events';
 
-export interface NewEvent {
-  agentId: string;
-  runId?: string | null;
-  type: string;
-  data: Record<string, unknown>;
-}
+export type { NewEvent } from './event-data-map';
 
 /** An event as readers see it: sequenced. */
 export interface StoredEvent {

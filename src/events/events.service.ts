@@ -45,7 +45,7 @@ export function eventJson(e: StoredEvent): string {
 const HISTORY_BATCH = 500;
 
 const bounded = (events: NewEvent[]): NewEvent[] =>
-  events.map((e) => ({ ...e, data: boundedData(e.data) as Record<string, unknown> }));
+  events.map((e) => ({ ...e, data: boundedData(e.data) }) as NewEvent);
 
 export interface StreamOptions {
   agentId: string;

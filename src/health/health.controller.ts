@@ -13,7 +13,7 @@ import { ApiKeyAuth } from '../common/api-key-auth.decorator';
 import { Public } from '../common/public.decorator';
 import type { EmbeddedPostgresServer } from '../database/embedded-postgres.server';
 import { NatsRelay } from '../events/nats-relay';
-import { EMBEDDED_POSTGRES } from './embedded-postgres.token';
+import { EMBEDDED_POSTGRES } from '../database/embedded-postgres.token';
 import { HealthErrorResponseDto, HealthIndicatorDto, HealthResponseDto } from './health.dto';
 
 const DATABASE_PING_TIMEOUT_MS = 1_500;

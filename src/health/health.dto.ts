@@ -7,8 +7,11 @@ export class HealthIndicatorDto {
   [extra: string]: unknown;
 }
 
+/** The health of the whole service, as /health and /health/details say it. */
+export const HEALTH_STATUSES = ['ok', 'error', 'degraded', 'shutting_down'] as const;
+
 export class HealthResponseDto {
-  @ApiProperty({ enum: ['ok', 'error', 'degraded', 'shutting_down'] })
+  @ApiProperty({ enum: HEALTH_STATUSES, enumName: 'HealthStatus' })
   status!: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { $ref: '#/components/schemas/HealthIndicatorDto' } })

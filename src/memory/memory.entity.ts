@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { AgentEntity } from '../agents/agent.entity';
-import { ProvenanceEntity } from '../provenance/provenance.entity';
-import { MemoryType } from './memory-type.enum';
+import { RunEntity } from '../run-record/run.entity';
+import { MemoryType } from '../skills/memory-type.enum';
 
 @Entity('memories')
 @Index('memories_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
@@ -31,9 +31,9 @@ export class MemoryEntity {
   @Column({ name: 'run_id', type: 'uuid', nullable: true })
   runId!: string | null;
 
-  @ManyToOne(() => ProvenanceEntity, { onDelete: 'SET NULL' })
+  @ManyToOne(() => RunEntity, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'memories_run_id_fkey' })
-  provenance?: ProvenanceEntity;
+  run?: RunEntity;
 
   @Column({ name: 'step_index', type: 'integer', nullable: true })
   stepIndex!: number | null;

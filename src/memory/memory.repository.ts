@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { findPage, PageQueryDto } from '../common/pagination';
 import { pgPoolOf } from '../database/pg-pool';
 import { MemoryEntity } from './memory.entity';
-import type { MemoryType } from './memory-type.enum';
+import type { MemoryType } from '../skills/memory-type.enum';
 
 export interface MemoryFilter {
   memoryType?: MemoryType;
@@ -113,18 +113,17 @@ export class MemoryRepository {
     return findPage(qb, query);
   }
 
-  /** The memory (locked for the caller's transaction) and whether the run that wrote it is still running. */
+  /** The memory, locked for the caller's transaction: the run that wrote it, if any. */
   async lockForDelete(
     m: EntityManager,
     agentId: string,
     memoryId: string,
-  ): Promise<{ runId: string | null; runRunning: boolean } | undefined> {
-    const [row] = await m.query<{ run_id: string | null; run_status: string | null }[]>(
-      `SELECT m.run_id, p.status AS run_status FROM memories m LEFT JOIN provenance p ON p.id = m.run_id
-        WHERE m.id = $1 AND m.agent_id = $2 FOR UPDATE OF m`,
+  ): Promise<{ runId: string | null } | undefined> {
+    const [row] = await m.query<{ run_id: string | null }[]>(
+      'SELECT run_id FROM memories WHERE id = $1 AND agent_id = $2 FOR UPDATE',
       [memoryId, agentId],
     );
-    return row ? { runId: row.run_id, runRunning: row.run_status === 'running' } : undefined;
+    return row ? { runId: row.run_id } : undefined;
   }
 
   async delete(m: EntityManager, memoryId: string): Promise<void> {

@@ -1,14 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
 import { AgentsService } from '../agents/agents.service';
+import { Transactions } from '../database/transactions';
 import { EventsService, NewEvent } from '../events/events.service';
+import { RunRecordService } from '../run-record/run-record.service';
+import { RunStatus } from '../run-record/run-status.enum';
+import type { RunWrite } from '../run-record/run-writer';
 import { DEFAULT_PAGE_SIZE, Page } from '../common/pagination';
 import { parseDateTime } from '../common/date-time';
 import { MemoryResponseDto, RecallQueryDto } from './dto/memory.dto';
 import { MemoryInUseError, MemoryNotFoundError, RecallCursorWithQueryError } from './memory.errors';
 import { MemoryFilter, MemoryRepository } from './memory.repository';
-import { MemoryType } from './memory-type.enum';
+import { MemoryType } from '../skills/memory-type.enum';
 
 export interface NewMemory {
   memory_type: MemoryType;
@@ -35,14 +37,15 @@ function createdEvent(id: string, agentId: string, runId: string | null, memory:
 @Injectable()
 export class MemoryService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly memories: MemoryRepository,
     private readonly agents: AgentsService,
     private readonly events: EventsService,
+    private readonly record: RunRecordService,
   ) {}
 
   async add(agentId: string, memory: NewMemory): Promise<MemoryResponseDto> {
-    return this.dataSource.transaction(async (m) => {
+    return this.transactions.run(async (m) => {
       await this.agents.findOrFail(m, agentId, 'share');
       const saved = await this.memories.insert(m, {
         agentId,
@@ -57,15 +60,15 @@ export class MemoryService {
   }
 
   /**
-   * The memory a run step leaves, written in the step's own transaction. Keyed by (run, step):
-   * a step executed again after a crash does not write it twice.
+   * The memory a run step leaves, written in the step's own write (its event with the step's).
+   * Keyed by (run, step): a step executed again after a crash does not write it twice.
    */
   async recordForStep(
-    m: EntityManager,
+    w: RunWrite,
     step: { agentId: string; runId: string; stepIndex: number },
     memory: NewMemory,
   ): Promise<void> {
-    const id = await this.memories.insertForStep(m, {
+    const id = await this.memories.insertForStep(w.m, {
       agentId: step.agentId,
       runId: step.runId,
       stepIndex: step.stepIndex,
@@ -75,7 +78,7 @@ export class MemoryService {
       trusted: memory.trusted ?? true,
     });
     // A step executed again after a crash finds its memory already there: no second event.
-    if (id) await this.events.append(m, [createdEvent(id, step.agentId, step.runId, memory)]);
+    if (id) w.emit(createdEvent(id, step.agentId, step.runId, memory));
   }
 
   /**
@@ -92,10 +95,10 @@ export class MemoryService {
       if (query.cursor) throw new RecallCursorWithQueryError();
       const found = await this.memories.search(agentId, query.query, query.limit ?? DEFAULT_PAGE_SIZE, filter);
       // Only an empty answer needs to tell "no match" from "no such agent".
-      if (found.length === 0) await this.agents.findOrFail(this.dataSource.manager, agentId);
+      if (found.length === 0) await this.agents.findOrFail(this.transactions.manager, agentId);
       return { items: found.map((f) => MemoryResponseDto.from(f.memory, f.rank)), next_cursor: null };
     }
-    await this.agents.findOrFail(this.dataSource.manager, agentId);
+    await this.agents.findOrFail(this.transactions.manager, agentId);
     const { rows, nextCursor } = await this.memories.page(agentId, filter, query);
     return { items: rows.map((m) => MemoryResponseDto.from(m)), next_cursor: nextCursor };
   }
@@ -120,13 +123,16 @@ export class MemoryService {
   }
 
   async remove(agentId: string, memoryId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.transactions.run(async (manager) => {
       const found = await this.memories.lockForDelete(manager, agentId, memoryId);
       if (!found) {
         await this.agents.findOrFail(manager, agentId);
         throw new MemoryNotFoundError(memoryId);
       }
-      if (found.runId && found.runRunning) throw new MemoryInUseError(memoryId, found.runId);
+      // The run that wrote it may still read it back: its record says whether it works.
+      if (found.runId && (await this.record.statusOf(manager, found.runId)) === RunStatus.Running) {
+        throw new MemoryInUseError(memoryId, found.runId);
+      }
       await this.memories.delete(manager, memoryId);
       await this.events.append(manager, [
         { agentId, runId: found.runId, type: 'memory.deleted', data: { memory_id: memoryId } },

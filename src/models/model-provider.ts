@@ -23,3 +23,6 @@ export interface ModelProvider {
   readonly defaultModel: string;
   complete(request: ModelRequest, model: string, signal: AbortSignal): Promise<ModelResponse>;
 }
+
+/** The configured providers, in the order they are tried (injection token). */
+export const MODEL_PROVIDERS = Symbol('MODEL_PROVIDERS');

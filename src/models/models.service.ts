@@ -3,7 +3,6 @@ import type { Counter, Histogram } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { AnthropicProvider } from './anthropic.provider';
 import {
   classifyModelError,
   describeModelError,
@@ -11,9 +10,8 @@ import {
   ModelRejectedError,
   ModelsUnavailableError,
 } from './model-errors';
-import type { ModelProvider } from './model-provider';
+import { MODEL_PROVIDERS, type ModelProvider } from './model-provider';
 import type { ModelChoice, ModelRequest, ModelResponse, ProviderName } from './model.types';
-import { OpenAiProvider } from './openai.provider';
 
 /** No provider has a key: an `llm` run cannot start (and `llm` agents cannot be created). */
 export class NoModelProviderError extends Error {
@@ -39,19 +37,13 @@ export class ModelsService {
   private readonly durations: Histogram<'provider'>;
   private readonly tokens: Counter<'provider' | 'kind'>;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, metrics: MetricsService) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(MODEL_PROVIDERS) providers: ModelProvider[],
+    metrics: MetricsService,
+  ) {
     const { llm } = config;
-    const sdkLog = new Logger('ModelSdk');
-    const logger = {
-      error: (message: string) => sdkLog.error(message),
-      warn: (message: string) => sdkLog.warn(message),
-      info: (message: string) => sdkLog.log(message),
-      debug: (message: string) => sdkLog.debug(message),
-    };
-    const common = { maxRetries: llm.maxRetries, timeoutMs: llm.timeoutMs, logger };
-    this.providers = [];
-    if (llm.anthropic) this.providers.push(new AnthropicProvider({ ...llm.anthropic, ...common }));
-    if (llm.openai) this.providers.push(new OpenAiProvider({ ...llm.openai, ...common }));
+    this.providers = providers;
     this.secrets = [llm.anthropic?.apiKey, llm.openai?.apiKey].filter((k): k is string => Boolean(k));
     for (const [name, provider] of [
       ['anthropic', llm.anthropic],

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MemoryType } from '../memory/memory-type.enum';
+import { MemoryType } from '../skills/memory-type.enum';
 import { Plan, Planner, PlanningContext, PlanStep } from './planner';
 
 export const MAX_URL_STEPS = 5;

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
-import { RunStatus } from '../provenance/run-status.enum';
-import { ReplayMode } from './replay-mode.enum';
-import { RunsRepository } from './runs.repository';
+import { RunStatus } from '../run-record/run-status.enum';
+import { ReplayMode } from '../run-record/replay-mode.enum';
+import { RunsRepository } from '../run-record/runs.repository';
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set([
   RunStatus.Completed,

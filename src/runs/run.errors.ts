@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '../common/domain-error';
-import type { RunStatus } from '../provenance/run-status.enum';
+import type { RunStatus } from '../run-record/run-status.enum';
 
 export class RunNotFoundError extends NotFoundError {
   constructor(id: string) {

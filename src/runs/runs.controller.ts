@@ -18,9 +18,9 @@ import {
   SubmitGoalDto,
   ApprovalAnswerDto,
 } from './dto/run.dto';
-import { isTerminal } from './run-status';
+import { isTerminal } from '../run-record/run-transitions';
 import { RunsService } from './runs.service';
-import { ReplaysService } from './replays.service';
+import { ReplaysService } from './replay/replays.service';
 import { ReplayRequestDto, RunComparisonDto } from './dto/replay.dto';
 
 @ApiTags('runs')

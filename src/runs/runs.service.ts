@@ -1,23 +1,24 @@
-import { pgError } from '../database/pg-error';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentStatus } from '../agents/agent-status.enum';
 import { AgentsService } from '../agents/agents.service';
 import { InvalidInputError } from '../common/domain-error';
 import { isoOrNull } from '../common/iso-date';
 import { Page } from '../common/pagination';
-import { EventBus } from '../events/event-bus';
-import { RUN_TERMINAL_EVENTS } from '../events/event-types';
-import { EventsService } from '../events/events.service';
-import { ProvenanceService } from '../provenance/provenance.service';
-import { RunStatus } from '../provenance/run-status.enum';
-import { isTerminal } from './run-status';
-import { declinedText } from './approval-policy';
-import { ToolCallStatus } from '../provenance/tool-call-status.enum';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { pgError } from '../database/pg-error';
+import { Transactions } from '../database/transactions';
+import { EventBus } from '../events/event-bus';
+import { RUN_TERMINAL_EVENTS } from '../events/event-types';
+import { RunRecordService } from '../run-record/run-record.service';
+import { RunStatus } from '../run-record/run-status.enum';
+import { isSettled, isTerminal } from '../run-record/run-transitions';
+import { RunWriter } from '../run-record/run-writer';
+import type { RunEntity } from '../run-record/run.entity';
+import { RunsRepository } from '../run-record/runs.repository';
+import { ToolCallStatus } from '../run-record/tool-call-status.enum';
+import { ApprovalsService } from './approvals/approvals.service';
 import {
   ApprovalAnswerDto,
   ListRunsQueryDto,
@@ -26,18 +27,8 @@ import {
   RunSummaryDto,
   SubmitGoalDto,
 } from './dto/run.dto';
-import {
-  AgentStoppedError,
-  ApprovalNotPendingError,
-  IdempotencyKeyReusedError,
-  RunFinishedError,
-  RunNotFoundError,
-  RunNotWaitingError,
-} from './run.errors';
-import type { RunEntity } from './run.entity';
-import { RunQueue } from './run-queue';
-import { RunsRepository } from './runs.repository';
-import { isSettled } from './run-status';
+import { RunQueue } from './queue/run-queue';
+import { AgentStoppedError, IdempotencyKeyReusedError, RunFinishedError, RunNotFoundError } from './run.errors';
 
 const DEFAULT_PRIORITY = 5;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -47,17 +38,19 @@ export interface SubmittedRun extends RunAcceptedDto {
   created: boolean;
 }
 
+/** Goals accepted as runs, their reads, answers to their approvals and their cancellation: the runs API. */
 @Injectable()
 export class RunsService implements OnModuleInit {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly transactions: Transactions,
+    private readonly writer: RunWriter,
     private readonly agents: AgentsService,
     private readonly agentEvents: AgentEvents,
-    private readonly provenance: ProvenanceService,
+    private readonly record: RunRecordService,
     private readonly runs: RunsRepository,
     private readonly queue: RunQueue,
-    private readonly events: EventsService,
+    private readonly approvals: ApprovalsService,
     private readonly bus: EventBus,
   ) {}
 
@@ -66,19 +59,18 @@ export class RunsService implements OnModuleInit {
     this.agentEvents.onStatusChanged(async ({ agent, manager }) => {
       // A resume wakes the workers through its agent.resumed event, like every run transition.
       if (agent.status === AgentStatus.Stopped) {
-        await this.queue.cancel(manager, { agentId: agent.id }, 'cancelled: agent stopped');
+        await this.writer.within(manager, (w) =>
+          this.queue.cancel(w, { agentId: agent.id }, 'cancelled: agent stopped'),
+        );
       }
     });
     // Workers executing the agent's runs stop at once instead of failing against deleted rows.
     this.agentEvents.onDeleting(async ({ agent, manager }) => {
-      await this.queue.cancel(manager, { agentId: agent.id }, 'cancelled: agent deleted');
+      await this.writer.within(manager, (w) => this.queue.cancel(w, { agentId: agent.id }, 'cancelled: agent deleted'));
     });
   }
 
-  /**
-   * Accepts a goal: the provenance record, the run (which is the queue job) and the wake-up
-   * notification commit together, before the caller gets its 202.
-   */
+  /** Accepts a goal: the run (which is the queue job) and its event commit together, before the caller gets its 202. */
   async submit(agentId: string, dto: SubmitGoalDto, idempotencyKey?: string): Promise<SubmittedRun> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new InvalidInputError('Idempotency-Key', 'Idempotency-Key must be 1 to 200 printable ASCII characters');
@@ -91,24 +83,22 @@ export class RunsService implements OnModuleInit {
       return { run_id: existing.id, status: existing.status, created: false };
     };
     if (idempotencyKey !== undefined) {
-      await this.agents.findOrFail(this.dataSource.manager, agentId);
+      await this.agents.findOrFail(this.transactions.manager, agentId);
       const found = await replay();
       if (found) return found;
     }
     try {
-      return await this.dataSource.transaction(async (m) => {
-        const agent = await this.agents.findOrFail(m, agentId, 'share');
+      return await this.writer.guarded(null, async (w) => {
+        const agent = await this.agents.findOrFail(w.m, agentId, 'share');
         if (agent.status === AgentStatus.Stopped) throw new AgentStoppedError(agentId);
-        const id = await this.provenance.create(m, agentId, dto.goal);
-        await this.runs.insert(m, {
-          id,
+        const id = await this.runs.insert(w.m, {
           agentId,
           goal: dto.goal,
           priority,
           idempotencyKey: idempotencyKey ?? null,
           maxAttempts: this.config.runMaxAttempts,
         });
-        await this.events.append(m, [{ agentId, runId: id, type: 'run.created', data: { goal: dto.goal, priority } }]);
+        w.emit({ agentId, runId: id, type: 'run.created', data: { goal: dto.goal, priority } });
         return { run_id: id, status: RunStatus.Pending, created: true };
       });
     } catch (error) {
@@ -122,7 +112,7 @@ export class RunsService implements OnModuleInit {
   }
 
   async list(agentId: string, query: ListRunsQueryDto): Promise<Page<RunSummaryDto>> {
-    await this.agents.findOrFail(this.dataSource.manager, agentId);
+    await this.agents.findOrFail(this.transactions.manager, agentId);
     const { rows, nextCursor } = await this.runs.page(agentId, query);
     return { items: rows.map(toSummary), next_cursor: nextCursor };
   }
@@ -130,18 +120,15 @@ export class RunsService implements OnModuleInit {
   async get(agentId: string, runId: string): Promise<RunDto> {
     const run = await this.runs.findForAgent(agentId, runId);
     if (!run) {
-      await this.agents.findOrFail(this.dataSource.manager, agentId);
+      await this.agents.findOrFail(this.transactions.manager, agentId);
       throw new RunNotFoundError(runId);
     }
-    // Both rows go together; a concurrent delete of the agent can take them between the reads.
-    const record = await this.provenance.find(runId);
-    if (!record) throw new RunNotFoundError(runId);
-    const steps = await this.provenance.steps(runId);
+    const steps = await this.record.steps(runId);
     return {
       ...toSummary(run),
       settings: run.settings,
-      planner: record.planner,
-      plan: record.plan as RunDto['plan'],
+      planner: run.planner,
+      plan: run.plan as RunDto['plan'],
       ...steps,
       pending_approvals:
         run.status === RunStatus.WaitingApproval
@@ -160,57 +147,12 @@ export class RunsService implements OnModuleInit {
     };
   }
 
-  /**
-   * A person answers the calls a run waits on: one (`tool_call_id`) or all. Approved calls run when
-   * the run is picked up again; a rejected one never runs and its reason reaches the model (a
-   * planned step fails). Once no call waits, the run goes back to the queue.
-   */
+  /** A person answers the calls a run waits on (see ApprovalsService.answer); the run as it is then. */
   async answer(agentId: string, runId: string, dto: ApprovalAnswerDto, approve: boolean): Promise<RunDto> {
-    await this.dataSource.transaction(async (m) => {
-      // The agent's row first: the lock order of a delete or stop of the agent.
-      await this.agents.holdForRunWrite(m, agentId);
-      const status = await this.queue.lockForAnswer(m, agentId, runId);
-      if (!status) {
-        await this.agents.findOrFail(m, agentId);
-        throw new RunNotFoundError(runId);
-      }
-      // A call may be answered as soon as it is asked, while its run finishes the turn (running).
-      if (isTerminal(status)) throw new RunNotWaitingError(runId, status);
-      const now = new Date();
-      // An expired call is not answered any more, though the expirer may not have closed it yet.
-      const awaiting = await this.provenance.awaitingApproval(m, runId);
-      const pending = awaiting.filter((c) => !c.approvalExpiresAt || c.approvalExpiresAt > now);
-      if (pending.length === 0 && status !== RunStatus.WaitingApproval) throw new RunNotWaitingError(runId, status);
-      const chosen = dto.tool_call_id === undefined ? pending : pending.filter((c) => c.id === dto.tool_call_id);
-      if (chosen.length === 0) throw new ApprovalNotPendingError(runId, dto.tool_call_id);
-      const by = dto.by ?? null;
-      const reason = dto.reason ?? null;
-      await this.provenance.answerApprovals(
-        m,
-        chosen.map((c) => c.id),
-        approve
-          ? { status: 'approved', by, reason, error: null }
-          : {
-              status: 'rejected',
-              by,
-              reason,
-              error: declinedText({ status: 'rejected', rejectedBy: by, approvalReason: reason }),
-            },
-      );
-      await this.events.append(
-        m,
-        chosen.map((c) => ({
-          agentId,
-          runId,
-          type: approve ? 'run.approval.granted' : 'run.approval.rejected',
-          data: { tool_call_id: c.id, step: c.stepIndex, skill: c.skillId, by, reason },
-        })),
-      );
-      // A running run goes back to the queue itself once it finds nothing left to wait for.
-      if (chosen.length === awaiting.length && status === RunStatus.WaitingApproval) {
-        await this.queue.resumeAfterApproval(m, runId);
-      }
-    });
+    await this.approvals.answer(
+      { agentId, runId },
+      { approve, toolCallId: dto.tool_call_id, by: dto.by ?? null, reason: dto.reason ?? null },
+    );
     return this.get(agentId, runId);
   }
 
@@ -218,7 +160,7 @@ export class RunsService implements OnModuleInit {
   async summary(agentId: string, runId: string): Promise<RunSummaryDto> {
     const run = await this.runs.findForAgent(agentId, runId);
     if (!run) {
-      await this.agents.findOrFail(this.dataSource.manager, agentId);
+      await this.agents.findOrFail(this.transactions.manager, agentId);
       throw new RunNotFoundError(runId);
     }
     return toSummary(run);
@@ -250,16 +192,15 @@ export class RunsService implements OnModuleInit {
     }
   }
 
-  /** Cancels a pending or running run; a running one has its skill call aborted. */
+  /** Cancels a pending, running or waiting run; a running one has its skill or model call aborted. */
   async cancel(agentId: string, runId: string): Promise<RunDto> {
-    await this.dataSource.transaction(async (m) => {
-      const status = await this.runs.lockStatus(m, agentId, runId);
-      if (!status) {
-        await this.agents.findOrFail(m, agentId);
+    await this.writer.locked({ agentId, runId }, async (w) => {
+      if (!w.status) {
+        await this.agents.findOrFail(w.m, agentId);
         throw new RunNotFoundError(runId);
       }
-      if (isTerminal(status)) throw new RunFinishedError(runId, status);
-      await this.queue.cancel(m, { agentId, runId }, 'cancelled by request');
+      if (isTerminal(w.status)) throw new RunFinishedError(runId, w.status);
+      await this.queue.cancel(w, { agentId, runId }, 'cancelled by request');
     });
     return this.get(agentId, runId);
   }

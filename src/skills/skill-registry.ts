@@ -94,6 +94,19 @@ export class SkillRegistry {
     return found.skill.inputProblem?.(input);
   }
 
+  /**
+   * The input as the skill runs it: a copy with the schema's defaults applied (valid or not). A
+   * model may leave out what has a default; the tool call records it filled in, so a replay
+   * compares both sides in this form.
+   */
+  normalisedInput(skillId: string, input: unknown): unknown {
+    const found = this.skills.get(skillId);
+    if (!found || input === null || typeof input !== 'object') return input;
+    const copy = structuredClone(input);
+    found.validateInput(copy);
+    return copy;
+  }
+
   outputProblems(skillId: string, output: unknown): string | undefined {
     const found = this.skills.get(skillId);
     if (!found) return `unknown skill ${skillId}`;

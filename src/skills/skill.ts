@@ -1,8 +1,10 @@
-import type { ConnectionKind } from '../connections/connection-kind.enum';
-import type { ResolvedConnection } from '../connections/resolved-connection';
-import type { MemoryType } from '../memory/memory-type.enum';
+import type { ConnectionKind } from '../protocols/connection-kind.enum';
+import type { ResolvedConnection } from '../protocols/resolved-connection';
+import type { MemoryType } from './memory-type.enum';
 
-export type SideEffects = 'none' | 'idempotent' | 'non_idempotent';
+/** What calling a skill does to the world: the one list the manifest, the DTO and the OpenAPI `SideEffects` use. */
+export const SIDE_EFFECTS = ['none', 'idempotent', 'non_idempotent'] as const;
+export type SideEffects = (typeof SIDE_EFFECTS)[number];
 export type JsonSchema = Record<string, unknown>;
 
 /** What a skill declares about itself (docs/architecture.md §1). The planner sees only manifests. */
@@ -29,7 +31,7 @@ export interface SkillManifest {
   /** Whether a call can carry data out of AOS (a request, a mail, an event): once tainted, it waits for a person. */
   egress: boolean;
   /** The kind of connection the skill's `connection` input names, when it takes one. */
-  connection_kind?: 'smtp' | 'imap' | 'caldav' | 'http';
+  connection_kind?: ConnectionKind;
 }
 
 export interface SkillContext {

@@ -19,7 +19,7 @@ export class SkillsController {
   })
   @ApiOkResponse({ type: SkillListDto })
   listSkills(): SkillListDto {
-    return { items: this.registry.manifests() as SkillManifestDto[], next_cursor: null };
+    return { items: this.registry.manifests(), next_cursor: null };
   }
 
   @Get(':skill_id')
@@ -30,6 +30,6 @@ export class SkillsController {
   @ApiOkResponse({ type: SkillManifestDto })
   @ApiErrors(404)
   getSkill(@Param('skill_id') skillId: string): SkillManifestDto {
-    return this.registry.get(skillId).manifest as SkillManifestDto;
+    return this.registry.get(skillId).manifest;
   }
 }

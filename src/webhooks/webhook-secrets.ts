@@ -2,15 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { SealedSecret } from '../secrets/secret-box';
 import { SecretSealer } from '../secrets/secret-sealer';
 import { newWebhookSecret, signingSecrets } from './webhook-signing';
-import type { WebhookEntity } from './webhook.entity';
+import type { SealedWebhookSecrets, WebhookEntity } from './webhook.entity';
 import { WebhooksRepository } from './webhooks.repository';
-
-/** The sealed form of a webhook's signing secrets, as its row stores them. */
-export interface SealedWebhookSecrets {
-  secretCiphertext: string;
-  previousSecretCiphertext: string | null;
-  secretKeyId: string;
-}
 
 // The previous secret is sealed under its own associated data, so neither can stand in for the other.
 const previousAad = (id: string) => `${id}:previous`;

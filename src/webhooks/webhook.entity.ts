@@ -1,5 +1,12 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
+/** The sealed form of a webhook's signing secrets, as its row stores them. */
+export interface SealedWebhookSecrets {
+  secretCiphertext: string;
+  previousSecretCiphertext: string | null;
+  secretKeyId: string;
+}
+
 /**
  * A receiver of an agent's events. Not tied to the agent by a foreign key: it outlives the agent
  * long enough to receive `agent.deleted`. `lease_*` is held by the instance sending its

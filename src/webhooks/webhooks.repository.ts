@@ -6,8 +6,7 @@ import { pgPoolOf } from '../database/pg-pool';
 import { DeliveryStatus } from './delivery-status.enum';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity';
 import { returnedRows } from '../database/returned-rows';
-import type { SealedWebhookSecrets } from './webhook-secrets';
-import { WebhookEntity } from './webhook.entity';
+import { SealedWebhookSecrets, WebhookEntity } from './webhook.entity';
 
 export interface NewWebhook {
   id: string;

@@ -12,6 +12,8 @@ declare global {
  * otherwise they start the same embedded PostgreSQL the app uses, so a fresh machine needs nothing.
  */
 export default async function globalSetup(): Promise<void> {
+  // Each project that needs a server runs this; the first one started it for all.
+  if (process.env.AOS_TEST_ADMIN_URL) return;
   if (process.env.DATABASE_URL) {
     process.env.AOS_TEST_ADMIN_URL = process.env.DATABASE_URL;
     return;

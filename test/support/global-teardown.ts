@@ -1,3 +1,5 @@
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.__AOS_TEST_PG__?.stop();
+  const server = globalThis.__AOS_TEST_PG__;
+  globalThis.__AOS_TEST_PG__ = undefined;
+  await server?.stop();
 }

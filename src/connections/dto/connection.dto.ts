@@ -3,9 +3,9 @@ import { Transform } from 'class-transformer';
 import { IsEnum, IsObject, IsString, Matches, ValidateIf } from 'class-validator';
 import { OptionalField } from '../../common/optional-field.decorator';
 import { PageOf } from '../../common/pagination';
-import { ConnectionKind } from '../connection-kind.enum';
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
 import type { ConnectionEntity } from '../connection.entity';
-import { CaldavSettingsDto, HttpSettingsDto, ImapSettingsDto, SmtpSettingsDto } from './connection-settings.dto';
+import { CaldavSettingsDto, HttpSettingsDto, ImapSettingsDto, SmtpSettingsDto } from '../../protocols/settings.dto';
 
 /** Names the model writes in tool inputs: short, plain, unambiguous. */
 export const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;

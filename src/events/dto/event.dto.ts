@@ -59,7 +59,7 @@ export class EventDto {
   @ApiProperty({ type: 'integer', description: 'Increasing; pass the last one seen back as `after`' })
   id!: number;
 
-  @ApiProperty({ enum: EVENT_TYPES, example: 'run.completed' })
+  @ApiProperty({ enum: EVENT_TYPES, enumName: 'EventType', example: 'run.completed' })
   type!: string;
 
   @ApiProperty({ format: 'uuid' })

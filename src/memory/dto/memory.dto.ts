@@ -5,7 +5,7 @@ import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Length, MaxLength } fr
 import { DateTimeField } from '../../common/date-time';
 import { OptionalField } from '../../common/optional-field.decorator';
 import { PageOf, PageQueryDto } from '../../common/pagination';
-import { MemoryType } from '../memory-type.enum';
+import { MemoryType } from '../../skills/memory-type.enum';
 import type { MemoryEntity } from '../memory.entity';
 
 /** Memories a client may add directly; the others are written by runs and the system. */

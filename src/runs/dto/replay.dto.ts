@@ -5,7 +5,7 @@ import { AgentModelsDto, MAX_INSTRUCTIONS_LENGTH } from '../../agents/dto/agent-
 import { UsageDto } from '../../agents/dto/agent-response.dto';
 import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { OptionalField } from '../../common/optional-field.decorator';
-import { ReplayMode } from '../replay-mode.enum';
+import { ReplayMode } from '../../run-record/replay-mode.enum';
 import { RunSummaryDto } from './run.dto';
 
 export class ReplayOverridesDto {
@@ -55,9 +55,13 @@ export class ReplayRequestDto {
   overrides?: ReplayOverridesDto;
 }
 
+/** The two kinds of call a run's journal holds. */
+export const CALL_KINDS = ['model_call', 'tool_call'] as const;
+export type CallKind = (typeof CALL_KINDS)[number];
+
 export class CompareCallDto {
-  @ApiProperty({ enum: ['model_call', 'tool_call'] })
-  kind!: 'model_call' | 'tool_call';
+  @ApiProperty({ enum: CALL_KINDS, enumName: 'CallKind' })
+  kind!: CallKind;
 
   @ApiProperty({ description: 'The call’s status' })
   status!: string;

@@ -8,9 +8,9 @@ import { PageOf, PageQueryDto } from '../../common/pagination';
 import { AgentPlanner } from '../../agents/agent-planner.enum';
 import { UsageDto } from '../../agents/dto/agent-response.dto';
 import { AgentModelsDto } from '../../agents/dto/agent-settings.dto';
-import { ModelCallDto, PlanStepDto, TaintDto, TaintProperty, ToolCallDto } from '../../provenance/dto/provenance.dto';
-import { RunStatus } from '../../provenance/run-status.enum';
-import { ReplayMode } from '../replay-mode.enum';
+import { ModelCallDto, PlanStepDto, TaintDto, TaintProperty, ToolCallDto } from '../../run-record/dto/provenance.dto';
+import { RunStatus } from '../../run-record/run-status.enum';
+import { ReplayMode } from '../../run-record/replay-mode.enum';
 
 export const MAX_GOAL_LENGTH = 10_000;
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ConnectionKind } from '../../connections/connection-kind.enum';
-import { davClient } from '../../connections/protocols/caldav';
-import { MemoryType } from '../../memory/memory-type.enum';
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
+import { davClient } from '../../protocols/caldav';
+import { MemoryType } from '../memory-type.enum';
 import { eventIcs, pickCalendar } from '../connected/calendar';
 import { CONNECTION_INPUT, ConnectedSkill, EMAIL_LIST, protocolError } from '../connected/connected-skill';
 import { SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
@@ -74,7 +74,7 @@ export class CalendarCreateEventSkill extends ConnectedSkill<CalendarCreateInput
     external_effects: true,
     outside_content: false,
     egress: true,
-    connection_kind: 'caldav',
+    connection_kind: ConnectionKind.Caldav,
   };
 
   async execute(input: CalendarCreateInput, context: SkillContext): Promise<SkillResult<CalendarCreateOutput>> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ConnectionKind } from '../../connections/connection-kind.enum';
-import { davClient } from '../../connections/protocols/caldav';
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
+import { davClient } from '../../protocols/caldav';
 import {
   CALENDAR_EVENT_SCHEMA,
   CalendarEvent,
@@ -78,7 +78,7 @@ export class CalendarListEventsSkill extends ConnectedSkill<CalendarListInput, C
     external_effects: true,
     outside_content: true,
     egress: false,
-    connection_kind: 'caldav',
+    connection_kind: ConnectionKind.Caldav,
   };
 
   sourceOf(input: CalendarListInput): string {

@@ -1,6 +1,6 @@
 import ICAL from 'ical.js';
 import type { DAVCalendar } from 'tsdav';
-import type { DavClient } from '../../connections/protocols/caldav';
+import type { DavClient } from '../../protocols/caldav';
 import { SkillError } from '../skill';
 
 /** Most occurrences one recurring event contributes to a listing; more mark it truncated. */

@@ -1,10 +1,10 @@
 import { Inject } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { protocolOptions } from '../../connections/connection-policy';
+import { protocolOptions } from '../../protocols/protocol-options';
 import { storable } from '../../common/storable';
-import { failureText, underlying } from '../../connections/connection-tester';
-import type { ProtocolOptions } from '../../connections/resolved-connection';
+import { failureText, underlying } from '../../protocols/failure-text';
+import type { ProtocolOptions } from '../../protocols/resolved-connection';
 import { Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 
 /** The `connection` input every connected skill takes: the name of one of the agent's connections. */

@@ -1,10 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-
-export enum SideEffectsKind {
-  None = 'none',
-  Idempotent = 'idempotent',
-  NonIdempotent = 'non_idempotent',
-}
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
+import { SIDE_EFFECTS, type SideEffects } from '../skill';
 
 export class SkillManifestDto {
   @ApiProperty({ example: 'http_call' })
@@ -25,8 +21,8 @@ export class SkillManifestDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of the output' })
   output_schema!: Record<string, unknown>;
 
-  @ApiProperty({ enum: SideEffectsKind, enumName: 'SideEffects' })
-  side_effects!: SideEffectsKind;
+  @ApiProperty({ enum: SIDE_EFFECTS, enumName: 'SideEffects' })
+  side_effects!: SideEffects;
 
   @ApiProperty()
   reversible!: boolean;
@@ -50,10 +46,11 @@ export class SkillManifestDto {
 
   @ApiProperty({
     required: false,
-    enum: ['smtp', 'imap', 'caldav', 'http'],
+    enum: ConnectionKind,
+    enumName: 'ConnectionKind',
     description: 'The kind of connection its `connection` input names',
   })
-  connection_kind?: string;
+  connection_kind?: ConnectionKind;
 }
 
 export class SkillListDto {

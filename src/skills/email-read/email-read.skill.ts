@@ -1,8 +1,8 @@
 import { storable } from '../../common/storable';
 import { Inject, Injectable } from '@nestjs/common';
-import { ConnectionKind } from '../../connections/connection-kind.enum';
-import { withImap } from '../../connections/protocols/imap';
-import { MemoryType } from '../../memory/memory-type.enum';
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
+import { withImap } from '../../protocols/imap';
+import { MemoryType } from '../memory-type.enum';
 import { CONNECTION_INPUT, ConnectedSkill, protocolError } from '../connected/connected-skill';
 import { addressText, mailDate, optionalMailText } from '../connected/mail';
 import { SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
@@ -132,7 +132,7 @@ export class EmailReadSkill extends ConnectedSkill<EmailReadInput, EmailReadOutp
     external_effects: true,
     outside_content: true,
     egress: false,
-    connection_kind: 'imap',
+    connection_kind: ConnectionKind.Imap,
   };
 
   sourceOf(input: EmailReadInput): string {

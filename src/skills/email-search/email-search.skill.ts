@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { SearchObject } from 'imapflow';
-import { ConnectionKind } from '../../connections/connection-kind.enum';
-import { withImap } from '../../connections/protocols/imap';
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
+import { withImap } from '../../protocols/imap';
 import { CONNECTION_INPUT, ConnectedSkill, protocolError } from '../connected/connected-skill';
 import { MESSAGE_SUMMARY_SCHEMA, MessageSummary, summary } from '../connected/mail';
 import { SkillContext, SkillManifest, SkillResult } from '../skill';
@@ -65,7 +65,7 @@ export class EmailSearchSkill extends ConnectedSkill<EmailSearchInput, EmailSear
     external_effects: true,
     outside_content: true,
     egress: false,
-    connection_kind: 'imap',
+    connection_kind: ConnectionKind.Imap,
   };
 
   sourceOf(input: EmailSearchInput): string {

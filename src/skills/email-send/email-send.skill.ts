@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ConnectionKind } from '../../connections/connection-kind.enum';
-import { smtpTransport } from '../../connections/protocols/smtp';
-import { MemoryType } from '../../memory/memory-type.enum';
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
+import { smtpTransport } from '../../protocols/smtp';
+import { MemoryType } from '../memory-type.enum';
 import { CONNECTION_INPUT, ConnectedSkill, EMAIL_LIST, protocolError } from '../connected/connected-skill';
 import { SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 
@@ -72,7 +72,7 @@ export class EmailSendSkill extends ConnectedSkill<EmailSendInput, EmailSendOutp
     external_effects: true,
     outside_content: false,
     egress: true,
-    connection_kind: 'smtp',
+    connection_kind: ConnectionKind.Smtp,
   };
 
   async execute(input: EmailSendInput, context: SkillContext): Promise<SkillResult<EmailSendOutput>> {

@@ -6,11 +6,11 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { Counter } from 'prom-client';
-import { MemoryType } from '../../memory/memory-type.enum';
-import { ConnectionKind } from '../../connections/connection-kind.enum';
-import { protocolOptions } from '../../connections/connection-policy';
-import { credentialHeaders } from '../../connections/protocols/http-credentials';
-import type { ResolvedConnection } from '../../connections/resolved-connection';
+import { MemoryType } from '../memory-type.enum';
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
+import { protocolOptions } from '../../protocols/protocol-options';
+import { credentialHeaders } from '../../protocols/http-credentials';
+import type { ResolvedConnection } from '../../protocols/resolved-connection';
 import { SideEffects, Skill, SkillContext, SkillError, SkillManifest, SkillResult } from '../skill';
 import { findSsrfBlock, OutboundPolicy } from '../../common/ssrf';
 import { shown } from '../../common/shown-url';
@@ -125,7 +125,7 @@ export class HttpCallSkill implements Skill<HttpCallInput, HttpCallOutput> {
     external_effects: true,
     outside_content: true,
     egress: true,
-    connection_kind: 'http',
+    connection_kind: ConnectionKind.Http,
   };
 
   private readonly policy: OutboundPolicy;

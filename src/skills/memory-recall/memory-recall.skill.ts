@@ -1,6 +1,6 @@
 import { storable } from '../../common/storable';
 import { Injectable } from '@nestjs/common';
-import { MemoryType } from '../../memory/memory-type.enum';
+import { MemoryType } from '../memory-type.enum';
 import { RecalledItem, Skill, SkillContext, SkillManifest, SkillResult } from '../skill';
 
 interface MemoryRecallInput {

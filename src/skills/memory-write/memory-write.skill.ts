@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MemoryType } from '../../memory/memory-type.enum';
+import { MemoryType } from '../memory-type.enum';
 import { Skill, SkillManifest, SkillResult } from '../skill';
 
 interface MemoryWriteInput {

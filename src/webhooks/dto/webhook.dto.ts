@@ -211,7 +211,7 @@ export class DeliveryDto {
   @ApiProperty({ type: 'integer', description: 'The event delivered (also its webhook-id header)' })
   event_id!: number;
 
-  @ApiProperty({ enum: EVENT_TYPES })
+  @ApiProperty({ enum: EVENT_TYPES, enumName: 'EventType' })
   event_type!: string;
 
   @ApiProperty({ enum: DeliveryStatus, enumName: 'DeliveryStatus' })

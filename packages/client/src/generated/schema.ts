@@ -826,6 +826,8 @@ export interface components {
             calendar?: string;
         };
         /** @enum {string} */
+        CallKind: "model_call" | "tool_call";
+        /** @enum {string} */
         ClientMemoryType: "user_input" | "context";
         CompareStepDto: {
             step: number;
@@ -833,8 +835,7 @@ export interface components {
             same: boolean;
             /** @description The first run’s call (null: none there) */
             left: {
-                /** @enum {string} */
-                kind: "model_call" | "tool_call";
+                kind: components["schemas"]["CallKind"];
                 /** @description The call’s status */
                 status: string;
                 /** @description Tool call: the skill */
@@ -866,8 +867,7 @@ export interface components {
             } | null;
             /** @description The other run’s call (null: none there) */
             right: {
-                /** @enum {string} */
-                kind: "model_call" | "tool_call";
+                kind: components["schemas"]["CallKind"];
                 /** @description The call’s status */
                 status: string;
                 /** @description Tool call: the skill */
@@ -1121,8 +1121,7 @@ export interface components {
             id: string;
             /** @description The event delivered (also its webhook-id header) */
             event_id: number;
-            /** @enum {string} */
-            event_type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted" | "webhook.disabled";
+            event_type: components["schemas"]["EventType"];
             status: components["schemas"]["DeliveryStatus"];
             attempts: number;
             /** @description HTTP status of the last attempt, if it got one */
@@ -1155,11 +1154,8 @@ export interface components {
         EventDto: {
             /** @description Increasing; pass the last one seen back as `after` */
             id: number;
-            /**
-             * @example run.completed
-             * @enum {string}
-             */
-            type: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted" | "webhook.disabled";
+            /** @example run.completed */
+            type: components["schemas"]["EventType"];
             /** Format: uuid */
             agent_id: string;
             /** Format: uuid */
@@ -1176,6 +1172,8 @@ export interface components {
             /** @description The last id of this page, to pass back as `after`; null when the page is empty */
             next_cursor: string | null;
         };
+        /** @enum {string} */
+        EventType: "agent.created" | "agent.updated" | "agent.paused" | "agent.resumed" | "agent.stopped" | "agent.deleted" | "run.created" | "run.started" | "run.retrying" | "run.waiting_approval" | "run.tainted" | "run.completed" | "run.failed" | "run.partial" | "run.cancelled" | "run.step.started" | "run.step.completed" | "run.model_call.completed" | "run.approval.requested" | "run.approval.granted" | "run.approval.rejected" | "run.approval.expired" | "memory.created" | "memory.deleted" | "webhook.disabled";
         FieldErrorDto: {
             /**
              * @description Path of the offending field (dotted for nested fields)
@@ -1186,8 +1184,7 @@ export interface components {
             message: string;
         };
         HealthErrorResponseDto: {
-            /** @enum {string} */
-            status: "ok" | "error" | "degraded" | "shutting_down";
+            status: components["schemas"]["HealthStatus"];
             info?: {
                 [key: string]: components["schemas"]["HealthIndicatorDto"];
             };
@@ -1205,8 +1202,7 @@ export interface components {
             status: "up" | "down" | "degraded";
         };
         HealthResponseDto: {
-            /** @enum {string} */
-            status: "ok" | "error" | "degraded" | "shutting_down";
+            status: components["schemas"]["HealthStatus"];
             info?: {
                 [key: string]: components["schemas"]["HealthIndicatorDto"];
             };
@@ -1217,6 +1213,8 @@ export interface components {
                 [key: string]: components["schemas"]["HealthIndicatorDto"];
             };
         };
+        /** @enum {string} */
+        HealthStatus: "ok" | "error" | "degraded" | "shutting_down";
         HttpSettingsDto: {
             /**
              * Format: uri
@@ -1240,11 +1238,8 @@ export interface components {
              * @example 993
              */
             port?: number;
-            /**
-             * @description tls (default): TLS from the start; starttls: upgrade, required; none: plain
-             * @enum {string}
-             */
-            tls?: "tls" | "starttls" | "none";
+            /** @description tls (default): TLS from the start; starttls: upgrade, required; none: plain */
+            tls?: components["schemas"]["TlsMode"];
             username: string;
             /** @description The mailbox skills read when they name none. Default: "INBOX". */
             mailbox?: string;
@@ -1699,11 +1694,8 @@ export interface components {
             outside_content: boolean;
             /** @description Whether a call can carry data out of AOS: once the run is tainted, such calls wait for a person */
             egress: boolean;
-            /**
-             * @description The kind of connection its `connection` input names
-             * @enum {string}
-             */
-            connection_kind?: "smtp" | "imap" | "caldav" | "http";
+            /** @description The kind of connection its `connection` input names */
+            connection_kind?: components["schemas"]["ConnectionKind"];
         };
         SmtpSettingsDto: {
             /** @example smtp.example.com */
@@ -1716,9 +1708,8 @@ export interface components {
             /**
              * @description tls: TLS from the start; starttls (default): upgrade, required; none: plain
              * @example starttls
-             * @enum {string}
              */
-            tls?: "tls" | "starttls" | "none";
+            tls?: components["schemas"]["TlsMode"];
             /** @description Login name; omitted: the from address (with a secret), or no login (without one) */
             username?: string;
             /**
@@ -1735,6 +1726,11 @@ export interface components {
             /** @description Higher runs first. Default: 5. */
             priority?: number;
         };
+        /**
+         * @description tls: TLS from the start; starttls (default): upgrade, required; none: plain
+         * @enum {string}
+         */
+        TlsMode: "tls" | "starttls" | "none";
         ToolCallDto: {
             /**
              * Format: uuid
