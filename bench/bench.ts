@@ -10,7 +10,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EmbeddedPostgresServer } from '../src/database/embedded-postgres.server';
+import { EmbeddedPostgresServer } from '../src/database/embedded/server';
 import type { FakeModelServer } from '../test/support/fake-models';
 import { benchAgentLoop, benchReplay, startFakeModel } from './agent-loop';
 import { benchDrain, SlowTarget, startSlowTarget } from './drain';

@@ -10,7 +10,7 @@ import { ConfigModule } from './config/config.module';
 import { ConnectionsModule } from './connections/connections.module';
 import { DatabaseModule } from './database/database.module';
 import { ALL_ENTITIES } from './entities';
-import type { EmbeddedPostgresServer } from './database/embedded-postgres.server';
+import type { EmbeddedPostgresServer } from './database/embedded/server';
 import { HealthModule } from './health/health.module';
 import { EventsApiModule } from './events-api/events-api.module';
 import { EventsModule } from './events/events.module';

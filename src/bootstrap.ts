@@ -16,7 +16,7 @@ import { createValidationPipe } from './common/validation';
 import { resolveApiKey } from './config/api-key';
 import { resolveSecretKey } from './config/secret-key';
 import { AppConfig, loadConfig } from './config/app-config';
-import { EmbeddedPostgresServer } from './database/embedded-postgres.server';
+import { EmbeddedPostgresServer } from './database/embedded/server';
 import { MetricsService } from './metrics/metrics.service';
 import { buildOpenApiDocument } from './openapi/openapi';
 import { packageInfo } from './config/package-info';
@@ -26,6 +26,8 @@ export interface AosServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the generated development key is announced; defaults to stderr. */
   print?: (line: string) => void;
+  /** Told of the embedded PostgreSQL as soon as it exists, before it starts (main.ts stops it on a signal). */
+  onEmbedded?: (server: EmbeddedPostgresServer) => void;
 }
 
 export interface AosServer {
@@ -62,6 +64,7 @@ export async function createAosServer(options: AosServerOptions = {}): Promise<A
       runtimeDir: config.embeddedPostgresRuntimeDir,
       log: (m, level = 'debug') => log[level](m),
     });
+    options.onEmbedded?.(embedded);
     databaseUrl = await embedded.start();
   }
 

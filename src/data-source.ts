@@ -3,7 +3,7 @@ import { ALL_ENTITIES } from './entities';
 import { loadConfig } from './config/app-config';
 import { withEnvFile } from './config/env-file';
 import { buildDataSourceOptions } from './database/data-source-options';
-import { EmbeddedPostgresServer } from './database/embedded-postgres.server';
+import { EmbeddedPostgresServer } from './database/embedded/server';
 
 /**
  * Entry point for the TypeORM CLI (`npm run migration:*`). Reads the same environment as the app

@@ -1,30 +1,48 @@
 import 'reflect-metadata';
-import { createAosServer } from './bootstrap';
+import { AosServer, createAosServer } from './bootstrap';
 import { ConfigError } from './config/app-config';
 import { withEnvFile } from './config/env-file';
-import { EmbeddedPostgresError } from './database/embedded-postgres.server';
+import { EmbeddedPostgresError } from './database/embedded/diagnostics';
+import type { EmbeddedPostgresServer } from './database/embedded/server';
+import { onShutdownSignals } from './shutdown';
 
 async function main(): Promise<void> {
+  // What exists so far: a signal may arrive at any point of the start.
+  const started: { embedded?: EmbeddedPostgresServer; server?: AosServer; stopping?: boolean } = {};
+  // Installed before anything starts: a signal during startup must stop the database too.
+  onShutdownSignals({
+    graceful: (signal) => {
+      started.stopping = true;
+      process.stderr.write(`${signal} received: shutting down\n`);
+      // Still starting: the start finishes, then stops (below); a second signal does not wait.
+      if (started.server) finish(started.server.close());
+    },
+    hurry: (signal) => {
+      process.stderr.write(`${signal} received again: stopping the database and exiting now\n`);
+      finish(started.embedded?.stop() ?? Promise.resolve(), 1);
+    },
+  });
+
   // `.env` in the working directory, when present; variables set in the environment win.
-  const server = await createAosServer({ env: withEnvFile(process.env) });
+  const server = await createAosServer({
+    env: withEnvFile(process.env),
+    onEmbedded: (pg) => (started.embedded = pg),
+  });
+  started.server = server;
+  if (started.stopping) return finish(server.close());
   const url = await server.listen();
   process.stderr.write(`AOS listening on ${url} (docs at ${url}/docs)\n`);
+}
 
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    process.stderr.write(`${signal} received: shutting down\n`);
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+/** Exits once `done` settles: with `code`, or 1 if it failed. */
+function finish(done: Promise<void>, code = 0): void {
+  done.then(
+    () => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`shutdown failed: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }
 
 /** One line saying what went wrong and, where it is clear, what to do. */

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -10,6 +10,31 @@ afterEach(() => {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
 });
+
+/** The postgres processes whose command line names one of `dirs` (their cluster lives there). */
+function postgresProcesses(dirs: string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if (/(^|\/)postgres /.test(cmdline) && dirs.some((d) => cmdline.includes(d))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Whether a process still runs (a zombie counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** Runs the built service (`npm test` builds first) the way an operator would. */
 function startProcess(env: Record<string, string>, cwd?: string): { child: ChildProcess; output: () => string } {
@@ -135,5 +160,78 @@ describe('the service process', () => {
     expect(((await fetched.json()) as { name: string }).name).toBe('survivor');
     second.child.kill('SIGTERM');
     expect(await exited(second.child)).toBe(0);
+  });
+
+  describe('stops its embedded PostgreSQL however it is told to stop', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'aos-signals-'));
+    const runtimeDir = mkdtempSync(join(tmpdir(), 'aos-signals-rt-'));
+    const env = { AOS_DATA_DIR: dataDir, AOS_EMBEDDED_PG_RUNTIME_DIR: runtimeDir, PORT: '0', HOST: '127.0.0.1' };
+    const ours = () => postgresProcesses([dataDir, runtimeDir]);
+
+    /** `npm run start:prod` in a process group of its own, as a terminal runs it (npm forwards signals). */
+    function startGroup(): { child: ChildProcess; output: () => string } {
+      const { DATABASE_URL: _ignored, PORT: _port, ...inherited } = process.env;
+      const child = spawn('npm', ['run', '--silent', 'start:prod'], {
+        cwd: resolve(__dirname, '..'),
+        env: { ...inherited, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      running.add(child);
+      child.once('exit', () => running.delete(child));
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      return { child, output: () => output };
+    }
+
+    it.each([
+      ['SIGINT', 1],
+      ['SIGINT', 2],
+      ['SIGTERM', 2],
+      ['SIGHUP', 1],
+    ] as const)('%s to the process group (%i×): the database stops before the service exits', async (signal, times) => {
+      const group = startGroup();
+      await waitFor(() => group.output().includes('listening on'), 60_000);
+      const postgres = ours();
+      expect(postgres.length).toBeGreaterThan(0);
+      for (let i = 0; i < times; i++) process.kill(-group.child.pid!, signal);
+      await exited(group.child);
+      // Every process of the group is gone, and so is its database.
+      await waitFor(() => postgres.every((pid) => !alive(pid)), 10_000);
+      expect(ours().filter(alive)).toEqual([]);
+    });
+
+    it('after a kill -9 the next start stops the orphaned postmaster and starts its own', async () => {
+      const first = startProcess(env);
+      await waitFor(() => first.output().includes('listening on'), 60_000);
+      const orphans = ours();
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+      // The service died without a word: its database runs on, holding the cluster.
+      expect(orphans.filter(alive).length).toBeGreaterThan(0);
+
+      const second = startProcess(env);
+      await waitFor(() => second.output().includes('listening on'), 60_000);
+      expect(second.output()).toMatch(/stopping the embedded PostgreSQL \(pid \d+\) a previous process left running/);
+      expect(orphans.filter(alive)).toEqual([]);
+      const url = /listening on (http:\/\/\S+) /.exec(second.output())![1];
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      second.child.kill('SIGINT');
+      expect(await exited(second.child)).toBe(0);
+      expect(ours().filter(alive)).toEqual([]);
+    });
+
+    it('refuses to take over the database of an instance that still runs on the same data directory', async () => {
+      const first = startProcess(env);
+      await waitFor(() => first.output().includes('listening on'), 60_000);
+      const second = startProcess(env);
+      expect(await exited(second.child)).toBe(1);
+      expect(second.output()).toMatch(/belongs to another running AOS process \(pid \d+\)/);
+      const url = /listening on (http:\/\/\S+) /.exec(first.output())![1];
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      first.child.kill('SIGTERM');
+      expect(await exited(first.child)).toBe(0);
+    });
   });
 });

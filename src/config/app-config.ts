@@ -1,503 +1,9 @@
-import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  validateSync,
-  ValidationError,
-} from 'class-validator';
 import { isIP } from 'node:net';
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export const NODE_ENVS = ['development', 'production', 'test'] as const;
-export type NodeEnv = (typeof NODE_ENVS)[number];
+import { parseVariables, type LogLevel, type NodeEnv, type Variables } from './variables';
 
 /** Thrown when the environment cannot produce a valid configuration; its message names the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-}
-
-const emptyToUndefined = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-const toInt = ({ value }: { value: unknown }) => {
-  const v = emptyToUndefined({ value });
-  return typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
-};
-const toNumber = ({ value }: { value: unknown }) => {
-  const v = emptyToUndefined({ value });
-  return typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
-};
-const toBool = ({ value }: { value: unknown }) => {
-  const v = emptyToUndefined({ value });
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-  if (['0', 'false', 'no', 'off'].includes(s)) return false;
-  return v;
-};
-
-/** The raw environment, one property per variable; validated once at start. */
-class EnvironmentVariables {
-  @IsOptional()
-  @IsIn(NODE_ENVS)
-  @Transform(emptyToUndefined)
-  NODE_ENV?: NodeEnv;
-
-  @IsOptional()
-  @IsUrl(
-    { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true },
-    { message: 'must be a postgres:// or postgresql:// URL' },
-  )
-  @Transform(emptyToUndefined)
-  DATABASE_URL?: string;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_API_KEY?: string;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  HOST?: string;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer port number' })
-  @Min(0)
-  @Max(65535)
-  @Transform(toInt)
-  PORT?: number;
-
-  @IsOptional()
-  @IsIn(LOG_LEVELS)
-  @Transform(emptyToUndefined)
-  LOG_LEVEL?: LogLevel;
-
-  @IsOptional()
-  @IsBoolean({ message: 'must be true or false' })
-  @Transform(toBool)
-  LOG_PRETTY?: boolean;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_CORS_ORIGINS?: string;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of bytes' })
-  @Min(1024)
-  @Max(100 * 1024 * 1024)
-  @Transform(toInt)
-  AOS_BODY_LIMIT?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(600_000)
-  @Transform(toInt)
-  AOS_REQUEST_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(600_000)
-  @Transform(toInt)
-  AOS_HEADERS_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(600_000)
-  @Transform(toInt)
-  AOS_KEEPALIVE_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(1_000)
-  @Max(3_600_000)
-  @Transform(toInt)
-  AOS_IDLE_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of connections' })
-  @Min(16)
-  @Max(1_000_000)
-  @Transform(toInt)
-  AOS_MAX_CONNECTIONS?: number;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_DATA_DIR?: string;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer port number (0 picks a free port)' })
-  @Min(0)
-  @Max(65535)
-  @Transform(toInt)
-  AOS_EMBEDDED_PG_PORT?: number;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_EMBEDDED_PG_RUNTIME_DIR?: string;
-
-  @IsOptional()
-  @IsBoolean({ message: 'must be true or false' })
-  @Transform(toBool)
-  AOS_MIGRATIONS_RUN?: boolean;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer' })
-  @Min(1)
-  @Max(200)
-  @Transform(toInt)
-  AOS_DB_POOL_SIZE?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer number of requests per minute (0 turns the limit off)' })
-  @Min(0)
-  @Transform(toInt)
-  AOS_RATE_LIMIT_PER_MINUTE?: number;
-
-  @IsOptional()
-  @Matches(/^(true|false|\d{1,2})$/i, { message: 'must be true, false or a number of proxy hops' })
-  @Transform(emptyToUndefined)
-  AOS_TRUST_PROXY?: string;
-
-  @IsOptional()
-  @IsIn(['api', 'worker', 'all'])
-  @Transform(emptyToUndefined)
-  AOS_ROLE?: 'api' | 'worker' | 'all';
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer' })
-  @Min(0)
-  @Max(1000)
-  @Transform(toInt)
-  AOS_WORKER_CONCURRENCY?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(60_000)
-  @Transform(toInt)
-  AOS_WORKER_POLL_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(600_000)
-  @Transform(toInt)
-  AOS_RUN_RETRY_BASE_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(86_400_000)
-  @Transform(toInt)
-  AOS_RUN_RETRY_MAX_MS?: number;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_METRICS_TOKEN?: string;
-
-  @IsOptional()
-  @IsBoolean({ message: 'must be true or false' })
-  @Transform(toBool)
-  AOS_METRICS_PUBLIC?: boolean;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(300)
-  @Max(600_000)
-  @Transform(toInt)
-  AOS_RUN_LEASE_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer' })
-  @Min(1)
-  @Max(20)
-  @Transform(toInt)
-  AOS_RUN_MAX_ATTEMPTS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(0)
-  @Max(600_000)
-  @Transform(toInt)
-  AOS_SHUTDOWN_GRACE_MS?: number;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_HTTP_ALLOW_HOSTS?: string;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(120_000)
-  @Transform(toInt)
-  AOS_HTTP_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of bytes' })
-  @Min(1024)
-  @Max(100 * 1024 * 1024)
-  @Transform(toInt)
-  AOS_HTTP_MAX_RESPONSE_BYTES?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer' })
-  @Min(0)
-  @Max(10)
-  @Transform(toInt)
-  AOS_HTTP_RETRIES?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(1)
-  @Max(60_000)
-  @Transform(toInt)
-  AOS_HTTP_RETRY_BASE_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(1)
-  @Max(600_000)
-  @Transform(toInt)
-  AOS_HTTP_RETRY_MAX_MS?: number;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  ANTHROPIC_API_KEY?: string;
-
-  @IsOptional()
-  @IsUrl(
-    { protocols: ['http', 'https'], require_tld: false, require_protocol: true },
-    { message: 'must be an http(s) URL' },
-  )
-  @Transform(emptyToUndefined)
-  ANTHROPIC_BASE_URL?: string;
-
-  @IsOptional()
-  @Matches(/^[\w.:/@-]{1,200}$/, { message: 'must be a model name' })
-  @Transform(emptyToUndefined)
-  AOS_ANTHROPIC_MODEL?: string;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  OPENAI_API_KEY?: string;
-
-  @IsOptional()
-  @IsUrl(
-    { protocols: ['http', 'https'], require_tld: false, require_protocol: true },
-    { message: 'must be an http(s) URL' },
-  )
-  @Transform(emptyToUndefined)
-  OPENAI_BASE_URL?: string;
-
-  @IsOptional()
-  @Matches(/^[\w.:/@-]{1,200}$/, { message: 'must be a model name' })
-  @Transform(emptyToUndefined)
-  AOS_OPENAI_MODEL?: string;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(3_600_000)
-  @Transform(toInt)
-  AOS_LLM_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be an integer' })
-  @Min(0)
-  @Max(10)
-  @Transform(toInt)
-  AOS_LLM_MAX_RETRIES?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of tokens' })
-  @Min(16)
-  @Max(128_000)
-  @Transform(toInt)
-  AOS_LLM_MAX_OUTPUT_TOKENS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of tokens' })
-  @Min(1_000)
-  @Max(100_000_000)
-  @Transform(toInt)
-  AOS_RUN_MAX_TOKENS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(1_000)
-  @Max(7 * 86_400_000)
-  @Transform(toInt)
-  AOS_LLM_MAX_WAIT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(3_600_000)
-  @Transform(toInt)
-  AOS_LLM_RETRY_BASE_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(86_400_000)
-  @Transform(toInt)
-  AOS_LLM_RETRY_MAX_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(300_000)
-  @Transform(toInt)
-  AOS_SSE_HEARTBEAT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(60_000)
-  @Transform(toInt)
-  AOS_EVENT_POLL_MS?: number;
-
-  @IsOptional()
-  @IsNumber({}, { message: 'must be a number of days' })
-  @Min(0.0001)
-  @Max(3650)
-  @Transform(toNumber)
-  AOS_EVENT_RETENTION_DAYS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(86_400_000)
-  @Transform(toInt)
-  AOS_EVENT_PRUNE_INTERVAL_MS?: number;
-
-  @IsOptional()
-  @Matches(/^(nats|tls|wss?):\/\/\S+$/, {
-    message: 'must be a nats:// (or tls://, ws://, wss://) URL, or a comma-separated list of them',
-  })
-  @Transform(emptyToUndefined)
-  AOS_NATS_URL?: string;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_WEBHOOK_ALLOW_HOSTS?: string;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(120_000)
-  @Transform(toInt)
-  AOS_WEBHOOK_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(3_600_000)
-  @Transform(toInt)
-  AOS_WEBHOOK_RETRY_BASE_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(10)
-  @Max(86_400_000)
-  @Transform(toInt)
-  AOS_WEBHOOK_RETRY_MAX_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(30 * 86_400_000)
-  @Transform(toInt)
-  AOS_WEBHOOK_GIVE_UP_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(0)
-  @Max(30 * 86_400_000)
-  @Transform(toInt)
-  AOS_WEBHOOK_SECRET_GRACE_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of failed attempts' })
-  @Min(1)
-  @Max(10_000)
-  @Transform(toInt)
-  AOS_WEBHOOK_DISABLE_AFTER_FAILURES?: number;
-
-  @IsOptional()
-  @IsNumber({}, { message: 'must be a number of hours' })
-  @Min(0.0001)
-  @Max(8_760)
-  @Transform(toNumber)
-  AOS_WEBHOOK_MAX_BACKLOG_HOURS?: number;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_SECRET_KEY?: string;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_SECRET_KEY_PREVIOUS?: string;
-
-  @IsOptional()
-  @IsString()
-  @Transform(emptyToUndefined)
-  AOS_CONNECTION_ALLOW_HOSTS?: string;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(300_000)
-  @Transform(toInt)
-  AOS_CONNECTION_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(30 * 86_400_000)
-  @Transform(toInt)
-  AOS_APPROVAL_TTL_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of milliseconds' })
-  @Min(100)
-  @Max(600_000)
-  @Transform(toInt)
-  AOS_PARSE_TIMEOUT_MS?: number;
-
-  @IsOptional()
-  @IsInt({ message: 'must be a number of threads' })
-  @Min(1)
-  @Max(64)
-  @Transform(toInt)
-  AOS_PARSE_THREADS?: number;
-
-  @IsOptional()
-  @Matches(/^[0-9a-f]{7,40}$/i, { message: 'must be a git commit hash' })
-  @Transform(emptyToUndefined)
-  AOS_GIT_COMMIT?: string;
 }
 
 export interface LlmProviderConfig {
@@ -506,10 +12,6 @@ export interface LlmProviderConfig {
   readonly baseUrl: string | undefined;
   readonly model: string;
 }
-
-/** Current general-purpose models of each provider; agents and AOS_*_MODEL override them. */
-export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
-export const DEFAULT_OPENAI_MODEL = 'gpt-5.5';
 
 export interface AppConfig {
   readonly nodeEnv: NodeEnv;
@@ -641,15 +143,6 @@ export interface AppConfig {
   };
 }
 
-/**
- * Runs in flight per instance. Runs spend nearly all their time waiting on networks and models, and
- * hold no database connection while they wait, so an instance keeps many in flight; each costs
- * about 150 KB while it waits (see README, Performance).
- */
-export const DEFAULT_WORKER_CONCURRENCY = 100;
-/** Connections per instance: enough for the worker's short bookkeeping statements and the API. */
-export const DEFAULT_DB_POOL_SIZE = 20;
-
 const MIN_PRODUCTION_KEY_LENGTH = 32;
 const KNOWN_WEAK_KEYS = new Set(['changeme', 'change-me', 'secret', 'password', 'dev-key', 'test', 'aos', 'nova']);
 
@@ -659,15 +152,6 @@ export function weakApiKeyReason(key: string): string | undefined {
   if (key.length < MIN_PRODUCTION_KEY_LENGTH) return `is shorter than ${MIN_PRODUCTION_KEY_LENGTH} characters`;
   if (new Set(key).size < 10) return 'uses fewer than 10 distinct characters';
   return undefined;
-}
-
-function describe(errors: ValidationError[]): string {
-  return errors
-    .map((e) => {
-      const messages = Object.values(e.constraints ?? {}).map((m) => m.replace(new RegExp(`^${e.property} `), ''));
-      return `${e.property} ${messages.join('; ')} (got ${JSON.stringify(e.value)})`;
-    })
-    .join(', ');
 }
 
 function parseCorsOrigins(raw: string | undefined, isProduction: boolean): AppConfig['corsOrigins'] {
@@ -700,8 +184,8 @@ function parseCorsOrigins(raw: string | undefined, isProduction: boolean): AppCo
   return origins.map((o) => o.replace(/\/$/, ''));
 }
 
-function serverLimits(vars: EnvironmentVariables): AppConfig['server'] {
-  const requestTimeoutMs = vars.AOS_REQUEST_TIMEOUT_MS ?? 30_000;
+function serverLimits(vars: Variables): AppConfig['server'] {
+  const requestTimeoutMs = vars.AOS_REQUEST_TIMEOUT_MS;
   const headersTimeoutMs = vars.AOS_HEADERS_TIMEOUT_MS ?? Math.min(10_000, requestTimeoutMs);
   // Node requires it: a request cannot have longer for its headers than for all of it.
   if (headersTimeoutMs > requestTimeoutMs) {
@@ -712,9 +196,9 @@ function serverLimits(vars: EnvironmentVariables): AppConfig['server'] {
   return {
     requestTimeoutMs,
     headersTimeoutMs,
-    keepAliveTimeoutMs: vars.AOS_KEEPALIVE_TIMEOUT_MS ?? 5_000,
-    idleTimeoutMs: vars.AOS_IDLE_TIMEOUT_MS ?? 60_000,
-    maxConnections: vars.AOS_MAX_CONNECTIONS ?? 4_096,
+    keepAliveTimeoutMs: vars.AOS_KEEPALIVE_TIMEOUT_MS,
+    idleTimeoutMs: vars.AOS_IDLE_TIMEOUT_MS,
+    maxConnections: vars.AOS_MAX_CONNECTIONS,
   };
 }
 
@@ -723,7 +207,6 @@ function parseTrustProxy(raw: string | undefined): boolean | number {
   if (raw.toLowerCase() === 'true') return true;
   return Number(raw);
 }
-/** A 32-byte key given in base64 (`openssl rand -base64 32`), or a ConfigError naming the variable; empty is unset. */
 /** A 32-byte key given in base64 (`openssl rand -base64 32`), or a ConfigError naming the variable. */
 export function parseSecretKey(raw: string | undefined, variable: string): Buffer | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
@@ -757,12 +240,9 @@ function parseAllowHosts(raw: string | undefined, variable: string): string[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig, 'apiKey' | 'apiKeySource'> & {
   apiKey: string | undefined;
 } {
-  const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
-  const errors = validateSync(vars, { skipMissingProperties: false, whitelist: false, stopAtFirstError: true });
-  if (errors.length > 0) {
-    throw new ConfigError(`Invalid environment: ${describe(errors)}`);
-  }
-  const nodeEnv = vars.NODE_ENV ?? 'development';
+  const { variables: vars, problems } = parseVariables(env);
+  if (problems.length > 0) throw new ConfigError(`Invalid environment: ${problems.join(', ')}`);
+  const nodeEnv = vars.NODE_ENV;
   const isProduction = nodeEnv === 'production';
   const apiKey = vars.AOS_API_KEY;
   if (isProduction) {
@@ -770,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     const weak = weakApiKeyReason(apiKey);
     if (weak) throw new ConfigError(`AOS_API_KEY ${weak}; production needs a strong random key`);
   }
-  const host = vars.HOST ?? '0.0.0.0';
+  const host = vars.HOST;
   if (isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) {
     throw new ConfigError(`HOST must be an IP address or host name (got ${JSON.stringify(host)})`);
   }
@@ -787,72 +267,72 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     databaseUrl: vars.DATABASE_URL,
     apiKey,
     host,
-    port: vars.PORT ?? 8000,
-    logLevel: vars.LOG_LEVEL ?? 'info',
-    logPretty: vars.LOG_PRETTY ?? false,
+    port: vars.PORT,
+    logLevel: vars.LOG_LEVEL,
+    logPretty: vars.LOG_PRETTY,
     corsOrigins,
-    bodyLimitBytes: vars.AOS_BODY_LIMIT ?? 1024 * 1024,
+    bodyLimitBytes: vars.AOS_BODY_LIMIT,
     server: serverLimits(vars),
-    dataDir: vars.AOS_DATA_DIR ?? '.aos-data',
-    embeddedPostgresPort: vars.AOS_EMBEDDED_PG_PORT ?? 0,
-    embeddedPostgresRuntimeDir: vars.AOS_EMBEDDED_PG_RUNTIME_DIR ?? '/var/lib/aos',
-    migrationsRun: vars.AOS_MIGRATIONS_RUN ?? true,
-    dbPoolSize: vars.AOS_DB_POOL_SIZE ?? DEFAULT_DB_POOL_SIZE,
-    rateLimitPerMinute: vars.AOS_RATE_LIMIT_PER_MINUTE ?? 0,
+    dataDir: vars.AOS_DATA_DIR,
+    embeddedPostgresPort: vars.AOS_EMBEDDED_PG_PORT,
+    embeddedPostgresRuntimeDir: vars.AOS_EMBEDDED_PG_RUNTIME_DIR,
+    migrationsRun: vars.AOS_MIGRATIONS_RUN,
+    dbPoolSize: vars.AOS_DB_POOL_SIZE,
+    rateLimitPerMinute: vars.AOS_RATE_LIMIT_PER_MINUTE,
     gitCommit: vars.AOS_GIT_COMMIT,
     trustProxy: parseTrustProxy(vars.AOS_TRUST_PROXY),
-    role: vars.AOS_ROLE ?? 'all',
-    workerConcurrency: vars.AOS_WORKER_CONCURRENCY ?? DEFAULT_WORKER_CONCURRENCY,
-    workerPollMs: vars.AOS_WORKER_POLL_MS ?? 1_000,
-    runLeaseMs: vars.AOS_RUN_LEASE_MS ?? 15_000,
-    runRetryBaseMs: vars.AOS_RUN_RETRY_BASE_MS ?? 1_000,
-    runRetryMaxMs: vars.AOS_RUN_RETRY_MAX_MS ?? 60_000,
+    role: vars.AOS_ROLE,
+    workerConcurrency: vars.AOS_WORKER_CONCURRENCY,
+    workerPollMs: vars.AOS_WORKER_POLL_MS,
+    runLeaseMs: vars.AOS_RUN_LEASE_MS,
+    runRetryBaseMs: vars.AOS_RUN_RETRY_BASE_MS,
+    runRetryMaxMs: vars.AOS_RUN_RETRY_MAX_MS,
     metricsToken: vars.AOS_METRICS_TOKEN,
-    runMaxAttempts: vars.AOS_RUN_MAX_ATTEMPTS ?? 3,
-    shutdownGraceMs: vars.AOS_SHUTDOWN_GRACE_MS ?? 10_000,
+    runMaxAttempts: vars.AOS_RUN_MAX_ATTEMPTS,
+    shutdownGraceMs: vars.AOS_SHUTDOWN_GRACE_MS,
     llm: {
       anthropic: vars.ANTHROPIC_API_KEY
         ? {
             apiKey: vars.ANTHROPIC_API_KEY,
             baseUrl: vars.ANTHROPIC_BASE_URL,
-            model: vars.AOS_ANTHROPIC_MODEL ?? DEFAULT_ANTHROPIC_MODEL,
+            model: vars.AOS_ANTHROPIC_MODEL,
           }
         : undefined,
       openai: vars.OPENAI_API_KEY
         ? {
             apiKey: vars.OPENAI_API_KEY,
             baseUrl: vars.OPENAI_BASE_URL,
-            model: vars.AOS_OPENAI_MODEL ?? DEFAULT_OPENAI_MODEL,
+            model: vars.AOS_OPENAI_MODEL,
           }
         : undefined,
-      maxRetries: vars.AOS_LLM_MAX_RETRIES ?? 2,
-      timeoutMs: vars.AOS_LLM_TIMEOUT_MS ?? 120_000,
-      maxOutputTokens: vars.AOS_LLM_MAX_OUTPUT_TOKENS ?? 4_096,
-      runMaxTokens: vars.AOS_RUN_MAX_TOKENS ?? 200_000,
-      maxWaitMs: vars.AOS_LLM_MAX_WAIT_MS ?? 3_600_000,
-      retryBaseMs: vars.AOS_LLM_RETRY_BASE_MS ?? 2_000,
-      retryMaxMs: vars.AOS_LLM_RETRY_MAX_MS ?? 300_000,
+      maxRetries: vars.AOS_LLM_MAX_RETRIES,
+      timeoutMs: vars.AOS_LLM_TIMEOUT_MS,
+      maxOutputTokens: vars.AOS_LLM_MAX_OUTPUT_TOKENS,
+      runMaxTokens: vars.AOS_RUN_MAX_TOKENS,
+      maxWaitMs: vars.AOS_LLM_MAX_WAIT_MS,
+      retryBaseMs: vars.AOS_LLM_RETRY_BASE_MS,
+      retryMaxMs: vars.AOS_LLM_RETRY_MAX_MS,
       baseUrlsWithoutKey: [
         ...(vars.ANTHROPIC_BASE_URL && !vars.ANTHROPIC_API_KEY ? (['anthropic'] as const) : []),
         ...(vars.OPENAI_BASE_URL && !vars.OPENAI_API_KEY ? (['openai'] as const) : []),
       ],
     },
     events: {
-      heartbeatMs: vars.AOS_SSE_HEARTBEAT_MS ?? 15_000,
-      pollMs: vars.AOS_EVENT_POLL_MS ?? 1_000,
-      retentionDays: vars.AOS_EVENT_RETENTION_DAYS ?? 7,
-      pruneIntervalMs: vars.AOS_EVENT_PRUNE_INTERVAL_MS ?? 600_000,
+      heartbeatMs: vars.AOS_SSE_HEARTBEAT_MS,
+      pollMs: vars.AOS_EVENT_POLL_MS,
+      retentionDays: vars.AOS_EVENT_RETENTION_DAYS,
+      pruneIntervalMs: vars.AOS_EVENT_PRUNE_INTERVAL_MS,
     },
     natsUrl: vars.AOS_NATS_URL,
     webhooks: {
       allowHosts: parseAllowHosts(vars.AOS_WEBHOOK_ALLOW_HOSTS, 'AOS_WEBHOOK_ALLOW_HOSTS'),
-      timeoutMs: vars.AOS_WEBHOOK_TIMEOUT_MS ?? 10_000,
-      retryBaseMs: vars.AOS_WEBHOOK_RETRY_BASE_MS ?? 5_000,
-      retryMaxMs: vars.AOS_WEBHOOK_RETRY_MAX_MS ?? 3_600_000,
-      giveUpMs: vars.AOS_WEBHOOK_GIVE_UP_MS ?? 86_400_000,
-      secretGraceMs: vars.AOS_WEBHOOK_SECRET_GRACE_MS ?? 86_400_000,
-      disableAfterFailures: vars.AOS_WEBHOOK_DISABLE_AFTER_FAILURES ?? 15,
-      maxBacklogMs: Math.round((vars.AOS_WEBHOOK_MAX_BACKLOG_HOURS ?? 72) * 3_600_000),
+      timeoutMs: vars.AOS_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: vars.AOS_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: vars.AOS_WEBHOOK_RETRY_MAX_MS,
+      giveUpMs: vars.AOS_WEBHOOK_GIVE_UP_MS,
+      secretGraceMs: vars.AOS_WEBHOOK_SECRET_GRACE_MS,
+      disableAfterFailures: vars.AOS_WEBHOOK_DISABLE_AFTER_FAILURES,
+      maxBacklogMs: Math.round(vars.AOS_WEBHOOK_MAX_BACKLOG_HOURS * 3_600_000),
     },
     secrets: {
       key: parseSecretKey(vars.AOS_SECRET_KEY, 'AOS_SECRET_KEY'),
@@ -860,20 +340,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     },
     connections: {
       allowHosts: parseAllowHosts(vars.AOS_CONNECTION_ALLOW_HOSTS, 'AOS_CONNECTION_ALLOW_HOSTS'),
-      timeoutMs: vars.AOS_CONNECTION_TIMEOUT_MS ?? 15_000,
+      timeoutMs: vars.AOS_CONNECTION_TIMEOUT_MS,
     },
-    approvalTtlMs: vars.AOS_APPROVAL_TTL_MS ?? 86_400_000,
+    approvalTtlMs: vars.AOS_APPROVAL_TTL_MS,
     parsing: {
-      timeoutMs: vars.AOS_PARSE_TIMEOUT_MS ?? 10_000,
-      threads: vars.AOS_PARSE_THREADS ?? 1,
+      timeoutMs: vars.AOS_PARSE_TIMEOUT_MS,
+      threads: vars.AOS_PARSE_THREADS,
     },
     http: {
       allowHosts: parseAllowHosts(vars.AOS_HTTP_ALLOW_HOSTS, 'AOS_HTTP_ALLOW_HOSTS'),
-      timeoutMs: vars.AOS_HTTP_TIMEOUT_MS ?? 5_000,
-      maxResponseBytes: vars.AOS_HTTP_MAX_RESPONSE_BYTES ?? 1024 * 1024,
-      retries: vars.AOS_HTTP_RETRIES ?? 3,
-      retryBaseMs: vars.AOS_HTTP_RETRY_BASE_MS ?? 200,
-      retryMaxMs: vars.AOS_HTTP_RETRY_MAX_MS ?? 10_000,
+      timeoutMs: vars.AOS_HTTP_TIMEOUT_MS,
+      maxResponseBytes: vars.AOS_HTTP_MAX_RESPONSE_BYTES,
+      retries: vars.AOS_HTTP_RETRIES,
+      retryBaseMs: vars.AOS_HTTP_RETRY_BASE_MS,
+      retryMaxMs: vars.AOS_HTTP_RETRY_MAX_MS,
     },
   };
 }

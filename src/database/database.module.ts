@@ -6,7 +6,7 @@ import { buildDataSourceOptions, DatabaseConnectionSettings } from './data-sourc
 import { DATABASE_URL } from './database.tokens';
 import { PgListener } from './pg-listener';
 import { Transactions } from './transactions';
-import type { EmbeddedPostgresServer } from './embedded-postgres.server';
+import type { EmbeddedPostgresServer } from './embedded/server';
 
 export interface DatabaseModuleOptions {
   config: AppConfig;

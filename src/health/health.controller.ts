@@ -11,7 +11,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
 import { Public } from '../common/public.decorator';
-import type { EmbeddedPostgresServer } from '../database/embedded-postgres.server';
+import type { EmbeddedPostgresServer } from '../database/embedded/server';
 import { NatsRelay } from '../events/nats-relay';
 import { EMBEDDED_POSTGRES } from '../database/embedded-postgres.token';
 import { HealthErrorResponseDto, HealthIndicatorDto, HealthResponseDto } from './health.dto';

@@ -5,6 +5,7 @@ import { ModelCallsRepository } from './model-calls.repository';
 import { ProvenanceController } from './provenance.controller';
 import { RunRecordService } from './run-record.service';
 import { RunWriter } from './run-writer';
+import { RunStatesRepository } from './run-states.repository';
 import { RunsRepository } from './runs.repository';
 import { ToolCallsRepository } from './tool-calls.repository';
 
@@ -17,7 +18,21 @@ import { ToolCallsRepository } from './tool-calls.repository';
 @Module({
   imports: [AgentsModule, EventsModule],
   controllers: [ProvenanceController],
-  providers: [RunRecordService, RunWriter, RunsRepository, ToolCallsRepository, ModelCallsRepository],
-  exports: [RunRecordService, RunWriter, RunsRepository, ToolCallsRepository, ModelCallsRepository],
+  providers: [
+    RunRecordService,
+    RunWriter,
+    RunsRepository,
+    RunStatesRepository,
+    ToolCallsRepository,
+    ModelCallsRepository,
+  ],
+  exports: [
+    RunRecordService,
+    RunWriter,
+    RunsRepository,
+    RunStatesRepository,
+    ToolCallsRepository,
+    ModelCallsRepository,
+  ],
 })
 export class RunRecordModule {}

@@ -4,7 +4,7 @@ import { AgentsService } from '../agents/agents.service';
 import { Transactions } from '../database/transactions';
 import { EventsService, NewEvent } from '../events/events.service';
 import type { RunStatus } from './run-status.enum';
-import { AgentPolicyRow, Lease, RunsRepository } from './runs.repository';
+import { AgentPolicyRow, Lease, RunStatesRepository } from './run-states.repository';
 
 /** A worker wrote for a run it no longer holds: reclaimed by another, or cancelled. Nothing was written. */
 export class LeaseLostError extends Error {
@@ -48,14 +48,14 @@ export class RunWriter {
   constructor(
     private readonly transactions: Transactions,
     private readonly agents: AgentsService,
-    private readonly runs: RunsRepository,
+    private readonly states: RunStatesRepository,
     private readonly events: EventsService,
   ) {}
 
   /** A write of a step of a run this lease holds. */
   step<T>(lease: Lease, work: (w: StepWrite) => Promise<T>): Promise<T> {
     return this.write(lease.agentId, async (m, emit) => {
-      const policy = await this.runs.fence(m, lease);
+      const policy = await this.states.fence(m, lease);
       if (!policy) throw new LeaseLostError(lease.runId);
       return work({ m, policy, emit });
     });
@@ -63,7 +63,7 @@ export class RunWriter {
 
   /** A change of a run no worker holds for it (a person's answer, an expiry): its row locked for update. */
   locked<T>(ref: { agentId: string; runId: string }, work: (w: LockedRunWrite) => Promise<T>): Promise<T> {
-    return this.write(ref.agentId, async (m, emit) => work({ m, emit, status: await this.runs.lock(m, ref) }));
+    return this.write(ref.agentId, async (m, emit) => work({ m, emit, status: await this.states.lock(m, ref) }));
   }
 
   /**

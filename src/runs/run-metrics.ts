@@ -3,7 +3,7 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { RunStatus } from '../run-record/run-status.enum';
 import { ReplayMode } from '../run-record/replay-mode.enum';
-import { RunsRepository } from '../run-record/runs.repository';
+import { RunStatesRepository } from '../run-record/run-states.repository';
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set([
   RunStatus.Completed,
@@ -25,7 +25,7 @@ export class RunMetrics {
   private readonly taints: Counter;
   readonly inFlight: Gauge;
 
-  constructor(metrics: MetricsService, runs: RunsRepository) {
+  constructor(metrics: MetricsService, runs: RunStatesRepository) {
     this.finished = metrics.counter({
       name: 'aos_runs_finished_total',
       help: 'Runs that reached a terminal status on this instance, by status',
@@ -69,7 +69,7 @@ export class RunMetrics {
     });
     this.inFlight = metrics.gauge({ name: 'aos_worker_runs_in_flight', help: 'Runs this instance executes now' });
 
-    let stats: Promise<Awaited<ReturnType<RunsRepository['queueStats']>> | undefined> | undefined;
+    let stats: Promise<Awaited<ReturnType<RunStatesRepository['queueStats']>> | undefined> | undefined;
     // One query per scrape for the three queue gauges; a failing database leaves them as they were.
     const queueStats = () =>
       (stats ??= runs

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
+import { EmbeddedPostgresServer } from '../../src/database/embedded/server';
 
 declare global {
   var __AOS_TEST_PG__: EmbeddedPostgresServer | undefined;

@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { RunStatus } from '../../run-record/run-status.enum';
 import { isTerminal } from '../../run-record/run-transitions';
 import { RunWrite, RunWriter } from '../../run-record/run-writer';
-import type { Lease } from '../../run-record/runs.repository';
+import type { Lease } from '../../run-record/run-states.repository';
 import type { Taint } from '../../run-record/taint';
 import { ToolCallStatus } from '../../run-record/tool-call-status.enum';
 import { ToolCallRef, ToolCallsRepository } from '../../run-record/tool-calls.repository';

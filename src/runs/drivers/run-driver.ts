@@ -1,6 +1,6 @@
 import type { AgentPlanner } from '../../agents/agent-planner.enum';
 import type { RunSettings } from '../../run-record/run-settings';
-import type { AgentPolicyRow, ClaimedRun, Lease } from '../../run-record/runs.repository';
+import type { AgentPolicyRow, ClaimedRun, Lease } from '../../run-record/run-states.repository';
 import type { Taint } from '../../run-record/taint';
 
 /** A run a worker holds, as its driver and sources see it. */

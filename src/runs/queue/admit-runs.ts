@@ -1,4 +1,4 @@
-import type { ClaimCandidate } from '../../run-record/runs.repository';
+import type { ClaimCandidate } from '../../run-record/run-states.repository';
 
 /**
  * Best runs first, at most `limit` in all, and per agent no more than its free slots

@@ -1,6 +1,6 @@
 import type { NewEvent } from '../../events/events.service';
 import { RunStatus } from '../../run-record/run-status.enum';
-import type { TransitionRow } from '../../run-record/runs.repository';
+import type { TransitionRow } from '../../run-record/run-states.repository';
 import type { ToolCallEntity } from '../../run-record/tool-call.entity';
 
 /**

@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { pgError } from '../../database/pg-error';
 import { RunStatus } from '../../run-record/run-status.enum';
 import { LeaseLostError } from '../../run-record/run-writer';
-import type { ClaimedRun } from '../../run-record/runs.repository';
+import type { ClaimedRun } from '../../run-record/run-states.repository';
 import { retryDelayMs } from '../drivers/outcomes';
 import { activeRun, RUN_DRIVERS, RunDriver } from '../drivers/run-driver';
 import { RunQueue } from './run-queue';

@@ -4,7 +4,13 @@ import { ModelCallsRepository } from '../../run-record/model-calls.repository';
 import type { ReplayMode } from '../../run-record/replay-mode.enum';
 import { RunStatus } from '../../run-record/run-status.enum';
 import { RunWrite, RunWriter } from '../../run-record/run-writer';
-import { ClaimCandidate, ClaimedRun, Lease, RunsRepository, TransitionRow } from '../../run-record/runs.repository';
+import {
+  ClaimCandidate,
+  ClaimedRun,
+  Lease,
+  RunStatesRepository,
+  TransitionRow,
+} from '../../run-record/run-states.repository';
 import type { ToolCallEntity } from '../../run-record/tool-call.entity';
 import { ToolCallsRepository } from '../../run-record/tool-calls.repository';
 import { divergenceMessage } from '../replay/replay';
@@ -32,7 +38,7 @@ export interface RunEnd {
 @Injectable()
 export class RunQueue {
   constructor(
-    private readonly runs: RunsRepository,
+    private readonly runs: RunStatesRepository,
     private readonly toolCalls: ToolCallsRepository,
     private readonly modelCalls: ModelCallsRepository,
     private readonly writer: RunWriter,

@@ -8,7 +8,7 @@ import { CoalescedTask } from '../../common/coalesced-task';
 import { EventBus } from '../../events/event-bus';
 import { RunExecutor } from './run-executor';
 import { RunMetrics } from '../run-metrics';
-import { ClaimedRun, RUN_CANCEL_CHANNEL } from '../../run-record/runs.repository';
+import { ClaimedRun, RUN_CANCEL_CHANNEL } from '../../run-record/run-states.repository';
 import { RunQueue } from './run-queue';
 
 interface ActiveRun {

@@ -3,7 +3,7 @@ import type { Plan, PlanStep } from '../../planner/planner';
 import type { ModelCallEntity } from '../../run-record/model-call.entity';
 import { ReplayMode } from '../../run-record/replay-mode.enum';
 import { RunRecordService } from '../../run-record/run-record.service';
-import type { ClaimedRun } from '../../run-record/runs.repository';
+import type { ClaimedRun } from '../../run-record/run-states.repository';
 import type { ToolCallEntity } from '../../run-record/tool-call.entity';
 
 /** The record a replay is served from: the original's model calls by index and tool calls by step. */

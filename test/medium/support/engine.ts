@@ -10,7 +10,7 @@ import { MetricsModule } from '../../../src/metrics/metrics.module';
 import { MODEL_PROVIDERS, ModelProvider } from '../../../src/models/model-provider';
 import type { ModelRequest, ModelResponse } from '../../../src/models/model.types';
 import { Plan, PLANNER, Planner, PlanStep } from '../../../src/planner/planner';
-import type { ClaimedRun } from '../../../src/run-record/runs.repository';
+import type { ClaimedRun } from '../../../src/run-record/run-states.repository';
 import { ApprovalsService } from '../../../src/runs/approvals/approvals.service';
 import { RunExecutor } from '../../../src/runs/queue/run-executor';
 import { RunQueue } from '../../../src/runs/queue/run-queue';
