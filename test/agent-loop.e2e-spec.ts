@@ -443,12 +443,16 @@ describe('the agent loop', () => {
       async () => anthropic.requests.length,
       (n) => n === 1,
     );
+    // The request is in flight, its socket open …
+    await new Promise((r) => setTimeout(r, 200));
+    expect(anthropic.requests[0].hungUp).toBe(false);
     const started = Date.now();
     const cancelled = await t.request({ method: 'POST', url: `/agents/${a}/runs/${runId}/cancel` });
     expect(cancelled.statusCode).toBe(200);
+    // … and the cancel closes it: the SDK request is aborted, not left to run out.
     await eventually(
-      async () => anthropic.requests[0].answer,
-      (answer) => answer === 'closed',
+      async () => anthropic.requests[0].hungUp,
+      (hungUp) => hungUp,
       1_000,
     );
     expect(Date.now() - started).toBeLessThan(1_000);

@@ -41,6 +41,8 @@ export interface RecordedRequest {
   turn: number;
   /** What was answered: `turn`, an error status, or `closed` when the client hung up first. */
   answer: 'turn' | number | 'closed';
+  /** The client closed the connection before an answer was finished (set when the socket goes, not assumed). */
+  hungUp: boolean;
 }
 
 type Protocol = 'anthropic' | 'openai';
@@ -109,11 +111,13 @@ export class FakeModelServer {
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
     res.on('close', () => this.inFlight--);
     const turn = (body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length;
-    const recorded: RecordedRequest = { body, headers: req.headers, turn, answer: 'closed' };
+    const recorded: RecordedRequest = { body, headers: req.headers, turn, answer: 'closed', hungUp: false };
     if (this.record) this.requests.push(recorded);
     const attempt = this.requests.filter((r) => r.turn === turn).length;
     res.on('close', () => {
-      if (!res.writableFinished) recorded.answer = 'closed';
+      if (res.writableFinished) return;
+      recorded.answer = 'closed';
+      recorded.hungUp = true;
     });
     const failure = this.fail?.(recorded, attempt);
     if (failure === 'hang') return;

@@ -16,6 +16,8 @@ import { RunExecutor } from '../../../src/runs/queue/run-executor';
 import { RunQueue } from '../../../src/runs/queue/run-queue';
 import { RunsModule } from '../../../src/runs/runs.module';
 import { RunsService } from '../../../src/runs/runs.service';
+import { ReplaysService } from '../../../src/runs/replay/replays.service';
+import type { ReplayMode } from '../../../src/run-record/replay-mode.enum';
 import { SideEffects, Skill, SkillContext, SkillManifest, SkillResult, SKILLS } from '../../../src/skills/skill';
 import { TEST_API_KEY, TEST_SECRET_KEY } from '../../support/test-app';
 import { createTestDatabase, dropTestDatabase } from '../../support/test-database';
@@ -145,6 +147,8 @@ export interface Engine {
   agent(settings?: { planner?: 'rule-based' | 'llm'; approval?: string; maxSteps?: number }): Promise<string>;
   /** A goal accepted as the API accepts it, its run id. */
   goal(agentId: string, goal?: string): Promise<string>;
+  /** A replay accepted as the API accepts it, its run id. */
+  replay(agentId: string, runId: string, mode: 'recorded' | 'model_live' | 'live'): Promise<string>;
   /** Claims what is ready as worker `owner`. */
   claim(owner?: string, leaseMs?: number): Promise<ClaimedRun[]>;
   /** Claims and executes every ready run, one round. */
@@ -202,6 +206,7 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Eng
   const queue = module.get(RunQueue);
   const executor = module.get(RunExecutor);
   const runs = module.get(RunsService);
+  const replays = module.get(ReplaysService);
   const claim = (owner = 'worker-a', leaseMs = 60_000) => queue.claim(owner, leaseMs, 50);
   return {
     module,
@@ -228,6 +233,9 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Eng
     },
     async goal(agentId, goal = 'do the thing') {
       return (await runs.submit(agentId, { goal })).run_id;
+    },
+    async replay(agentId, runId, mode) {
+      return (await replays.replay(agentId, runId, { mode: mode as ReplayMode })).run_id;
     },
     claim,
     async drain(owner = 'worker-a') {
