@@ -14,6 +14,7 @@ import { EmbeddedPostgresServer } from '../src/database/embedded/server';
 import type { FakeModelServer } from '../test/support/fake-models';
 import { benchAgentLoop, benchReplay, startFakeModel } from './agent-loop';
 import { benchDrain, SlowTarget, startSlowTarget } from './drain';
+import { benchRecall } from './recall';
 import { benchNatsRelay, benchSse } from './events';
 import { NatsTestServer } from '../test/support/nats-server';
 import { DovecotTestServer } from '../test/support/dovecot-server';
@@ -159,57 +160,6 @@ async function benchGoals(aosUrl: string, dbUrl: string): Promise<void> {
   );
 }
 
-const WORDS = (
-  'apple river stone cloud maple ocean violet copper lantern harbor meadow falcon granite willow ember ' +
-  'quartz canyon orchard thunder saffron glacier pepper velvet beacon timber coral prairie cobalt juniper'
-).split(' ');
-
-/** Recall latency (one client, so no queueing) over 100k memories of one agent, seeded in bulk. */
-async function benchRecall(aosUrl: string, dbUrl: string): Promise<void> {
-  const agent = await api<{ id: string }>(aosUrl, 'POST', '/agents', { name: 'bench-memory', planner: 'rule-based' });
-  const count = Number(process.env.BENCH_MEMORIES ?? 100_000);
-  const started = Date.now();
-  await withClient(dbUrl, (c) =>
-    c.query(
-      `INSERT INTO memories (agent_id, memory_type, text, meta, created_at)
-       SELECT $1, 'skill_result',
-              'observation ' || i || ': the ' || w[1 + i % n] || ' near the ' || w[1 + (i * 7) % n] ||
-              ' met a ' || w[1 + (i * 13) % n] || ' token' || i,
-              jsonb_build_object('i', i), now() - (i || ' seconds')::interval
-         FROM generate_series(1, $2::int) AS i, (SELECT $3::text[] AS w, cardinality($3::text[]) AS n) words`,
-      [agent.id, count, WORDS],
-    ),
-  );
-  // Settle the database after the bulk load and the earlier write-heavy sections, so recall is
-  // measured on its own (CHECKPOINT needs a privileged role; skipped where it is refused).
-  await withClient(dbUrl, async (c) => {
-    await c.query('VACUUM ANALYZE memories');
-    await c.query('CHECKPOINT').catch(() => undefined);
-  });
-  console.log(`seeded ${count} memories in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  let n = 0;
-  const queries = [
-    ...WORDS.map((w) => `query=${w}`),
-    'query=token4242',
-    'query=apple%20river',
-    'memory_type=skill_result',
-  ];
-  const recall = await load(
-    aosUrl,
-    {
-      method: 'GET',
-      setupRequest: (r) => ({ ...r, path: `/agents/${agent.id}/recall?limit=20&${queries[n++ % queries.length]}` }),
-    },
-    DURATION_S,
-    1,
-  );
-  console.log(
-    `GET /agents/{id}/recall  ${recall.rps.toFixed(0).padStart(7)} req/s  p50 ${recall.p50} ms  p99 ${recall.p99} ms ` +
-      `(${count} memories, one client)` +
-      (recall.errors ? `  errors: ${recall.errors}` : ''),
-  );
-}
-
 async function main(): Promise<void> {
   let embedded: EmbeddedPostgresServer | undefined;
   let adminUrl = process.env.DATABASE_URL;
@@ -307,7 +257,7 @@ async function main(): Promise<void> {
       children.push(relay.child);
       await benchNatsRelay(aos, url, nats);
     }
-    if (sections.has('recall')) await benchRecall(aos.url, url);
+    if (sections.has('recall')) await benchRecall(aos.url, url, DURATION_S);
     if (imap) await benchHostileMail(aos, imap);
   } finally {
     for (const child of children) child.kill('SIGTERM');

@@ -167,6 +167,23 @@ describe('the service process', () => {
     const runtimeDir = mkdtempSync(join(tmpdir(), 'aos-signals-rt-'));
     const env = { AOS_DATA_DIR: dataDir, AOS_EMBEDDED_PG_RUNTIME_DIR: runtimeDir, PORT: '0', HOST: '127.0.0.1' };
     const ours = () => postgresProcesses([dataDir, runtimeDir]);
+    const groups = new Set<number>();
+    afterEach(() => {
+      // A failed case must not leave its group (npm, node) running …
+      for (const pid of groups) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      groups.clear();
+    });
+    afterAll(async () => {
+      // … nor a database: ours are stopped the way the service would stop them.
+      for (const pid of ours()) process.kill(pid, 'SIGINT');
+      await waitFor(() => ours().filter(alive).length === 0, 30_000);
+    });
 
     /** `npm run start:prod` in a process group of its own, as a terminal runs it (npm forwards signals). */
     function startGroup(): { child: ChildProcess; output: () => string } {
@@ -178,6 +195,7 @@ describe('the service process', () => {
         detached: true,
       });
       running.add(child);
+      groups.add(child.pid!);
       child.once('exit', () => running.delete(child));
       let output = '';
       child.stdout.on('data', (c: Buffer) => (output += c.toString()));

@@ -69,7 +69,12 @@ describe('webhook back-pressure', () => {
     );
     expect(disabled.disabled_reason).toMatch(/^disabled after 4 failed attempts in a row .*answered 500/);
     expect(disabled.consecutive_failures).toBe(4);
-    const events = (await t.request({ method: 'GET', url: `/agents/${a}/events?type=webhook.disabled` })).json().items;
+    // Events get their public ids just after their commit (the sequencer): wait for it.
+    const events = await eventually(
+      async () => (await t.request({ method: 'GET', url: `/agents/${a}/events?type=webhook.disabled` })).json().items,
+      (items: unknown[]) => items.length > 0,
+      5_000,
+    );
     expect(events).toEqual([
       expect.objectContaining({ data: expect.objectContaining({ webhook_id: id, reason: 'failures' }) }),
     ]);

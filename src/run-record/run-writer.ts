@@ -31,20 +31,30 @@ export interface LockedRunWrite extends RunWrite {
   readonly status: RunStatus | undefined;
 }
 
+/** Whether a write touches rows that reference the agent (memories, the agent's usage): it locks the agent first. */
+export interface WriteOptions {
+  agentRow?: boolean;
+}
+
 /**
  * The one way to write a run's record. Each write is one transaction that takes its locks in the
  * one order every writer uses, so two writers never deadlock:
  *
- *   1. the agent's row (FOR KEY SHARE; a delete or stop of the agent holds it FOR UPDATE),
+ *   1. the agent's row (FOR KEY SHARE), when the write touches a row that references it (a memory,
+ *      the agent's usage): a delete or stop of the agent holds it FOR UPDATE and then changes the
+ *      agent's runs, so a write holding a run's row must never wait for the agent's after it,
  *   2. the run's row (FOR SHARE when fenced by a lease, FOR UPDATE for an answer or an expiry),
  *   3. the run's calls and memories, then the events, appended once at the end.
  *
  * A step write (`step`) is fenced: it happens only while this worker's lease (owner and fencing
  * token) still holds the run, else it throws LeaseLostError and writes nothing — so a worker that
- * lost its run can neither record nor start a step of it.
+ * lost its run can neither record nor start a step of it. Work that need not commit alone (the
+ * plan, recorded before any step) can be deferred to the run's next write.
  */
 @Injectable()
 export class RunWriter {
+  private readonly deferred = new WeakMap<Lease, { work: (w: RunWrite) => Promise<void>; agentRow: boolean }[]>();
+
   constructor(
     private readonly transactions: Transactions,
     private readonly agents: AgentsService,
@@ -53,12 +63,42 @@ export class RunWriter {
   ) {}
 
   /** A write of a step of a run this lease holds. */
-  step<T>(lease: Lease, work: (w: StepWrite) => Promise<T>): Promise<T> {
-    return this.write(lease.agentId, async (m, emit) => {
+  step<T>(lease: Lease, work: (w: StepWrite) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return this.write(this.needsAgent(lease, options) ? lease.agentId : null, async (m, emit) => {
       const policy = await this.states.fence(m, lease);
       if (!policy) throw new LeaseLostError(lease.runId);
+      await this.flush(lease, { m, emit });
       return work({ m, policy, emit });
     });
+  }
+
+  /**
+   * A write of a run this lease holds whose own statement checks the lease (a transition: it
+   * matches no row once the lease is lost), with the run's deferred work before it.
+   */
+  held<T>(lease: Lease, work: (w: RunWrite) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return this.write(this.needsAgent(lease, options) ? lease.agentId : null, async (m, emit) => {
+      // Deferred work is a step's: it commits only while the lease holds.
+      if (this.deferred.has(lease) && !(await this.states.fence(m, lease))) throw new LeaseLostError(lease.runId);
+      await this.flush(lease, { m, emit });
+      return work({ m, emit });
+    });
+  }
+
+  /** Commits what is still deferred for the run, if anything (an execution that ends without a last write). */
+  async settle(lease: Lease): Promise<void> {
+    if (this.deferred.has(lease)) await this.step(lease, () => Promise.resolve());
+  }
+
+  /**
+   * Work committed with the run's next write instead of a transaction of its own. It must check
+   * the lease itself (it may run in a write that does not fence).
+   */
+  defer(lease: Lease, work: (w: RunWrite) => Promise<void>, options: WriteOptions = {}): void {
+    const entry = { work, agentRow: options.agentRow ?? false };
+    const queued = this.deferred.get(lease);
+    if (queued) queued.push(entry);
+    else this.deferred.set(lease, [entry]);
   }
 
   /** A change of a run no worker holds for it (a person's answer, an expiry): its row locked for update. */
@@ -67,8 +107,8 @@ export class RunWriter {
   }
 
   /**
-   * A write whose own statements guard the run's row (a transition conditional on the lease, a
-   * claim, an acceptance): the agent's row first when there is one agent, then the work.
+   * A write whose own statements guard the rows (a claim, a release, a reclaim, an acceptance): the
+   * agent's row first when there is one agent, then the work.
    */
   guarded<T>(agentId: string | null, work: (w: RunWrite) => Promise<T>): Promise<T> {
     return this.write(agentId, (m, emit) => work({ m, emit }));
@@ -80,6 +120,17 @@ export class RunWriter {
     const result = await work({ m, emit: (...e) => events.push(...e) });
     await this.events.append(m, events);
     return result;
+  }
+
+  private async flush(lease: Lease, w: RunWrite): Promise<void> {
+    const queued = this.deferred.get(lease);
+    if (!queued) return;
+    this.deferred.delete(lease);
+    for (const { work } of queued) await work(w);
+  }
+
+  private needsAgent(lease: Lease, options: WriteOptions): boolean {
+    return options.agentRow === true || (this.deferred.get(lease)?.some((q) => q.agentRow) ?? false);
   }
 
   private write<T>(agentId: string | null, work: (m: EntityManager, emit: RunWrite['emit']) => Promise<T>): Promise<T> {

@@ -61,7 +61,8 @@ export class PlanDriver implements RunDriver {
     const outcomes: StepOutcome[] = [];
     for (const [index, step] of plan.steps.entries()) {
       if (run.signal.aborted) return;
-      const outcome = await this.step(run, sources, index, step, earlier.get(index));
+      const last = index === plan.steps.length - 1;
+      const outcome = await this.step(run, sources, { index, step, last }, earlier.get(index));
       if (outcome === 'left') return;
       if (outcome === 'end') break;
       outcomes.push(outcome);
@@ -86,8 +87,7 @@ export class PlanDriver implements RunDriver {
   private async step(
     run: ActiveRun,
     sources: Sources,
-    index: number,
-    step: PlanStep,
+    { index, step, last }: { index: number; step: PlanStep; last: boolean },
     previous: ToolCallEntity | undefined,
   ): Promise<(StepOutcome & { last?: boolean }) | 'end' | 'left'> {
     const replayed = sources.tools.replayed(index);
@@ -108,7 +108,7 @@ export class PlanDriver implements RunDriver {
     });
     // A plan is fixed from the goal before any step runs: outside content cannot have chosen a
     // step, so the taint is recorded (and marks memories) but does not gate the plan's calls.
-    const call = { step: index, skillId: step.skill, input: step.input, taintGates: false };
+    const call = { step: index, skillId: step.skill, input: step.input, taintGates: false, endsRun: last };
     const failed = (error: string | undefined) => `step ${index} (${step.skill}): ${error}`;
     switch (action.do) {
       case 'end_as_original':
@@ -160,7 +160,8 @@ export class PlanDriver implements RunDriver {
           .manifests()
           .filter((m) => run.settings.skills === null || run.settings.skills.includes(m.skill_id)),
       }));
-    await this.writer.step(run.lease, (w) => this.runs.recordPlan(w.m, run.id, plan));
+    // Committed with the run's next write: the first step's, before it runs (or its end).
+    this.writer.defer(run.lease, (w) => this.runs.recordPlan(w.m, run.lease, plan));
     return plan;
   }
 }

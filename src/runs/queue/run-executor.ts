@@ -3,7 +3,7 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { pgError } from '../../database/pg-error';
 import { RunStatus } from '../../run-record/run-status.enum';
-import { LeaseLostError } from '../../run-record/run-writer';
+import { LeaseLostError, RunWriter } from '../../run-record/run-writer';
 import type { ClaimedRun } from '../../run-record/run-states.repository';
 import { retryDelayMs } from '../drivers/outcomes';
 import { activeRun, RUN_DRIVERS, RunDriver } from '../drivers/run-driver';
@@ -23,6 +23,7 @@ export class RunExecutor {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(RUN_DRIVERS) drivers: RunDriver[],
     private readonly queue: RunQueue,
+    private readonly writer: RunWriter,
   ) {
     this.drivers = new Map(drivers.map((d) => [d.planner, d]));
   }
@@ -33,6 +34,8 @@ export class RunExecutor {
       const driver = this.drivers.get(run.settings.planner);
       if (!driver) throw new Error(`no driver for planner ${run.settings.planner}`);
       await driver.drive(run);
+      // Whatever path the driver took, nothing it deferred is left uncommitted.
+      await this.writer.settle(run.lease);
     } catch (error) {
       if (error instanceof LeaseLostError) {
         this.logger.log({ run_id: run.id }, 'run no longer held by this worker: stopped');

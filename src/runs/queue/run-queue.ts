@@ -104,13 +104,18 @@ export class RunQueue {
    * it (cancelled, or reclaimed by another worker): then nothing is written.
    */
   async finish(lease: Lease, end: RunEnd, also?: (w: RunWrite) => Promise<void>): Promise<boolean> {
-    const rows = await this.writer.guarded(lease.agentId, async (w) => {
-      const ended = await this.runs.finish(w.m, lease, end);
-      if (ended.length === 0) return ended;
-      w.emit(...ended.map((r) => transitionEvent(r)));
-      if (also) await also(w);
-      return ended;
-    });
+    const rows = await this.writer.held(
+      lease,
+      async (w) => {
+        const ended = await this.runs.finish(w.m, lease, end);
+        if (ended.length === 0) return ended;
+        w.emit(...ended.map((r) => transitionEvent(r)));
+        if (also) await also(w);
+        return ended;
+      },
+      // What commits alongside may be a memory, which references the agent.
+      { agentRow: also !== undefined },
+    );
     this.metrics.transitions(rows);
     return rows.length > 0;
   }
@@ -130,7 +135,7 @@ export class RunQueue {
    * failed attempt, but the wait is remembered (`model_wait_since`, `model_waits`) so it stays bounded.
    */
   async waitForModel(lease: Lease, wait: { retryAt: Date; errorMessage: string }): Promise<boolean> {
-    const rows = await this.writer.guarded(lease.agentId, async (w) => {
+    const rows = await this.writer.held(lease, async (w) => {
       const waiting = await this.runs.waitForModel(w.m, lease, wait);
       w.emit(...waiting.map((r) => transitionEvent(r)));
       return waiting;

@@ -1,4 +1,5 @@
 import type { HttpService } from '@nestjs/axios';
+import axios from 'axios';
 import type { AppConfig } from '../../config/app-config';
 import type { MetricsService } from '../../metrics/metrics.service';
 import { CalendarListEventsSkill } from '../../skills/calendar-list-events/calendar-list-events.skill';
@@ -20,7 +21,11 @@ const config = {
 const cases: [Skill, Record<string, unknown>, Record<string, unknown>][] = [
   [new CalendarListEventsSkill(config), { connection: 'cal' }, { limit: 50 }],
   [new EmailSearchSkill(config), { connection: 'mail' }, { limit: 10 }],
-  [new HttpCallSkill({} as HttpService, config, metrics), { url: 'https://example.com/' }, { method: 'GET' }],
+  [
+    new HttpCallSkill({ axiosRef: axios.create() } as unknown as HttpService, config, metrics),
+    { url: 'https://example.com/' },
+    { method: 'GET' },
+  ],
   [new MemoryRecallSkill(), { query: 'invoices' }, { limit: 5 }],
 ];
 

@@ -130,13 +130,17 @@ export class LiveModelSource implements ModelSource {
         durationMs: performance.now() - started,
         fallbackFrom: response.fallbackFrom,
       };
-      await this.writer.step(run.lease, async (w) => {
-        run.agentPolicy = w.policy;
-        await this.agents.addUsage(w.m, run.agentId, response);
-        await this.runs.addUsage(w.m, run.id, response);
-        await this.modelCalls.complete(w.m, ref, answer);
-        w.emit(completedEvent(run, turn, answer));
-      });
+      await this.writer.step(
+        run.lease,
+        async (w) => {
+          run.agentPolicy = w.policy;
+          await this.agents.addUsage(w.m, run.agentId, response);
+          await this.runs.addUsage(w.m, run.id, response);
+          await this.modelCalls.complete(w.m, ref, answer);
+          w.emit(completedEvent(run, turn, answer));
+        },
+        { agentRow: true },
+      );
       return {
         answered: {
           content: response.content,

@@ -46,6 +46,11 @@ export interface ToolCall {
    * call). A plan is fixed from the goal before any step runs, so its steps are not gated.
    */
   taintGates: boolean;
+  /**
+   * The run ends right after this call (a plan's last step): its result is committed with the
+   * run's end, one transaction instead of two, with no wait between the two.
+   */
+  endsRun?: boolean;
 }
 
 /** What the call's decision write settled: refused, waiting for a person, or written ahead under this policy. */
@@ -234,8 +239,7 @@ export class ToolSteps {
       const memory = result.memory && (result.memory.written || policy.rememberToolResults) ? result.memory : undefined;
       // Written by a tainted run (this step's own taint included), a memory is untrusted.
       const trusted = !(run.taint ?? taint);
-      await this.writer.step(run.lease, async (w) => {
-        run.agentPolicy = w.policy;
+      const record = async (w: RunWrite) => {
         await this.toolCalls.complete(w.m, ref, {
           status: ToolCallStatus.Succeeded,
           output: result.output,
@@ -251,7 +255,20 @@ export class ToolSteps {
             { ...stored, trusted },
           );
         }
-      });
+      };
+      const options = { agentRow: memory !== undefined };
+      // The run's last write follows at once (nothing awaits between): the result commits with it.
+      if (call.endsRun) this.writer.defer(run.lease, record, options);
+      else {
+        await this.writer.step(
+          run.lease,
+          async (w) => {
+            run.agentPolicy = w.policy;
+            await record(w);
+          },
+          options,
+        );
+      }
       return { ok: true, output: result.output, untrusted, taint };
     } catch (error) {
       if (error instanceof LeaseLostError) throw error;
