@@ -11,6 +11,10 @@ export interface AgentRow {
   models: Record<string, string> | null;
   skills: string[] | null;
   max_steps: number;
+  approval: string;
+  egress: string[] | null;
+  egress_trusted: string[];
+  remember_tool_results: boolean;
   model_calls: string;
   input_tokens: string;
   output_tokens: string;
@@ -19,8 +23,8 @@ export interface AgentRow {
 }
 
 export const AGENT_COLUMNS =
-  'id, name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps, ' +
-  'model_calls, input_tokens, output_tokens, created_at, updated_at';
+  'id, name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval, ' +
+  'egress, egress_trusted, remember_tool_results, model_calls, input_tokens, output_tokens, created_at, updated_at';
 
 export const agentJson = (r: AgentRow) => ({
   id: r.id,
@@ -32,6 +36,10 @@ export const agentJson = (r: AgentRow) => ({
   models: r.models,
   skills: r.skills,
   max_steps: r.max_steps,
+  approval: r.approval,
+  egress: r.egress,
+  egress_trusted: r.egress_trusted,
+  remember_tool_results: r.remember_tool_results,
   usage: {
     model_calls: Number(r.model_calls),
     input_tokens: Number(r.input_tokens),
@@ -48,16 +56,27 @@ export const agentJson = (r: AgentRow) => ({
  * number, and so slow down, the references' events during their rounds.
  */
 export const AGENT_INSERT = `WITH main AS (
-    INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${AGENT_COLUMNS}
+    INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval,
+                        egress, egress_trusted, remember_tool_results)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${AGENT_COLUMNS}
   ), appended AS (
     INSERT INTO bench_events (agent_id, run_id, type, data)
-    SELECT * FROM unnest($9::uuid[], $10::uuid[], $11::varchar[], $12::jsonb[])
+    SELECT * FROM unnest($13::uuid[], $14::uuid[], $15::varchar[], $16::jsonb[])
   ) SELECT * FROM main`;
 
 export function agentInsertParams(name: string, maxConcurrentRuns: number): unknown[] {
   const id = randomUUID();
-  const data = { name, planner: 'llm', max_concurrent_runs: maxConcurrentRuns, max_steps: 20, skills: null };
+  const data = {
+    name,
+    planner: 'llm',
+    max_concurrent_runs: maxConcurrentRuns,
+    max_steps: 20,
+    skills: null,
+    approval: 'side_effects',
+    egress: null,
+    egress_trusted: [],
+    remember_tool_results: true,
+  };
   return [
     id,
     name,
@@ -67,6 +86,10 @@ export function agentInsertParams(name: string, maxConcurrentRuns: number): unkn
     null,
     null,
     20,
+    'side_effects',
+    null,
+    [],
+    true,
     [id],
     [null],
     ['agent.created'],

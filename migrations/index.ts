@@ -7,6 +7,7 @@ import { Replay1764633600000 } from './1764633600000-Replay';
 import { Taint1764720000000 } from './1764720000000-Taint';
 import { Robustness1764806400000 } from './1764806400000-Robustness';
 import { RunRecord1764892800000 } from './1764892800000-RunRecord';
+import { RecallCandidates1764979200000 } from './1764979200000-RecallCandidates';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
@@ -22,4 +23,5 @@ export const ALL_MIGRATIONS = [
   Taint1764720000000,
   Robustness1764806400000,
   RunRecord1764892800000,
+  RecallCandidates1764979200000,
 ];

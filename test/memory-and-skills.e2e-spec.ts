@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from './support/test-app';
 
 describe('memory', () => {
@@ -46,6 +47,23 @@ describe('memory', () => {
     expect((await recall('?query=cats')).items).toHaveLength(2); // English stemming
     expect((await recall('?query=giraffe')).items).toEqual([]);
     expect((await recall('?query=cat&memory_type=user_input')).items).toEqual([]);
+  });
+
+  it('past its candidate bound, recall still ranks an old memory that repeats the term first', async () => {
+    const other = (await t.request({ method: 'POST', url: '/agents', payload: { name: 'ledger' } })).json().id;
+    // 300 recent single mentions (more than recall ranks), one older text repeating the term.
+    await t.server.app.get(DataSource).query(
+      `INSERT INTO memories (agent_id, memory_type, text, created_at)
+       SELECT $1::uuid, 'context'::memory_type, 'invoice number ' || i, now() - i * interval '1 second' FROM generate_series(1, 300) i
+       UNION ALL SELECT $1::uuid, 'context', 'the invoice, the overdue invoice', now() - interval '1 day'`,
+      [other],
+    );
+    const hits = await t.request({ method: 'GET', url: `/agents/${other}/recall?query=invoice&limit=3` });
+    expect(hits.json().items.map((m: { text: string }) => m.text)).toEqual([
+      'the invoice, the overdue invoice',
+      'invoice number 1',
+      'invoice number 2',
+    ]);
   });
 
   it('lists newest first without a query, filtered by type and time', async () => {

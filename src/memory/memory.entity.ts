@@ -59,4 +59,17 @@ export class MemoryEntity {
     asExpression: `to_tsvector('english', "text")`,
   })
   search?: string;
+
+  // The lexemes the text repeats (scored above a single mention): recall's second candidate set.
+  @Index('memories_search_repeats_idx', { synchronize: false })
+  @Column({
+    name: 'search_repeats',
+    type: 'tsvector',
+    select: false,
+    insert: false,
+    update: false,
+    generatedType: 'STORED',
+    asExpression: `aos_repeated_lexemes(to_tsvector('english', "text"))`,
+  })
+  searchRepeats?: string;
 }

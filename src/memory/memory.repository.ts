@@ -32,6 +32,9 @@ interface MemoryRow {
   created_at: Date;
 }
 
+/** How many of the newest matches, and of the newest matches repeating a term, recall ranks. */
+const RECALL_CANDIDATES = 200;
+
 const COLUMNS = 'id, agent_id, memory_type, text, meta, run_id, step_index, trusted, created_at';
 
 function toEntity(row: MemoryRow): MemoryEntity {
@@ -77,24 +80,34 @@ export class MemoryRepository {
     return rows[0]?.id;
   }
 
-  /** Ranked full-text search over the generated tsvector (GIN index); best matches first. */
+  /**
+   * Ranked full-text search; best matches first. ts_rank runs over a bounded candidate set, not
+   * every match: the newest RECALL_CANDIDATES matches, and the newest RECALL_CANDIDATES whose
+   * query terms the text repeats (ts_rank scores a repeated term above a single mention, so these
+   * are where older high-ranked matches are). A query matching fewer memories is ranked exactly.
+   * The query stays inline in each branch (no CTE) so the planner folds it to a constant and picks,
+   * per branch, the GIN index (rare terms) or the newest-first index scan (common ones).
+   */
   async search(
     agentId: string,
     query: string,
     limit: number,
     filter: MemoryFilter,
   ): Promise<{ memory: MemoryEntity; rank: number }[]> {
-    const params: unknown[] = [agentId, query, limit];
+    const params: unknown[] = [agentId, query, limit, RECALL_CANDIDATES];
     const filters: string[] = [];
     if (filter.memoryType) filters.push(`AND m.memory_type = $${params.push(filter.memoryType)}`);
     if (filter.since) filters.push(`AND m.created_at >= $${params.push(filter.since)}`);
     if (filter.until) filters.push(`AND m.created_at < $${params.push(filter.until)}`);
+    const candidates = (vector: 'search' | 'search_repeats') =>
+      `(SELECT m.id FROM memories m
+         WHERE m.agent_id = $1 AND m.${vector} @@ websearch_to_tsquery('english', $2) ${filters.join(' ')}
+         ORDER BY m.created_at DESC, m.id DESC LIMIT $4)`;
     const { rows } = await pgPoolOf(this.dataSource).query<MemoryRow & { rank: number }>(
-      `SELECT m.id, m.agent_id, m.memory_type, m.text, m.meta, m.run_id, m.step_index, m.trusted, m.created_at,
-              ts_rank(m.search, q) AS rank
-         FROM memories m, websearch_to_tsquery('english', $2) q
-        WHERE m.agent_id = $1 AND m.search @@ q ${filters.join(' ')}
-        ORDER BY rank DESC, m.created_at DESC, m.id DESC
+      `SELECT ${COLUMNS}, ts_rank(search, websearch_to_tsquery('english', $2)) AS rank
+         FROM memories
+        WHERE id IN (${candidates('search')} UNION ${candidates('search_repeats')})
+        ORDER BY rank DESC, created_at DESC, id DESC
         LIMIT $3`,
       params,
     );

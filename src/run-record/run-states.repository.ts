@@ -7,7 +7,7 @@ import type { Divergence } from './divergence';
 import type { ReplayMode } from './replay-mode.enum';
 import type { RecalledMemory, RunSettings } from './run-settings';
 import { RunStatus } from './run-status.enum';
-import { TransitionName, TRANSITIONS } from './run-transitions';
+import { InvalidRunTransitionError, TransitionName, TRANSITIONS } from './run-transitions';
 import type { Taint } from './taint';
 
 /**
@@ -391,7 +391,7 @@ export class RunStatesRepository {
       ),
     );
     for (const row of rows) {
-      if (!to.includes(row.status)) throw new Error(`transition ${name} left run ${row.id} ${row.status}`);
+      if (!to.includes(row.status)) throw new InvalidRunTransitionError(from, row.status);
     }
     return rows;
   }

@@ -1,4 +1,4 @@
-/** Lifecycle of a run and of its provenance record. Stored as the PostgreSQL enum `run_status`. */
+/** Lifecycle of a run (its provenance view reads the same column). Stored as the PostgreSQL enum `run_status`. */
 export enum RunStatus {
   Pending = 'pending',
   Running = 'running',

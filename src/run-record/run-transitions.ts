@@ -32,10 +32,10 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
 export class InvalidRunTransitionError extends Error {
   override readonly name = 'InvalidRunTransitionError';
   constructor(
-    readonly from: RunStatus,
+    readonly from: RunStatus | readonly RunStatus[],
     readonly to: RunStatus,
   ) {
-    super(`a run cannot go from ${from} to ${to}`);
+    super(`a run cannot go from ${[from].flat().join(' or ')} to ${to}`);
   }
 }
 

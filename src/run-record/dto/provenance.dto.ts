@@ -189,7 +189,7 @@ export class TaintDto {
   source!: string | null;
 }
 
-/** The `taint` field of a run and of its provenance record, documented once. */
+/** The `taint` field of a run and of its provenance view, documented once. */
 export const TaintProperty = (): PropertyDecorator =>
   ApiProperty({
     type: TaintDto,
