@@ -64,6 +64,16 @@ describe('memory', () => {
       'invoice number 1',
       'invoice number 2',
     ]);
+    // Exclusions and phrases hold for the memories found through their repeated terms too.
+    const excluded = await t.request({
+      method: 'GET',
+      url: `/agents/${other}/recall?query=invoice%20-overdue&limit=3`,
+    });
+    expect(excluded.json().items.map((m: { text: string }) => m.text)).not.toContain(
+      'the invoice, the overdue invoice',
+    );
+    const phrase = await t.request({ method: 'GET', url: `/agents/${other}/recall?query=%22invoice%20invoice%22` });
+    expect(phrase.json().items).toEqual([]);
   });
 
   it('lists newest first without a query, filtered by type and time', async () => {

@@ -61,6 +61,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it('never repeats a refused URL, which may carry a password', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://aos:hunter2-secret@db/x' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2-secret') }),
+    );
+  });
+
   describe('in production', () => {
     it('requires an API key', () => {
       expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('AOS_API_KEY is required in production');

@@ -89,12 +89,13 @@ export function parseOne(
       return spec.values.includes(text)
         ? { value: text }
         : { problem: `${name} must be one of the following values: ${spec.values.join(', ')}${got(raw)}` };
+    // URLs may carry credentials and patterns are mostly keys: their refusal never repeats the value.
     case 'url':
       return isURL(text, { protocols: spec.protocols, require_tld: false, require_protocol: true })
         ? { value: text }
-        : must(spec.says);
+        : { problem: `${name} must be ${spec.says}` };
     case 'pattern':
-      return spec.pattern.test(text) ? { value: text } : must(spec.says);
+      return spec.pattern.test(text) ? { value: text } : { problem: `${name} must be ${spec.says}` };
     case 'string':
       return { value: raw };
   }

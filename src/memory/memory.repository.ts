@@ -99,14 +99,17 @@ export class MemoryRepository {
     if (filter.memoryType) filters.push(`AND m.memory_type = $${params.push(filter.memoryType)}`);
     if (filter.since) filters.push(`AND m.created_at >= $${params.push(filter.since)}`);
     if (filter.until) filters.push(`AND m.created_at < $${params.push(filter.until)}`);
-    const candidates = (vector: 'search' | 'search_repeats') =>
+    const matches = `m.search @@ websearch_to_tsquery('english', $2)`;
+    // The repeated lexemes alone would let `-word` and "phrases" through (they hold neither the
+    // other words nor positions): a candidate of that branch must match the whole query too.
+    const candidates = (where: string) =>
       `(SELECT m.id FROM memories m
-         WHERE m.agent_id = $1 AND m.${vector} @@ websearch_to_tsquery('english', $2) ${filters.join(' ')}
+         WHERE m.agent_id = $1 AND ${where} ${filters.join(' ')}
          ORDER BY m.created_at DESC, m.id DESC LIMIT $4)`;
     const { rows } = await pgPoolOf(this.dataSource).query<MemoryRow & { rank: number }>(
       `SELECT ${COLUMNS}, ts_rank(search, websearch_to_tsquery('english', $2)) AS rank
          FROM memories
-        WHERE id IN (${candidates('search')} UNION ${candidates('search_repeats')})
+        WHERE id IN (${candidates(matches)} UNION ${candidates(`m.search_repeats @@ websearch_to_tsquery('english', $2) AND ${matches}`)})
         ORDER BY rank DESC, created_at DESC, id DESC
         LIMIT $3`,
       params,

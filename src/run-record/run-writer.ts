@@ -31,6 +31,12 @@ export interface LockedRunWrite extends RunWrite {
   readonly status: RunStatus | undefined;
 }
 
+/** Work deferred to a run's next write, and whether it references the agent. */
+interface Deferred {
+  work: (w: RunWrite) => Promise<void>;
+  agentRow: boolean;
+}
+
 /** Whether a write touches rows that reference the agent (memories, the agent's usage): it locks the agent first. */
 export interface WriteOptions {
   agentRow?: boolean;
@@ -53,7 +59,7 @@ export interface WriteOptions {
  */
 @Injectable()
 export class RunWriter {
-  private readonly deferred = new WeakMap<Lease, { work: (w: RunWrite) => Promise<void>; agentRow: boolean }[]>();
+  private readonly deferred = new WeakMap<Lease, Deferred[]>();
 
   constructor(
     private readonly transactions: Transactions,
@@ -64,10 +70,11 @@ export class RunWriter {
 
   /** A write of a step of a run this lease holds. */
   step<T>(lease: Lease, work: (w: StepWrite) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    return this.write(this.needsAgent(lease, options) ? lease.agentId : null, async (m, emit) => {
+    const due = this.due(lease);
+    return this.committing(lease, due, options, async (m, emit) => {
       const policy = await this.states.fence(m, lease);
       if (!policy) throw new LeaseLostError(lease.runId);
-      await this.flush(lease, { m, emit });
+      for (const { work: deferred } of due) await deferred({ m, emit });
       return work({ m, policy, emit });
     });
   }
@@ -77,22 +84,24 @@ export class RunWriter {
    * matches no row once the lease is lost), with the run's deferred work before it.
    */
   held<T>(lease: Lease, work: (w: RunWrite) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    return this.write(this.needsAgent(lease, options) ? lease.agentId : null, async (m, emit) => {
+    const due = this.due(lease);
+    return this.committing(lease, due, options, async (m, emit) => {
       // Deferred work is a step's: it commits only while the lease holds.
-      if (this.deferred.has(lease) && !(await this.states.fence(m, lease))) throw new LeaseLostError(lease.runId);
-      await this.flush(lease, { m, emit });
+      if (due.length > 0 && !(await this.states.fence(m, lease))) throw new LeaseLostError(lease.runId);
+      for (const { work: deferred } of due) await deferred({ m, emit });
       return work({ m, emit });
     });
   }
 
   /** Commits what is still deferred for the run, if anything (an execution that ends without a last write). */
   async settle(lease: Lease): Promise<void> {
-    if (this.deferred.has(lease)) await this.step(lease, () => Promise.resolve());
+    if (this.due(lease).length > 0) await this.step(lease, () => Promise.resolve());
   }
 
   /**
-   * Work committed with the run's next write instead of a transaction of its own. It must check
-   * the lease itself (it may run in a write that does not fence).
+   * Work committed with the run's next write (fenced by the lease like a step) instead of a
+   * transaction of its own. Until a write that carries it commits, it stays queued: a write that
+   * rolls back leaves it for the next one.
    */
   defer(lease: Lease, work: (w: RunWrite) => Promise<void>, options: WriteOptions = {}): void {
     const entry = { work, agentRow: options.agentRow ?? false };
@@ -122,15 +131,26 @@ export class RunWriter {
     return result;
   }
 
-  private async flush(lease: Lease, w: RunWrite): Promise<void> {
-    const queued = this.deferred.get(lease);
-    if (!queued) return;
-    this.deferred.delete(lease);
-    for (const { work } of queued) await work(w);
+  /** The work deferred for the run so far: what its next write carries (and what decides its locks). */
+  private due(lease: Lease): Deferred[] {
+    return [...(this.deferred.get(lease) ?? [])];
   }
 
-  private needsAgent(lease: Lease, options: WriteOptions): boolean {
-    return options.agentRow === true || (this.deferred.get(lease)?.some((q) => q.agentRow) ?? false);
+  /** A write carrying `due`: the agent's row first when any of it needs it; `due` dequeued once committed. */
+  private async committing<T>(
+    lease: Lease,
+    due: Deferred[],
+    options: WriteOptions,
+    work: (m: EntityManager, emit: RunWrite['emit']) => Promise<T>,
+  ): Promise<T> {
+    const agentRow = options.agentRow === true || due.some((d) => d.agentRow);
+    const result = await this.write(agentRow ? lease.agentId : null, work);
+    if (due.length > 0) {
+      const left = (this.deferred.get(lease) ?? []).filter((d) => !due.includes(d));
+      if (left.length > 0) this.deferred.set(lease, left);
+      else this.deferred.delete(lease);
+    }
+    return result;
   }
 
   private write<T>(agentId: string | null, work: (m: EntityManager, emit: RunWrite['emit']) => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import type { Divergence } from '../../run-record/divergence';
 import { ModelCallsRepository } from '../../run-record/model-calls.repository';
 import type { ReplayMode } from '../../run-record/replay-mode.enum';
 import { RunStatus } from '../../run-record/run-status.enum';
-import { RunWrite, RunWriter } from '../../run-record/run-writer';
+import { LeaseLostError, RunWrite, RunWriter } from '../../run-record/run-writer';
 import {
   ClaimCandidate,
   ClaimedRun,
@@ -104,18 +104,24 @@ export class RunQueue {
    * it (cancelled, or reclaimed by another worker): then nothing is written.
    */
   async finish(lease: Lease, end: RunEnd, also?: (w: RunWrite) => Promise<void>): Promise<boolean> {
-    const rows = await this.writer.held(
-      lease,
-      async (w) => {
-        const ended = await this.runs.finish(w.m, lease, end);
-        if (ended.length === 0) return ended;
-        w.emit(...ended.map((r) => transitionEvent(r)));
-        if (also) await also(w);
-        return ended;
-      },
-      // What commits alongside may be a memory, which references the agent.
-      { agentRow: also !== undefined },
-    );
+    const rows = await this.writer
+      .held(
+        lease,
+        async (w) => {
+          const ended = await this.runs.finish(w.m, lease, end);
+          if (ended.length === 0) return ended;
+          w.emit(...ended.map((r) => transitionEvent(r)));
+          if (also) await also(w);
+          return ended;
+        },
+        // What commits alongside may be a memory, which references the agent.
+        { agentRow: also !== undefined },
+      )
+      // The fence of the run's deferred work found the lease gone: the same as the guard matching no row.
+      .catch((error: unknown) => {
+        if (error instanceof LeaseLostError) return [];
+        throw error;
+      });
     this.metrics.transitions(rows);
     return rows.length > 0;
   }
