@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { AosServer, createAosServer } from './bootstrap';
-import { ConfigError } from './config/app-config';
+import type { AosServer } from './bootstrap';
+import { ConfigError, loadConfig } from './config/app-config';
 import { withEnvFile } from './config/env-file';
 import { EmbeddedPostgresError } from './database/embedded/diagnostics';
 import type { EmbeddedPostgresServer } from './database/embedded/server';
@@ -24,8 +24,12 @@ async function main(): Promise<void> {
   });
 
   // `.env` in the working directory, when present; variables set in the environment win.
+  const env = withEnvFile(process.env);
+  // A bad environment is refused before the application's modules load (a second, not two).
+  loadConfig(env);
+  const { createAosServer } = await import('./bootstrap.js');
   const server = await createAosServer({
-    env: withEnvFile(process.env),
+    env,
     onEmbedded: (pg) => (started.embedded = pg),
   });
   started.server = server;
