@@ -67,6 +67,8 @@ export function parseOne(
   if (text === undefined || text === '') return { value: spec.default };
   const got = (value: unknown) => ` (got ${JSON.stringify(value)})`;
   const must = (what: string, value: unknown = raw) => ({ problem: `${name} must be ${what}${got(value)}` });
+  // URLs may carry credentials and patterns are mostly keys: their refusal never repeats the value.
+  const mustQuietly = (what: string) => ({ problem: `${name} must be ${what}` });
   switch (spec.type) {
     case 'int':
     case 'number': {
@@ -89,13 +91,12 @@ export function parseOne(
       return spec.values.includes(text)
         ? { value: text }
         : { problem: `${name} must be one of the following values: ${spec.values.join(', ')}${got(raw)}` };
-    // URLs may carry credentials and patterns are mostly keys: their refusal never repeats the value.
     case 'url':
       return isURL(text, { protocols: spec.protocols, require_tld: false, require_protocol: true })
         ? { value: text }
-        : { problem: `${name} must be ${spec.says}` };
+        : mustQuietly(spec.says);
     case 'pattern':
-      return spec.pattern.test(text) ? { value: text } : { problem: `${name} must be ${spec.says}` };
+      return spec.pattern.test(text) ? { value: text } : mustQuietly(spec.says);
     case 'string':
       return { value: raw };
   }

@@ -70,12 +70,9 @@ export class RunWriter {
 
   /** A write of a step of a run this lease holds. */
   step<T>(lease: Lease, work: (w: StepWrite) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    const due = this.due(lease);
-    return this.committing(lease, due, options, async (m, emit) => {
-      const policy = await this.states.fence(m, lease);
+    return this.fenced(lease, 'always', options, async (w, policy) => {
       if (!policy) throw new LeaseLostError(lease.runId);
-      for (const { work: deferred } of due) await deferred({ m, emit });
-      return work({ m, policy, emit });
+      return work({ ...w, policy });
     });
   }
 
@@ -84,18 +81,12 @@ export class RunWriter {
    * matches no row once the lease is lost), with the run's deferred work before it.
    */
   held<T>(lease: Lease, work: (w: RunWrite) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    const due = this.due(lease);
-    return this.committing(lease, due, options, async (m, emit) => {
-      // Deferred work is a step's: it commits only while the lease holds.
-      if (due.length > 0 && !(await this.states.fence(m, lease))) throw new LeaseLostError(lease.runId);
-      for (const { work: deferred } of due) await deferred({ m, emit });
-      return work({ m, emit });
-    });
+    return this.fenced(lease, 'when-deferred', options, (w) => work(w));
   }
 
   /** Commits what is still deferred for the run, if anything (an execution that ends without a last write). */
   async settle(lease: Lease): Promise<void> {
-    if (this.due(lease).length > 0) await this.step(lease, () => Promise.resolve());
+    if (this.deferred.has(lease)) await this.step(lease, () => Promise.resolve());
   }
 
   /**
@@ -131,20 +122,26 @@ export class RunWriter {
     return result;
   }
 
-  /** The work deferred for the run so far: what its next write carries (and what decides its locks). */
-  private due(lease: Lease): Deferred[] {
-    return [...(this.deferred.get(lease) ?? [])];
-  }
-
-  /** A write carrying `due`: the agent's row first when any of it needs it; `due` dequeued once committed. */
-  private async committing<T>(
+  /**
+   * One transaction for a run this lease holds, carrying the work deferred so far: the agent's row
+   * first when the write or any of that work references it, then the fence (always, or only to
+   * guard deferred work: it is a step's and commits only while the lease holds), the deferred
+   * work, then `work`. What it carried leaves the queue once it commits; a rollback leaves it.
+   */
+  private async fenced<T>(
     lease: Lease,
-    due: Deferred[],
+    fence: 'always' | 'when-deferred',
     options: WriteOptions,
-    work: (m: EntityManager, emit: RunWrite['emit']) => Promise<T>,
+    work: (w: RunWrite, policy: AgentPolicyRow | undefined) => Promise<T>,
   ): Promise<T> {
+    const due = [...(this.deferred.get(lease) ?? [])];
     const agentRow = options.agentRow === true || due.some((d) => d.agentRow);
-    const result = await this.write(agentRow ? lease.agentId : null, work);
+    const result = await this.write(agentRow ? lease.agentId : null, async (m, emit) => {
+      const policy = fence === 'always' || due.length > 0 ? await this.states.fence(m, lease) : undefined;
+      if (due.length > 0 && !policy) throw new LeaseLostError(lease.runId);
+      for (const d of due) await d.work({ m, emit });
+      return work({ m, emit }, policy);
+    });
     if (due.length > 0) {
       const left = (this.deferred.get(lease) ?? []).filter((d) => !due.includes(d));
       if (left.length > 0) this.deferred.set(lease, left);

@@ -7,7 +7,6 @@ import { returnedRows } from '../database/returned-rows';
 import type { ReplayMode } from './replay-mode.enum';
 import type { RecalledMemory, RunSettings } from './run-settings';
 import { RunStatus } from './run-status.enum';
-import type { Lease } from './run-states.repository';
 import { RunEntity } from './run.entity';
 import type { Taint } from './taint';
 
@@ -80,13 +79,13 @@ export class RunsRepository {
 
   // --- what a run records of itself -----------------------------------------------------------
 
-  /** A planned run's plan, written while this lease still holds the run. */
-  async recordPlan(m: EntityManager, lease: Lease, plan: { planner: string; steps: unknown[] }): Promise<void> {
-    await m.query(
-      `UPDATE runs SET planner = $4, plan = $5
-        WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND status = 'running'`,
-      [lease.runId, lease.owner, lease.epoch, plan.planner, JSON.stringify(plan.steps)],
-    );
+  /** A planned run's plan (written in a fenced step write: RunWriter checks the lease). */
+  async recordPlan(m: EntityManager, runId: string, plan: { planner: string; steps: unknown[] }): Promise<void> {
+    await m.query('UPDATE runs SET planner = $2, plan = $3 WHERE id = $1', [
+      runId,
+      plan.planner,
+      JSON.stringify(plan.steps),
+    ]);
   }
 
   /** The memories recalled into a model-driven run's context, kept as they were. */

@@ -1,3 +1,5 @@
+import { RunWriter } from '../../src/run-record/run-writer';
+import { activeRun } from '../../src/runs/drivers/run-driver';
 import { RunStatus } from '../../src/run-record/run-status.enum';
 import { Engine, startEngine } from './support/engine';
 
@@ -123,5 +125,35 @@ describe('fencing: every step write holds only while the lease does', () => {
     expect(await e.queue.finish(lease(claimedByA, 'worker-b'), done)).toBe(false);
     expect(await e.queue.finish(lease(claimedByB, 'worker-b'), done)).toBe(true);
     expect(await e.status(runId)).toBe('completed');
+  });
+
+  it('deferred work commits with the next write that commits: a rolled-back write leaves it queued', async () => {
+    const writer = e.module.get(RunWriter);
+    const agent = await e.agent();
+    const runId = await e.goal(agent);
+    const [claimed] = await e.claim('worker-a');
+    const { lease } = activeRun(claimed, 'worker-a', new AbortController().signal);
+    const plan = { planner: 'scripted', steps: [] };
+    let ran = 0;
+    writer.defer(lease, async (w) => {
+      ran++;
+      await w.m.query('UPDATE runs SET plan = $2 WHERE id = $1', [runId, JSON.stringify(plan)]);
+    });
+
+    // The first write carrying it fails after the deferred work ran: all of it rolls back …
+    await expect(writer.step(lease, () => Promise.reject(new Error('the step failed')))).rejects.toThrow(
+      'the step failed',
+    );
+    const planOf = async () =>
+      (await e.dataSource.query<{ plan: unknown }[]>('SELECT plan FROM runs WHERE id = $1', [runId]))[0].plan;
+    expect(await planOf()).toBeNull();
+    expect(ran).toBe(1);
+
+    // … and the next write commits it, once.
+    await writer.settle(lease);
+    expect(await planOf()).toEqual(plan);
+    expect(ran).toBe(2);
+    await writer.step(lease, () => Promise.resolve());
+    expect(ran).toBe(2);
   });
 });

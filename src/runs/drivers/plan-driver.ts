@@ -161,7 +161,7 @@ export class PlanDriver implements RunDriver {
           .filter((m) => run.settings.skills === null || run.settings.skills.includes(m.skill_id)),
       }));
     // Committed with the run's next write: the first step's, before it runs (or its end).
-    this.writer.defer(run.lease, (w) => this.runs.recordPlan(w.m, run.lease, plan));
+    this.writer.defer(run.lease, (w) => this.runs.recordPlan(w.m, run.id, plan));
     return plan;
   }
 }
