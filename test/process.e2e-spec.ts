@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -165,6 +165,8 @@ describe('the service process', () => {
   describe('stops its embedded PostgreSQL however it is told to stop', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'aos-signals-'));
     const runtimeDir = mkdtempSync(join(tmpdir(), 'aos-signals-rt-'));
+    // Reachable by the postgres system user as root: a clone in a mode-0700 folder copies the binaries here.
+    chmodSync(runtimeDir, 0o755);
     const env = { AOS_DATA_DIR: dataDir, AOS_EMBEDDED_PG_RUNTIME_DIR: runtimeDir, PORT: '0', HOST: '127.0.0.1' };
     const ours = () => postgresProcesses([dataDir, runtimeDir]);
     const groups = new Set<number>();
