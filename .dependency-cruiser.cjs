@@ -9,13 +9,13 @@
 const LAYERS = [
   ['config'],
   ['common'],
-  ['database', 'metrics', 'secrets', 'protocols'],
-  ['events', 'models'],
+  ['database', 'metrics', 'protocols'],
+  ['events', 'models', 'secrets'],
   ['skills'],
   ['agents', 'planner'],
   ['run-record', 'connections'],
   ['memory'],
-  ['runs', 'webhooks', 'events-api', 'health', 'openapi'],
+  ['runs', 'webhooks', 'events-api', 'health', 'openapi', 'tenants'],
 ];
 
 const known = LAYERS.flat();

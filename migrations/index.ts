@@ -8,6 +8,7 @@ import { Taint1764720000000 } from './1764720000000-Taint';
 import { Robustness1764806400000 } from './1764806400000-Robustness';
 import { RunRecord1764892800000 } from './1764892800000-RunRecord';
 import { RecallCandidates1764979200000 } from './1764979200000-RecallCandidates';
+import { Tenancy1765065600000 } from './1765065600000-Tenancy';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
@@ -24,4 +25,5 @@ export const ALL_MIGRATIONS = [
   Robustness1764806400000,
   RunRecord1764892800000,
   RecallCandidates1764979200000,
+  Tenancy1765065600000,
 ];

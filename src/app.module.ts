@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AgentsModule } from './agents/agents.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { ApiKeyGuard } from './common/api-key.guard';
 import { loggerParams } from './common/logging';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -20,6 +19,9 @@ import { RunRecordModule } from './run-record/run-record.module';
 import { RunsModule } from './runs/runs.module';
 import { SkillsModule } from './skills/skills.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { ScopeGuard } from './tenants/auth/scope.guard';
+import { TenantScopeInterceptor } from './tenants/auth/tenant-scope.interceptor';
+import { TenantsModule } from './tenants/tenants.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -47,9 +49,11 @@ export class AppModule {
         RunsModule,
         WebhooksModule,
         HealthModule,
+        TenantsModule,
       ],
       providers: [
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useExisting: ScopeGuard },
+        { provide: APP_INTERCEPTOR, useExisting: TenantScopeInterceptor },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };

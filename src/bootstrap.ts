@@ -20,6 +20,8 @@ import { EmbeddedPostgresServer } from './database/embedded/server';
 import { MetricsService } from './metrics/metrics.service';
 import { buildOpenApiDocument } from './openapi/openapi';
 import { packageInfo } from './config/package-info';
+import { CredentialResolver } from './tenants/auth/credential-resolver';
+import { principalOf } from './common/principal';
 
 export interface AosServerOptions {
   /** Defaults to process.env; tests pass their own. */
@@ -160,20 +162,25 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,
       timeWindow: 60_000,
-      // Per client address (X-Forwarded-For only with AOS_TRUST_PROXY); probes and scrapes are never limited.
+      // Per credential once one is proven (the credential hook runs first), else per client address
+      // (X-Forwarded-For only with AOS_TRUST_PROXY); probes and scrapes are never limited.
+      keyGenerator: (request) => principalOf(request)?.credentialId ?? request.ip,
       allowList: (request) => {
         const path = request.url.split('?')[0];
         return path.startsWith('/health') || path === '/version' || path === '/metrics';
       },
       errorResponseBuilder: (_request, context) =>
         Object.assign(
-          new Error(`Too many requests: at most ${context.max} per minute from one client; retry in ${context.after}`),
+          new Error(
+            `Too many requests: at most ${context.max} per minute from one credential or address; retry in ${context.after}`,
+          ),
           { statusCode: context.statusCode },
         ),
     });
   }
   // After the rate limiter: its hook counts a request before this one refuses it.
-  registerCredentialCheck(fastify, config.apiKey);
+  const credentials = app.get(CredentialResolver);
+  registerCredentialCheck(fastify, (headers) => credentials.resolve(headers));
 
   if (config.corsOrigins !== false) {
     app.enableCors({
@@ -186,7 +193,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
         'X-RateLimit-Remaining',
         'X-RateLimit-Reset',
       ],
-      allowedHeaders: ['Content-Type', 'X-AOS-Key', 'X-Request-ID', 'Idempotency-Key'],
+      allowedHeaders: ['Content-Type', 'X-AOS-Key', 'X-AOS-Tenant', 'X-Request-ID', 'Idempotency-Key'],
       methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     });
   }

@@ -8,16 +8,20 @@ import { RunEntity } from './run-record/run.entity';
 import { ToolCallEntity } from './run-record/tool-call.entity';
 import { WebhookDeliveryEntity } from './webhooks/webhook-delivery.entity';
 import { WebhookEntity } from './webhooks/webhook.entity';
+import { ApiKeyEntity } from './tenants/keys/api-key.entity';
+import { TenantEntity } from './tenants/tenant.entity';
 
 /** Every table's entity, for the DataSource the app, the tests and the migration CLI build. */
 export const ALL_ENTITIES = [
   AgentEntity,
+  ApiKeyEntity,
   ConnectionEntity,
   EventCursorEntity,
   EventEntity,
   MemoryEntity,
   ModelCallEntity,
   RunEntity,
+  TenantEntity,
   ToolCallEntity,
   WebhookDeliveryEntity,
   WebhookEntity,

@@ -29,6 +29,7 @@ describe('agents', () => {
       egress_trusted: [],
       remember_tool_results: true,
       usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
+      created_by: { tenant_id: expect.stringMatching(/^[0-9a-f-]{36}$/), kind: 'operator', id: 'operator' },
       created_at: expect.stringMatching(/Z$/),
       updated_at: expect.stringMatching(/Z$/),
     });
@@ -182,13 +183,17 @@ describe('agents: update and delete', () => {
     const other = await create();
     const db = t.dataSource;
     for (const owner of [agent.id, other.id]) {
-      await db.query(`INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'user_input', 'remember me')`, [
-        owner,
-      ]);
-      const [run] = await db.query(`INSERT INTO runs (agent_id, goal) VALUES ($1, 'a goal') RETURNING id`, [owner]);
       await db.query(
-        `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at)
-         VALUES ($1, 0, 'memory_write', '{}', 'succeeded', 1, now())`,
+        `INSERT INTO memories (tenant_id, agent_id, memory_type, text) SELECT tenant_id, id, 'user_input', 'remember me' FROM agents WHERE id = $1`,
+        [owner],
+      );
+      const [run] = await db.query(
+        `INSERT INTO runs (tenant_id, agent_id, goal) SELECT tenant_id, id, 'a goal' FROM agents WHERE id = $1 RETURNING id`,
+        [owner],
+      );
+      await db.query(
+        `INSERT INTO tool_calls (tenant_id, run_id, step_index, skill_id, input, status, attempts, started_at)
+         SELECT tenant_id, id, 0, 'memory_write', '{}', 'succeeded', 1, now() FROM runs WHERE id = $1`,
         [run.id],
       );
     }

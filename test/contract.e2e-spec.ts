@@ -185,6 +185,7 @@ describe('the contract', () => {
       await t.request({ method: 'POST', url: `/agents/${ids.id}/webhooks`, payload: { url: 'https://example.com/h' } })
     ).json().id;
     ids.skill_id = 'http_call';
+    ids.tenant_id = 'default';
   });
   afterAll(async () => {
     await t?.close();

@@ -146,7 +146,9 @@ describe('rate limit (AOS_RATE_LIMIT_PER_MINUTE)', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.headers['x-request-id']).toBeTruthy();
     expect(limited.json()).toEqual({
-      detail: expect.stringMatching(/^Too many requests: at most 3 per minute from one client; retry in /),
+      detail: expect.stringMatching(
+        /^Too many requests: at most 3 per minute from one credential or address; retry in /,
+      ),
     });
 
     for (const url of ['/health/live', '/health/ready', '/version']) {

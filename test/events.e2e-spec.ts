@@ -155,7 +155,16 @@ describe('events', () => {
     expect(stream.events.map((e) => e.event)).toEqual(RULE_BASED_RUN);
     const envelope = stream.envelopes[5];
     expect(envelope).toMatchObject({ type: 'run.completed', run_id: run, agent_id: a, data: { status: 'completed' } });
-    expect(Object.keys(envelope).sort()).toEqual(['agent_id', 'created_at', 'data', 'id', 'run_id', 'type']);
+    expect(Object.keys(envelope).sort()).toEqual([
+      'actor',
+      'agent_id',
+      'created_at',
+      'data',
+      'id',
+      'run_id',
+      'tenant_id',
+      'type',
+    ]);
     expect(stream.events.map((e) => Number(e.id))).toEqual(stream.envelopes.map((e) => e.id));
 
     // A finished run's stream sends its history and ends at once; resumed after the end, it just ends.

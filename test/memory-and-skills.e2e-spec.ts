@@ -53,9 +53,11 @@ describe('memory', () => {
     const other = (await t.request({ method: 'POST', url: '/agents', payload: { name: 'ledger' } })).json().id;
     // 300 recent single mentions (more than recall ranks), one older text repeating the term.
     await t.server.app.get(DataSource).query(
-      `INSERT INTO memories (agent_id, memory_type, text, created_at)
-       SELECT $1::uuid, 'context'::memory_type, 'invoice number ' || i, now() - i * interval '1 second' FROM generate_series(1, 300) i
-       UNION ALL SELECT $1::uuid, 'context', 'the invoice, the overdue invoice', now() - interval '1 day'`,
+      `INSERT INTO memories (tenant_id, agent_id, memory_type, text, created_at)
+       SELECT a.tenant_id, $1::uuid, 'context'::memory_type, 'invoice number ' || i, now() - i * interval '1 second'
+         FROM generate_series(1, 300) i, agents a WHERE a.id = $1
+       UNION ALL SELECT a.tenant_id, $1::uuid, 'context', 'the invoice, the overdue invoice', now() - interval '1 day'
+         FROM agents a WHERE a.id = $1`,
       [other],
     );
     const hits = await t.request({ method: 'GET', url: `/agents/${other}/recall?query=invoice&limit=3` });

@@ -162,7 +162,7 @@ describe('migrations', () => {
     expect(await dataSource.query('SELECT run_id FROM memories')).toEqual([{ run_id: done.id }]);
     // The calls and memories now belong to the run: deleting it takes them along, as deleting provenance did.
     const [fresh] = await dataSource.query<{ id: string }[]>(
-      `INSERT INTO runs (agent_id, goal) VALUES ($1, 'a new one') RETURNING id`,
+      `INSERT INTO runs (tenant_id, agent_id, goal) SELECT tenant_id, id, 'a new one' FROM agents WHERE id = $1 RETURNING id`,
       [agent.id],
     );
     expect(fresh.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -177,6 +177,81 @@ describe('migrations', () => {
       { id: done.id, goal: 'fetch it', planner: 'rule-based@1', status: 'completed', error_message: null },
       { id: waiting.id, goal: 'send it', planner: null, status: 'cancelled', error_message: null },
     ]);
+    await dataSource.runMigrations();
+  });
+  it('the tenancy migration moves every row into `default`, records the operator as their actor, and reverts', async () => {
+    for (let i = 0; i < ALL_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
+    const at = ALL_MIGRATIONS.findIndex((m) => m.name === 'Tenancy1765065600000');
+    const before = await new DataSource({
+      ...buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, poolSize: 2 }),
+      migrations: ALL_MIGRATIONS.slice(0, at),
+    }).initialize();
+    await before.runMigrations();
+    // As the previous schema filled them: an agent with a run, its calls, a memory, a webhook with a delivery, an event.
+    const [agent] = await before.query<{ id: string }[]>(`INSERT INTO agents (name) VALUES ('old') RETURNING id`);
+    const [run] = await before.query<{ id: string }[]>(
+      `INSERT INTO runs (agent_id, goal, status) VALUES ($1, 'send it', 'waiting_approval') RETURNING id`,
+      [agent.id],
+    );
+    await before.query(
+      `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, approved_by)
+       VALUES ($1, 0, 'email_send', '{}', 'approved', 0, now(), 'dana')`,
+      [run.id],
+    );
+    await before.query(
+      `INSERT INTO model_calls (run_id, call_index, step, status, attempts, started_at) VALUES ($1, 0, 0, 'succeeded', 1, now())`,
+      [run.id],
+    );
+    await before.query(
+      `INSERT INTO memories (agent_id, run_id, step_index, memory_type, text) VALUES ($1, $2, 0, 'user_input', 'kept')`,
+      [agent.id, run.id],
+    );
+    await before.query(`INSERT INTO connections (agent_id, name, kind, settings) VALUES ($1, 'mail', 'smtp', '{}')`, [
+      agent.id,
+    ]);
+    const [hook] = await before.query<{ id: string }[]>(
+      `INSERT INTO webhooks (agent_id, url) VALUES ($1, 'https://example.com/h') RETURNING id`,
+      [agent.id],
+    );
+    await before.query(
+      `INSERT INTO events (agent_id, run_id, type, data, id) VALUES ($1, $2, 'run.created', '{}', 1)`,
+      [agent.id, run.id],
+    );
+    await before.query(
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type) VALUES ($1, 1, 'run.created')`,
+      [hook.id],
+    );
+    await before.destroy();
+
+    await dataSource.runMigrations();
+    const [tenant] = await dataSource.query<{ id: string; slug: string }[]>('SELECT id, slug FROM tenants');
+    expect(tenant.slug).toBe('default');
+    for (const table of [
+      'agents',
+      'runs',
+      'tool_calls',
+      'model_calls',
+      'memories',
+      'connections',
+      'webhooks',
+      'webhook_deliveries',
+      'events',
+    ]) {
+      const rows = await dataSource.query<{ tenant_id: string }[]>(`SELECT tenant_id FROM ${table}`);
+      expect([table, rows]).toEqual([table, [{ tenant_id: tenant.id }]]);
+    }
+    const operator = { tenant_id: tenant.id, kind: 'operator', id: 'operator' };
+    expect(await dataSource.query('SELECT created_by FROM agents')).toEqual([{ created_by: operator }]);
+    expect(await dataSource.query('SELECT submitted_by FROM runs')).toEqual([{ submitted_by: operator }]);
+    // The free note `by` moved beside the actor, which nobody recorded before.
+    expect(await dataSource.query('SELECT answered_by_note, approved_by FROM tool_calls')).toEqual([
+      { answered_by_note: 'dana', approved_by: null },
+    ]);
+
+    await dataSource.undoLastMigration();
+    expect(await tables()).not.toContain('tenants');
+    expect(await dataSource.query('SELECT approved_by FROM tool_calls')).toEqual([{ approved_by: 'dana' }]);
+    expect(await dataSource.query('SELECT count(*)::int AS n FROM memories')).toEqual([{ n: 1 }]);
     await dataSource.runMigrations();
   });
 });

@@ -391,7 +391,8 @@ describe('webhooks under a stricter policy', () => {
     // A URL that passed its check at creation and now reaches a private address (DNS changed):
     // registered behind the API's back, as the check at creation would refuse it today.
     const [{ id }] = await t.dataSource.query<{ id: string }[]>(
-      `INSERT INTO webhooks (agent_id, url, secret) VALUES ($1, $2, 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0') RETURNING id`,
+      `INSERT INTO webhooks (tenant_id, agent_id, url, secret)
+       SELECT tenant_id, id, $2, 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0' FROM agents WHERE id = $1 RETURNING id`,
       [a, receiver.url('/private')],
     );
     await t.request({ method: 'POST', url: `/agents/${a}/goals`, payload: { goal: 'tell the private receiver' } });
@@ -459,7 +460,7 @@ describe('webhook secrets at rest', () => {
       // A webhook from before secrets were sealed: its secret in the clear.
       const legacy = 'whsec_bGVnYWN5LXNlY3JldC1sZWdhY3ktc2VjcmV0LTEyMzQ=';
       const [{ id }] = await first.dataSource.query<{ id: string }[]>(
-        `INSERT INTO webhooks (agent_id, url, secret) VALUES ($1, $2, $3) RETURNING id`,
+        `INSERT INTO webhooks (tenant_id, agent_id, url, secret) SELECT tenant_id, id, $2, $3 FROM agents WHERE id = $1 RETURNING id`,
         [a, receiver.url('/sealed'), legacy],
       );
       await first.server.close();

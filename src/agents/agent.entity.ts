@@ -1,3 +1,5 @@
+import type { Actor } from '../common/actor';
+import { TenantIdColumn } from '../database/tenant-column';
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { ModelChoice } from '../models/model.types';
 import { AgentApproval } from './agent-approval.enum';
@@ -6,13 +8,16 @@ import { AgentStatus } from './agent-status.enum';
 
 @Entity('agents')
 // Serves keyset pagination, newest first, with and without the status filter.
-@Index('agents_created_at_id_idx', ['createdAt', 'id'])
-@Index('agents_status_created_at_id_idx', ['status', 'createdAt', 'id'])
+@Index('agents_created_at_id_idx', ['tenantId', 'createdAt', 'id'])
+@Index('agents_status_created_at_id_idx', ['tenantId', 'status', 'createdAt', 'id'])
 @Check('agents_max_concurrent_runs_check', '"max_concurrent_runs" BETWEEN 1 AND 100')
 @Check('agents_max_steps_check', '"max_steps" BETWEEN 1 AND 100')
 @Check('agents_instructions_check', 'char_length("instructions") <= 20000')
 export class AgentEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @TenantIdColumn('agents_pkey')
+  tenantId!: string;
+
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'agents_pkey' })
   id!: string;
 
   @Column({ type: 'varchar', length: 200 })
@@ -70,6 +75,10 @@ export class AgentEntity {
 
   @Column({ name: 'output_tokens', type: 'bigint', default: 0 })
   outputTokens!: number;
+
+  /** Who created it (the request's actor). */
+  @Column({ name: 'created_by', type: 'jsonb', nullable: true })
+  createdBy!: Actor | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

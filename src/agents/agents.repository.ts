@@ -1,3 +1,7 @@
+import { currentActor, currentTenantId } from '../database/db-scope';
+import type { Actor } from '../common/actor';
+
+const jsonOrNull = (v: unknown) => (v === null ? null : JSON.stringify(v));
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -27,13 +31,14 @@ export interface AgentRow {
   model_calls: string;
   input_tokens: string;
   output_tokens: string;
+  created_by: Actor | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS =
   'id, name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval, ' +
-  'egress, egress_trusted, remember_tool_results, model_calls, input_tokens, output_tokens, created_at, updated_at';
+  'egress, egress_trusted, remember_tool_results, model_calls, input_tokens, output_tokens, created_by, created_at, updated_at';
 
 function toEntity(row: AgentRow): AgentEntity {
   return Object.assign(new AgentEntity(), {
@@ -54,6 +59,7 @@ function toEntity(row: AgentRow): AgentEntity {
     modelCalls: Number(row.model_calls),
     inputTokens: Number(row.input_tokens),
     outputTokens: Number(row.output_tokens),
+    createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });
@@ -101,8 +107,8 @@ export class AgentsRepository {
   ): Promise<AgentEntity> {
     const rows = await run({
       sql: `INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval,
-                                egress, egress_trusted, remember_tool_results)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+                                egress, egress_trusted, remember_tool_results, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${COLUMNS}`,
       params: [
         agent.id,
         agent.name,
@@ -116,6 +122,7 @@ export class AgentsRepository {
         agent.egress,
         agent.egressTrusted,
         agent.rememberToolResults,
+        jsonOrNull(currentActor()),
       ],
     });
     return toEntity(rows[0]);
@@ -124,21 +131,25 @@ export class AgentsRepository {
   /** `lock` takes the row for the rest of the caller's transaction (status changes). */
   async findById(id: string, manager?: EntityManager, lock?: 'update' | 'share'): Promise<AgentEntity | null> {
     if (!manager) {
-      const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [
-        id,
-      ]);
+      const { rows } = await pgPoolOf(this.dataSource).query<AgentRow>(
+        `SELECT ${COLUMNS} FROM agents WHERE tenant_id = $2 AND id = $1`,
+        [id, currentTenantId()],
+      );
       return rows[0] ? toEntity(rows[0]) : null;
     }
     const rows = await manager.query<AgentRow[]>(
-      `SELECT ${COLUMNS} FROM agents WHERE id = $1${lock === 'update' ? ' FOR UPDATE' : lock === 'share' ? ' FOR SHARE' : ''}`,
-      [id],
+      `SELECT ${COLUMNS} FROM agents WHERE tenant_id = $2 AND id = $1${lock === 'update' ? ' FOR UPDATE' : lock === 'share' ? ' FOR SHARE' : ''}`,
+      [id, currentTenantId()],
     );
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
   async page(query: { limit?: number; cursor?: string; status?: AgentStatus }) {
-    const qb = this.dataSource.getRepository(AgentEntity).createQueryBuilder('agent');
-    if (query.status) qb.where('agent.status = :status', { status: query.status });
+    const qb = this.dataSource
+      .getRepository(AgentEntity)
+      .createQueryBuilder('agent')
+      .where('agent.tenant_id = :tenantId', { tenantId: currentTenantId() });
+    if (query.status) qb.andWhere('agent.status = :status', { status: query.status });
     const page = await findPage(qb, query);
     // TypeORM reads bigint as string too.
     for (const agent of page.rows) {

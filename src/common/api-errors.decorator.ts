@@ -40,7 +40,9 @@ const ERRORS: Record<number, { description: string; example: Record<string, unkn
   },
   429: {
     description: 'Too many requests (see Retry-After)',
-    example: { detail: 'Too many requests: at most 600 per minute from one client; retry in 42 seconds' },
+    example: {
+      detail: 'Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds',
+    },
   },
 };
 

@@ -1,23 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
-import { hash, timingSafeEqual } from 'node:crypto';
+import { CREDENTIAL, CredentialResolution, isRefusal } from './principal';
 import { PUBLIC_ROUTE_CONFIG } from './public.decorator';
 
 export const API_KEY_HEADER = 'x-aos-key';
+export const TENANT_HEADER = 'x-aos-tenant';
 
-/** Set on a request whose credential the hook accepted; the guard then has nothing left to check. */
-export const AUTHENTICATED = Symbol('aos:authenticated');
-
-// One-shot hashing: no Hash object per request.
-export function keyDigest(value: string): Buffer {
-  return hash('sha256', value, 'buffer');
-}
-
-/** Why a presented key is refused, or undefined when it is the right one (compared in constant time). */
-export function keyRefusal(presented: string | string[] | undefined, expected: Buffer): string | undefined {
-  if (presented === undefined || presented === '') return 'Missing API key: send it in the X-AOS-Key header';
-  if (typeof presented !== 'string' || !timingSafeEqual(keyDigest(presented), expected)) return 'Invalid API key';
-  return undefined;
-}
+/** Turns a request's credential headers into a principal or a refusal (the tenants module's resolver). */
+export type ResolveCredential = (headers: FastifyRequest['headers']) => Promise<CredentialResolution>;
 
 /** Routes that need no credential: the handlers marked @Public, the docs, CORS preflights. */
 function isOpen(route: RouteOptions): boolean {
@@ -29,26 +18,34 @@ function isOpen(route: RouteOptions): boolean {
 }
 
 /**
- * Checks the credential of every non-public route in an `onRequest` hook, before Fastify reads the
- * body: a client without the key is answered 401 at once, whatever body it announces or trickles.
- * The hook is appended to each route as it is registered, after the rate limiter's, so floods
+ * Checks the credential of every non-public route in `onRequest` hooks, before Fastify reads the
+ * body: a client without a valid key is answered at once, whatever body it announces or trickles.
+ * The credential is resolved first, so the rate limiter (whose hook sits between) counts a valid
+ * credential by itself and anything else by address; the refusal comes after it, so floods
  * without a key are still counted.
  */
-export function registerCredentialCheck(fastify: FastifyInstance, apiKey: string): void {
-  const expected = keyDigest(apiKey);
-  const check: onRequestHookHandler = (request: FastifyRequest, reply: FastifyReply, done) => {
-    const refusal = keyRefusal(request.headers[API_KEY_HEADER], expected);
-    if (refusal) {
-      void reply.status(401).send({ detail: refusal });
+export function registerCredentialCheck(fastify: FastifyInstance, resolve: ResolveCredential): void {
+  const identify: onRequestHookHandler = (request: FastifyRequest, _reply: FastifyReply, done) => {
+    resolve(request.headers).then(
+      (resolved) => {
+        (request as unknown as Record<symbol, CredentialResolution>)[CREDENTIAL] = resolved;
+        done();
+      },
+      (error: Error) => done(error),
+    );
+  };
+  const refuse: onRequestHookHandler = (request: FastifyRequest, reply: FastifyReply, done) => {
+    const resolved = (request as unknown as Record<symbol, CredentialResolution | undefined>)[CREDENTIAL];
+    if (isRefusal(resolved)) {
+      void reply.status(resolved.status).send({ detail: resolved.detail });
       return;
     }
-    (request as unknown as Record<symbol, boolean>)[AUTHENTICATED] = true;
     done();
   };
   fastify.addHook('onRoute', (route) => {
     if (isOpen(route)) return;
     const existing =
       route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [...existing, check];
+    route.onRequest = [identify, ...existing, refuse];
   });
 }

@@ -1,3 +1,5 @@
+import type { Actor } from '../common/actor';
+import { TenantIdColumn, tenantJoin } from '../database/tenant-column';
 import {
   Column,
   CreateDateColumn,
@@ -16,9 +18,12 @@ import { ConnectionKind } from '../protocols/connection-kind.enum';
  * only as AES-256-GCM ciphertext with the id of the key that sealed it.
  */
 @Entity('connections')
-@Index('connections_agent_name_key', ['agentId', 'name'], { unique: true })
+@Index('connections_agent_name_key', ['tenantId', 'agentId', 'name'], { unique: true })
 @Index('connections_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
 export class ConnectionEntity {
+  @TenantIdColumn('connections_pkey')
+  tenantId!: string;
+
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'connections_pkey' })
   id!: string;
 
@@ -26,7 +31,7 @@ export class ConnectionEntity {
   agentId!: string;
 
   @ManyToOne(() => AgentEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'agent_id', foreignKeyConstraintName: 'connections_agent_id_fkey' })
+  @JoinColumn(tenantJoin('agent_id', 'connections_agent_id_fkey'))
   agent?: AgentEntity;
 
   @Column({ type: 'varchar', length: 100 })
@@ -43,6 +48,10 @@ export class ConnectionEntity {
 
   @Column({ name: 'secret_key_id', type: 'varchar', length: 16, nullable: true })
   secretKeyId!: string | null;
+
+  /** Who created it (the request's actor). */
+  @Column({ name: 'created_by', type: 'jsonb', nullable: true })
+  createdBy!: Actor | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -1,3 +1,4 @@
+import { currentActor } from '../database/db-scope';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -31,6 +32,7 @@ export class ConnectionsRepository {
         settings: c.settings,
         secretCiphertext: c.secret?.ciphertext ?? null,
         secretKeyId: c.secret?.keyId ?? null,
+        createdBy: currentActor(),
       }),
     );
   }

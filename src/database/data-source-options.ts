@@ -1,5 +1,6 @@
 import { DataSourceOptions } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
+import { scopedPg } from './scoped-pg';
 export interface DatabaseConnectionSettings {
   url: string;
   /** Every entity class: the wiring's list (src/entities.ts), for this folder imports no domain. */
@@ -25,6 +26,8 @@ export function buildDataSourceOptions(settings: DatabaseConnectionSettings): Da
     migrationsRun: settings.migrationsRun ?? false,
     synchronize: false,
     // gen_random_uuid() is built into PostgreSQL 13+, so no extension (and no superuser) is needed.
+    // Every connection carries the scope (tenant or cross-tenant) it was taken in: src/database/scoped-pg.ts.
+    driver: scopedPg,
     uuidExtension: 'pgcrypto',
     installExtensions: false,
     logging: false,

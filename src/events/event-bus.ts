@@ -1,3 +1,4 @@
+import { crossTenant } from '../database/db-scope';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { PgListener } from '../database/pg-listener';
 import { EVENTS_CHANNEL, EventsRepository, StoredEvent } from './events.repository';
@@ -76,7 +77,7 @@ export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdo
       if (upTo !== Number.MAX_SAFE_INTEGER) this.lastId = Math.max(this.lastId, upTo);
       return;
     }
-    this.reading ??= this.read().finally(() => (this.reading = undefined));
+    this.reading ??= crossTenant('relay', () => this.read()).finally(() => (this.reading = undefined));
   }
 
   private async read(): Promise<void> {

@@ -96,7 +96,14 @@ export interface EventDataMap {
 
 /** One event to append: its type decides the shape of its data. */
 export type NewEvent = {
-  [T in EventType]: { agentId: string; runId?: string | null; type: T; data: EventDataMap[T] };
+  [T in EventType]: {
+    /** Needed only outside a tenant scope (cross-tenant work); inside one, the scope's tenant. */
+    tenantId?: string;
+    agentId: string;
+    runId?: string | null;
+    type: T;
+    data: EventDataMap[T];
+  };
 }[EventType];
 
 /** Every event type has its shape declared (a compile error names the one that has none). */

@@ -1,3 +1,4 @@
+import { crossTenant } from '../database/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -33,7 +34,10 @@ export class EventPruner implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.pruneNow(), this.config.events.pruneIntervalMs);
+    this.timer = setInterval(
+      () => void crossTenant('pruning', () => this.pruneNow()),
+      this.config.events.pruneIntervalMs,
+    );
     this.timer.unref();
   }
 

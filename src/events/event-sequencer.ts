@@ -1,3 +1,4 @@
+import { crossTenant } from '../database/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type {
@@ -36,7 +37,7 @@ const MIN_INTERVAL_MS = 5;
 export class EventSequencer implements OnApplicationBootstrap, BeforeApplicationShutdown, EntitySubscriberInterface {
   private readonly logger = new Logger(EventSequencer.name);
   private readonly task = new CoalescedTask(
-    () => this.drain(),
+    () => crossTenant('relay', () => this.drain()),
     (error) => this.logger.warn({ err: error }, 'sequencing events failed; the next append or tick retries'),
     MIN_INTERVAL_MS,
   );
@@ -71,8 +72,7 @@ export class EventSequencer implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      this.events
-        .hasUnsequenced()
+      crossTenant('relay', () => this.events.hasUnsequenced())
         .then((waiting) => waiting && this.kick())
         .catch((error: unknown) => this.logger.warn({ err: error }, 'checking for unsequenced events failed'));
     }, this.config.events.pollMs);

@@ -1,3 +1,5 @@
+import type { Actor } from '../common/actor';
+import { TenantIdColumn } from '../database/tenant-column';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
@@ -13,6 +15,9 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Index('events_run_id_idx', { synchronize: false })
 @Index('events_created_at_idx', { synchronize: false })
 export class EventEntity {
+  @TenantIdColumn('events_pkey')
+  tenantId!: string;
+
   @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'events_pkey' })
   pk!: string;
 
@@ -30,6 +35,10 @@ export class EventEntity {
 
   @Column({ type: 'jsonb' })
   data!: Record<string, unknown>;
+
+  /** Who caused it: the request's actor, or null when the engine acted on its own. */
+  @Column({ type: 'jsonb', nullable: true })
+  actor!: Actor | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -1,3 +1,5 @@
+import type { Actor } from '../common/actor';
+import { currentActor } from '../database/db-scope';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Client, QueryResultRow } from 'pg';
@@ -13,10 +15,12 @@ export type { NewEvent } from './event-data-map';
 /** An event as readers see it: sequenced. */
 export interface StoredEvent {
   id: number;
+  tenant_id: string;
   agent_id: string;
   run_id: string | null;
   type: string;
   data: Record<string, unknown>;
+  actor: Actor | null;
   created_at: Date;
 }
 
@@ -24,7 +28,7 @@ interface EventRow extends Omit<StoredEvent, 'id'> {
   id: string;
 }
 
-const COLUMNS = 'id, agent_id, run_id, type, data, created_at';
+const COLUMNS = 'id, tenant_id, agent_id, run_id, type, data, actor, created_at';
 const toEvent = (r: EventRow): StoredEvent => ({ ...r, id: Number(r.id) });
 
 export type CursorName = 'sequence' | 'pruned' | 'nats' | 'webhooks';
@@ -42,17 +46,25 @@ export interface Statement {
 
 /** The one INSERT of events, its parameters numbered from $first. */
 function insertSql(first: number): string {
-  const [a, r, t, d] = [first, first + 1, first + 2, first + 3];
-  return `INSERT INTO events (agent_id, run_id, type, data)
-          SELECT * FROM unnest($${a}::uuid[], $${r}::uuid[], $${t}::varchar[], $${d}::jsonb[])`;
+  const [n, a, r, t, d, c] = [first, first + 1, first + 2, first + 3, first + 4, first + 5];
+  // Inside a tenant scope the tenant is the scope's (what row-level security checks); cross-tenant
+  // work (a claim's run.started) names it or leaves it to the agent's row.
+  return `INSERT INTO events (tenant_id, agent_id, run_id, type, data, actor)
+          SELECT coalesce(e.tenant_id, aos_current_tenant(), (SELECT a.tenant_id FROM agents a WHERE a.id = e.agent_id)),
+                 e.agent_id, e.run_id, e.type, e.data, $${c}::jsonb
+            FROM unnest($${n}::uuid[], $${a}::uuid[], $${r}::uuid[], $${t}::varchar[], $${d}::jsonb[])
+              AS e(tenant_id, agent_id, run_id, type, data)`;
 }
 
 function insertParams(events: NewEvent[]): unknown[] {
+  const actor = currentActor();
   return [
+    events.map((e) => e.tenantId ?? null),
     events.map((e) => e.agentId),
     events.map((e) => e.runId ?? null),
     events.map((e) => e.type),
     events.map((e) => JSON.stringify(e.data)),
+    actor === null ? null : JSON.stringify(actor),
   ];
 }
 

@@ -23,9 +23,11 @@ export function toEventDto(e: StoredEvent): EventDto {
   return {
     id: e.id,
     type: e.type,
+    tenant_id: e.tenant_id,
     agent_id: e.agent_id,
     run_id: e.run_id,
     created_at: e.created_at.toISOString(),
+    actor: e.actor,
     data: e.data,
   };
 }

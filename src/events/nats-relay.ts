@@ -1,3 +1,4 @@
+import { crossTenant } from '../database/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { jetstream, jetstreamManager, JetStreamClient } from '@nats-io/jetstream';
 import { connect, nanos, NatsConnection } from '@nats-io/transport-node';
@@ -96,7 +97,7 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
     await this.listener.listen(EVENTS_CHANNEL, () => this.wake?.());
-    this.loop = this.run();
+    this.loop = crossTenant('relay', () => this.run());
   }
 
   async beforeApplicationShutdown(): Promise<void> {

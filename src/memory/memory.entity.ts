@@ -1,3 +1,4 @@
+import { TenantIdColumn, tenantJoin } from '../database/tenant-column';
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { AgentEntity } from '../agents/agent.entity';
 import { RunEntity } from '../run-record/run.entity';
@@ -6,16 +7,19 @@ import { MemoryType } from '../skills/memory-type.enum';
 @Entity('memories')
 @Index('memories_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
 @Index('memories_agent_type_created_at_idx', ['agentId', 'memoryType', 'createdAt'])
-@Index('memories_run_step_idx', ['runId', 'stepIndex'], { unique: true })
+@Index('memories_run_step_idx', ['tenantId', 'runId', 'stepIndex'], { unique: true })
 export class MemoryEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @TenantIdColumn('memories_pkey')
+  tenantId!: string;
+
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'memories_pkey' })
   id!: string;
 
   @Column({ name: 'agent_id', type: 'uuid' })
   agentId!: string;
 
   @ManyToOne(() => AgentEntity, { onDelete: 'CASCADE', createForeignKeyConstraints: true })
-  @JoinColumn({ name: 'agent_id', foreignKeyConstraintName: 'memories_agent_id_fkey' })
+  @JoinColumn(tenantJoin('agent_id', 'memories_agent_id_fkey'))
   agent?: AgentEntity;
 
   @Column({ name: 'memory_type', type: 'enum', enum: MemoryType, enumName: 'memory_type' })
@@ -32,7 +36,7 @@ export class MemoryEntity {
   runId!: string | null;
 
   @ManyToOne(() => RunEntity, { onDelete: 'SET NULL' })
-  @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'memories_run_id_fkey' })
+  @JoinColumn(tenantJoin('run_id', 'memories_run_id_fkey'))
   run?: RunEntity;
 
   @Column({ name: 'step_index', type: 'integer', nullable: true })

@@ -74,7 +74,7 @@ export class MemoryRepository {
   ): Promise<string | undefined> {
     const rows = await m.query<{ id: string }[]>(
       `INSERT INTO memories (agent_id, memory_type, text, meta, run_id, step_index, trusted)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, step_index) DO NOTHING RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, run_id, step_index) DO NOTHING RETURNING id`,
       [memory.agentId, memory.memoryType, memory.text, memory.meta, memory.runId, memory.stepIndex, memory.trusted],
     );
     return rows[0]?.id;

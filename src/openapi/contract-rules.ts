@@ -1,3 +1,4 @@
+import { defaultScope, Scope, SCOPES_EXTENSION } from '../common/scopes';
 /**
  * Rewrites of the generated OpenAPI 3.0 document so that it says exactly what the server does:
  * generated clients trust it, and linters (Redocly, Spectral) read it. Each rule is a small pure
@@ -159,6 +160,23 @@ export function markPublicOperations(document: Document): void {
   for (const operations of Object.values(document.paths)) {
     for (const op of Object.values(operations)) {
       if (op.security === undefined) op.security = [];
+    }
+  }
+}
+
+/**
+ * Each operation behind a credential names the scope it requires, in `x-aos-scopes` and in its
+ * description; an operation that declares none gets the default the guard applies too.
+ */
+export function stateOperationScopes(document: Document): void {
+  for (const [, operations] of Object.entries(document.paths)) {
+    for (const [method, op] of Object.entries(operations)) {
+      if (op.security !== undefined && op.security.length === 0) continue;
+      const record = op as unknown as Record<string, unknown>;
+      const scopes = (record[SCOPES_EXTENSION] as Scope[] | undefined) ?? [defaultScope(method.toUpperCase())];
+      record[SCOPES_EXTENSION] = scopes;
+      const note = `Scope: \`${scopes.join('`, `')}\`.`;
+      op.description = op.description ? `${op.description}\n\n${note}` : note;
     }
   }
 }

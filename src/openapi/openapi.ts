@@ -11,6 +11,7 @@ import {
   moveRequestDefaultsToDescriptions,
   unwrapBareRefs,
   requireSomeFieldInPatches,
+  stateOperationScopes,
 } from './contract-rules';
 
 /** Every tag an operation carries, declared with what it groups (Swagger UI shows these). */
@@ -24,6 +25,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'connections', description: 'Accounts connected skills use (SMTP, IMAP, CalDAV, HTTP credentials)' },
   { name: 'skills', description: 'What agents can do: the skill manifests' },
   { name: 'health', description: 'Probes, details for operators, version and metrics' },
+  { name: 'tenants', description: 'Tenants (operator) and their API keys' },
 ];
 
 function sortKeys<T extends Record<string, unknown>>(record: T | undefined): T | undefined {
@@ -64,6 +66,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
   closeRequestSchemas(doc);
   requireSomeFieldInPatches(doc);
   markPublicOperations(doc);
+  stateOperationScopes(doc);
   moveRequestDefaultsToDescriptions(doc);
   dropUnusedSchemas(doc);
   const used = new Set(

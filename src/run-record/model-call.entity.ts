@@ -1,3 +1,4 @@
+import { TenantIdColumn, tenantJoin } from '../database/tenant-column';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { ModelCallStatus } from './model-call-status.enum';
 import { RunEntity } from './run.entity';
@@ -8,16 +9,19 @@ import { RunEntity } from './run.entity';
  * succeeded call is never requested again. `step` shares one numbering with the run's tool calls.
  */
 @Entity('model_calls')
-@Index('model_calls_run_call_idx', ['runId', 'callIndex'], { unique: true })
+@Index('model_calls_run_call_idx', ['tenantId', 'runId', 'callIndex'], { unique: true })
 export class ModelCallEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @TenantIdColumn('model_calls_pkey')
+  tenantId!: string;
+
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'model_calls_pkey' })
   id!: string;
 
   @Column({ name: 'run_id', type: 'uuid' })
   runId!: string;
 
   @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'model_calls_run_id_fkey' })
+  @JoinColumn(tenantJoin('run_id', 'model_calls_run_id_fkey'))
   run?: RunEntity;
 
   /** 0 for the run's first model call, 1 for the next … */

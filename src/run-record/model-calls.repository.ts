@@ -48,7 +48,7 @@ export class ModelCallsRepository {
     const rows = await this.changed<{ attempts: number }>(m, call, ModelCallStatus.Running, {
       sql: `INSERT INTO model_calls (run_id, call_index, step, status, attempts, started_at, memory_ids)
             VALUES ($1, $2, $3, 'running', 1, now(), $4)
-            ON CONFLICT (run_id, call_index) DO UPDATE
+            ON CONFLICT (tenant_id, run_id, call_index) DO UPDATE
               SET status = 'running', attempts = model_calls.attempts + 1, started_at = now(), error = NULL,
                   completed_at = NULL, duration_ms = NULL
               WHERE model_calls.status <> 'succeeded'
@@ -98,7 +98,7 @@ export class ModelCallsRepository {
                                      provider, model, content, stop_reason, input_tokens, output_tokens, memory_ids,
                                      replayed_from)
             VALUES ($1, $2, $3, 'succeeded', 0, now(), now(), 0, $4, $5, $6, $7, 0, 0, $8, $9)
-            ON CONFLICT (run_id, call_index) DO UPDATE
+            ON CONFLICT (tenant_id, run_id, call_index) DO UPDATE
               SET status = 'succeeded', completed_at = now(), duration_ms = 0, provider = $4, model = $5, content = $6,
                   stop_reason = $7, input_tokens = 0, output_tokens = 0, error = NULL, replayed_from = $9
               WHERE model_calls.status <> 'succeeded'

@@ -143,6 +143,7 @@ export function toToolCallDto(t: ToolCallEntity): ToolCallDto {
     approval_answered_at: isoOrNull(t.approvalAnsweredAt),
     approved_by: t.approvedBy,
     rejected_by: t.rejectedBy,
+    answered_by_note: t.answeredByNote,
     approval_reason: t.approvalReason,
     replayed_from: t.replayedFrom,
   };

@@ -44,6 +44,8 @@ export interface AgentPolicyRow {
 /** A run as a claim hands it to a worker. */
 export interface ClaimedRun {
   id: string;
+  /** The tenant the run executes in (its writes see only that tenant's rows). */
+  tenant_id: string;
   agent_id: string;
   goal: string;
   priority: number;
@@ -116,7 +118,7 @@ export class RunStatesRepository {
   /** Whether a claim could find anything: one indexed statement on the pool, no transaction. */
   async hasReadyRuns(): Promise<boolean> {
     const { rows } = await pgPoolOf(this.dataSource).query<{ ready: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM runs r JOIN agents a ON a.id = r.agent_id WHERE ${READY_RUN}) AS ready`,
+      `SELECT EXISTS (SELECT 1 FROM runs r JOIN agents a ON a.tenant_id = r.tenant_id AND a.id = r.agent_id WHERE ${READY_RUN}) AS ready`,
     );
     return rows[0].ready;
   }
@@ -140,7 +142,7 @@ export class RunStatesRepository {
        )
        SELECT r.id, r.agent_id, a.max_concurrent_runs AS max_running, coalesce(b.running, 0) AS running
          FROM runs r
-         JOIN agents a ON a.id = r.agent_id
+         JOIN agents a ON a.tenant_id = r.tenant_id AND a.id = r.agent_id
          LEFT JOIN busy b ON b.agent_id = r.agent_id
         WHERE ${READY_RUN} AND coalesce(b.running, 0) < a.max_concurrent_runs
         ORDER BY r.priority DESC, r.created_at, r.id
@@ -187,12 +189,12 @@ export class RunStatesRepository {
       [ids, owner, leaseMs],
       {
         from: 'agents a',
-        where: 'a.id = r.agent_id',
-        returning: `r.goal, r.priority, r.max_attempts, r.lease_epoch::text AS lease_epoch, r.settings, r.context,
+        where: 'a.tenant_id = r.tenant_id AND a.id = r.agent_id',
+        returning: `r.tenant_id, r.goal, r.priority, r.max_attempts, r.lease_epoch::text AS lease_epoch, r.settings, r.context,
           r.input_tokens, r.output_tokens, r.model_wait_since, r.model_waits, r.replay_of, r.replay_mode, r.taint,
           r.planner, r.plan, ${POLICY} AS policy,
-          (EXISTS (SELECT 1 FROM tool_calls t WHERE t.run_id = r.id)
-            OR EXISTS (SELECT 1 FROM model_calls c WHERE c.run_id = r.id)) AS has_record,
+          (EXISTS (SELECT 1 FROM tool_calls t WHERE t.tenant_id = r.tenant_id AND t.run_id = r.id)
+            OR EXISTS (SELECT 1 FROM model_calls c WHERE c.tenant_id = r.tenant_id AND c.run_id = r.id)) AS has_record,
           (extract(epoch FROM now() - greatest(r.available_at, r.created_at)) * 1000)::float8 AS waited_ms`,
       },
     );
@@ -218,7 +220,7 @@ export class RunStatesRepository {
    */
   async fence(m: EntityManager, lease: Lease): Promise<AgentPolicyRow | undefined> {
     const [row] = await m.query<{ policy: AgentPolicyRow }[]>(
-      `SELECT ${POLICY} AS policy FROM runs r JOIN agents a ON a.id = r.agent_id
+      `SELECT ${POLICY} AS policy FROM runs r JOIN agents a ON a.tenant_id = r.tenant_id AND a.id = r.agent_id
         WHERE r.id = $1 AND r.lease_owner = $2 AND r.lease_epoch = $3 AND r.status = 'running'
         FOR SHARE OF r`,
       [lease.runId, lease.owner, lease.epoch],
@@ -424,7 +426,7 @@ export class RunStatesRepository {
               count(*) FILTER (WHERE r.status = 'waiting_approval')::int AS waiting,
               count(*) FILTER (WHERE ${READY_RUN})::int AS ready,
               extract(epoch FROM now() - min(r.created_at) FILTER (WHERE ${READY_RUN}))::float8 AS oldest
-         FROM runs r JOIN agents a ON a.id = r.agent_id
+         FROM runs r JOIN agents a ON a.tenant_id = r.tenant_id AND a.id = r.agent_id
         WHERE r.status IN ('pending', 'running', 'waiting_approval')`,
     );
     const [row] = rows;

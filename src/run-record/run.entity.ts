@@ -1,3 +1,5 @@
+import type { Actor } from '../common/actor';
+import { TenantIdColumn, tenantJoin } from '../database/tenant-column';
 import {
   Check,
   Column,
@@ -23,24 +25,31 @@ import type { Taint } from './taint';
 @Entity('runs')
 @Check('runs_priority_check', '"priority" BETWEEN 0 AND 9')
 @Index('runs_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
-@Index('runs_agent_idempotency_key_idx', ['agentId', 'idempotencyKey'], { unique: true })
+@Index('runs_agent_idempotency_key_idx', ['tenantId', 'agentId', 'idempotencyKey'], { unique: true })
 @Index('runs_pending_pickup_idx', { synchronize: false })
 @Index('runs_running_lease_idx', { synchronize: false })
 @Index('runs_agent_running_idx', { synchronize: false })
 export class RunEntity {
   /** Also the id of its provenance record: the run is its own audit record. */
-  @PrimaryGeneratedColumn('uuid')
+  @TenantIdColumn('runs_pkey')
+  tenantId!: string;
+
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'runs_pkey' })
   id!: string;
 
   @Column({ name: 'agent_id', type: 'uuid' })
   agentId!: string;
 
   @ManyToOne(() => AgentEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'agent_id', foreignKeyConstraintName: 'runs_agent_id_fkey' })
+  @JoinColumn(tenantJoin('agent_id', 'runs_agent_id_fkey'))
   agent?: AgentEntity;
 
   @Column({ type: 'text' })
   goal!: string;
+
+  /** Who submitted the goal (the request's actor). */
+  @Column({ name: 'submitted_by', type: 'jsonb', nullable: true })
+  submittedBy!: Actor | null;
 
   @Column({ type: 'smallint', default: 5 })
   priority!: number;

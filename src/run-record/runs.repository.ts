@@ -1,3 +1,4 @@
+import { currentActor } from '../database/db-scope';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -32,9 +33,11 @@ export class RunsRepository {
       replay?: { of: string; mode: ReplayMode; settings: RunSettings; context: RecalledMemory[] | null };
     },
   ): Promise<string> {
+    const submitter = currentActor();
     const [row] = await m.query<{ id: string }[]>(
-      `INSERT INTO runs (agent_id, goal, priority, idempotency_key, max_attempts, replay_of, replay_mode, settings, context)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+      `INSERT INTO runs (agent_id, goal, priority, idempotency_key, max_attempts, replay_of, replay_mode, settings, context,
+                         submitted_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
       [
         run.agentId,
         run.goal,
@@ -45,6 +48,7 @@ export class RunsRepository {
         run.replay?.mode ?? null,
         run.replay ? JSON.stringify(run.replay.settings) : null,
         run.replay?.context ? JSON.stringify(run.replay.context) : null,
+        submitter === null ? null : JSON.stringify(submitter),
       ],
     );
     return row.id;

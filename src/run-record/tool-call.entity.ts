@@ -1,3 +1,5 @@
+import type { Actor } from '../common/actor';
+import { TenantIdColumn, tenantJoin } from '../database/tenant-column';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { RunEntity } from './run.entity';
 import { ToolCallStatus } from './tool-call-status.enum';
@@ -7,17 +9,20 @@ import { ToolCallStatus } from './tool-call-status.enum';
  * completed with its output or error. The provenance record lists these.
  */
 @Entity('tool_calls')
-@Index('tool_calls_run_step_idx', ['runId', 'stepIndex'], { unique: true })
+@Index('tool_calls_run_step_idx', ['tenantId', 'runId', 'stepIndex'], { unique: true })
 @Index('tool_calls_approval_expires_at_idx', { synchronize: false })
 export class ToolCallEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @TenantIdColumn('tool_calls_pkey')
+  tenantId!: string;
+
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'tool_calls_pkey' })
   id!: string;
 
   @Column({ name: 'run_id', type: 'uuid' })
   runId!: string;
 
   @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'tool_calls_run_id_fkey' })
+  @JoinColumn(tenantJoin('run_id', 'tool_calls_run_id_fkey'))
   run?: RunEntity;
 
   @Column({ name: 'step_index', type: 'integer' })
@@ -72,11 +77,17 @@ export class ToolCallEntity {
   @Column({ name: 'approval_answered_at', type: 'timestamptz', precision: 3, nullable: true })
   approvalAnsweredAt!: Date | null;
 
-  @Column({ name: 'approved_by', type: 'varchar', length: 200, nullable: true })
-  approvedBy!: string | null;
+  /** Who approved it (the answering request's actor). */
+  @Column({ name: 'approved_by', type: 'jsonb', nullable: true })
+  approvedBy!: Actor | null;
 
-  @Column({ name: 'rejected_by', type: 'varchar', length: 200, nullable: true })
-  rejectedBy!: string | null;
+  /** Who rejected it (the answering request's actor). */
+  @Column({ name: 'rejected_by', type: 'jsonb', nullable: true })
+  rejectedBy!: Actor | null;
+
+  /** The `by` the answer carried: a free note beside the actor. */
+  @Column({ name: 'answered_by_note', type: 'varchar', length: 200, nullable: true })
+  answeredByNote!: string | null;
 
   @Column({ name: 'approval_reason', type: 'text', nullable: true })
   approvalReason!: string | null;

@@ -1,3 +1,4 @@
+import type { Actor } from '../common/actor';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -60,7 +61,7 @@ export class ToolCallsRepository {
     const [row] = await this.guarded<{ attempts: number }>(m, call, ToolCallStatus.Running, {
       sql: `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, model_call_index, tool_use_id)
             VALUES ($1, $2, $3, $4, 'running', 1, now(), $5, $6)
-            ON CONFLICT (run_id, step_index) DO UPDATE
+            ON CONFLICT (tenant_id, run_id, step_index) DO UPDATE
               SET status = 'running', attempts = tool_calls.attempts + 1, started_at = now(),
                   output = NULL, error = NULL, completed_at = NULL, duration_ms = NULL
               WHERE tool_calls.status = ANY($7::tool_call_status[])
@@ -76,7 +77,7 @@ export class ToolCallsRepository {
       sql: `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, completed_at,
                                     duration_ms, error, model_call_index, tool_use_id)
             VALUES ($1, $2, $3, $4, 'failed', 0, now(), now(), 0, $8, $5, $6)
-            ON CONFLICT (run_id, step_index) DO UPDATE
+            ON CONFLICT (tenant_id, run_id, step_index) DO UPDATE
               SET status = 'failed', error = $8, output = NULL, completed_at = now(),
                   duration_ms = (extract(epoch FROM now() - tool_calls.started_at) * 1000)::int
               WHERE tool_calls.status = ANY($7::tool_call_status[])
@@ -111,9 +112,9 @@ export class ToolCallsRepository {
       sql: `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, model_call_index,
                                     tool_use_id, approval_requested_at, approval_expires_at, approval_requested_reason)
             VALUES ($1, $2, $3, $4, 'awaiting_approval', 0, now(), $5, $6, now(), $8, $9)
-            ON CONFLICT (run_id, step_index) DO UPDATE
+            ON CONFLICT (tenant_id, run_id, step_index) DO UPDATE
               SET status = 'awaiting_approval', skill_id = $3, input = $4, approval_requested_at = now(),
-                  approval_expires_at = $8, approval_answered_at = NULL, approved_by = NULL, rejected_by = NULL,
+                  approval_expires_at = $8, approval_answered_at = NULL, approved_by = NULL, rejected_by = NULL, answered_by_note = NULL,
                   approval_reason = NULL, output = NULL, error = NULL, completed_at = NULL,
                   approval_requested_reason = $9
               WHERE tool_calls.status = ANY($7::tool_call_status[])
@@ -137,7 +138,7 @@ export class ToolCallsRepository {
         `INSERT INTO tool_calls (run_id, step_index, skill_id, input, status, attempts, started_at, completed_at,
                                  duration_ms, output, error, model_call_index, tool_use_id, replayed_from)
          VALUES ($1, $2, $3, $4, $7, 0, now(), now(), 0, $8, $9, $5, $6, $10)
-         ON CONFLICT (run_id, step_index) DO NOTHING
+         ON CONFLICT (tenant_id, run_id, step_index) DO NOTHING
          RETURNING id`,
         [...refParams(call), call.status, json(call.output), call.error, call.replayedFrom],
       ),
@@ -163,19 +164,35 @@ export class ToolCallsRepository {
   async answer(
     m: EntityManager,
     ids: string[],
-    answer: { status: ApprovalAnswer; by: string | null; reason: string | null; error: string | null },
+    answer: {
+      status: ApprovalAnswer;
+      /** Who answered (null: nobody did, the approval expired). */
+      actor: Actor | null;
+      by: string | null;
+      reason: string | null;
+      error: string | null;
+    },
   ): Promise<void> {
     if (ids.length === 0) return;
     const rows = returnedRows(
       await m.query<{ id: string }[] | [{ id: string }[], number]>(
         `UPDATE tool_calls
             SET status = $2::tool_call_status,
-                approved_by = CASE WHEN $2::text = 'approved' THEN $3::text END,
-                rejected_by = CASE WHEN $2::text = 'rejected' THEN $3::text END,
+                approved_by = CASE WHEN $2::text = 'approved' THEN $7::jsonb END,
+                rejected_by = CASE WHEN $2::text = 'rejected' THEN $7::jsonb END,
+                answered_by_note = $3,
                 approval_reason = $4, approval_answered_at = now(), error = $5,
                 completed_at = CASE WHEN $2::text = 'approved' THEN NULL ELSE now() END
           WHERE id = ANY($1::uuid[]) AND status = ANY($6::tool_call_status[]) RETURNING id`,
-        [ids, answer.status, answer.by, answer.reason, answer.error, toolCallFrom(answer.status)],
+        [
+          ids,
+          answer.status,
+          answer.by,
+          answer.reason,
+          answer.error,
+          toolCallFrom(answer.status),
+          answer.actor === null ? null : JSON.stringify(answer.actor),
+        ],
       ),
     );
     // The caller locked these calls waiting: an answer that cannot be given is a bug, not a race.
@@ -185,9 +202,10 @@ export class ToolCallsRepository {
   }
 
   /** Runs with a call whose approval expired (up to `limit`), once their turn is over (waiting or ended). */
-  async runsWithExpiredApprovals(limit: number): Promise<{ run_id: string; agent_id: string }[]> {
-    const { rows } = await pgPoolOf(this.dataSource).query<{ run_id: string; agent_id: string }>(
-      `SELECT DISTINCT t.run_id, r.agent_id FROM tool_calls t JOIN runs r ON r.id = t.run_id
+  async runsWithExpiredApprovals(limit: number): Promise<{ tenant_id: string; run_id: string; agent_id: string }[]> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ tenant_id: string; run_id: string; agent_id: string }>(
+      `SELECT DISTINCT r.tenant_id, t.run_id, r.agent_id FROM tool_calls t
+         JOIN runs r ON r.tenant_id = t.tenant_id AND r.id = t.run_id
         WHERE t.status = 'awaiting_approval' AND t.approval_expires_at < now()
           -- a run still working on its turn is left alone: it expires once it waits
           AND r.status NOT IN ('running', 'pending')

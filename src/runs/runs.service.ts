@@ -211,6 +211,7 @@ export function toSummary(run: RunEntity): RunSummaryDto {
     id: run.id,
     agent_id: run.agentId,
     goal: run.goal,
+    submitted_by: run.submittedBy,
     priority: run.priority,
     status: run.status,
     error_message: run.errorMessage,

@@ -1,3 +1,4 @@
+import { crossTenant } from '../database/db-scope';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigError, type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -52,7 +53,7 @@ export class SecretSealer implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const store of this.stores) await this.checkAndUpgrade(store);
+    for (const store of this.stores) await crossTenant('maintenance', () => this.checkAndUpgrade(store));
   }
 
   get available(): boolean {

@@ -11,16 +11,16 @@ describe('planDeliveries', () => {
 
   it('sends each event to the webhooks of its own agent whose filter matches', () => {
     const rows = planDeliveries(events, [
-      { id: 'all-a', agentId: a, events: null },
-      { id: 'runs-a', agentId: a, events: ['run.*'] },
-      { id: 'memory-b', agentId: b, events: ['memory.created', 'agent.*'] },
-      { id: 'runs-b', agentId: b, events: ['run.completed'] },
+      { tenantId: 't', id: 'all-a', agentId: a, events: null },
+      { tenantId: 't', id: 'runs-a', agentId: a, events: ['run.*'] },
+      { tenantId: 't', id: 'memory-b', agentId: b, events: ['memory.created', 'agent.*'] },
+      { tenantId: 't', id: 'runs-b', agentId: b, events: ['run.completed'] },
     ]);
     expect(rows).toEqual([
-      { webhookId: 'all-a', eventId: 1, eventType: 'run.created' },
-      { webhookId: 'runs-a', eventId: 1, eventType: 'run.created' },
-      { webhookId: 'memory-b', eventId: 2, eventType: 'memory.created' },
-      { webhookId: 'all-a', eventId: 3, eventType: 'agent.deleted' },
+      { tenantId: 't', webhookId: 'all-a', eventId: 1, eventType: 'run.created' },
+      { tenantId: 't', webhookId: 'runs-a', eventId: 1, eventType: 'run.created' },
+      { tenantId: 't', webhookId: 'memory-b', eventId: 2, eventType: 'memory.created' },
+      { tenantId: 't', webhookId: 'all-a', eventId: 3, eventType: 'agent.deleted' },
     ]);
   });
 

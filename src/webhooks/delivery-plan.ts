@@ -8,6 +8,7 @@ export interface FanOutEvent {
   type: string;
 }
 export interface FanOutWebhook {
+  tenantId: string;
   id: string;
   agentId: string;
   events: string[] | null;
@@ -20,7 +21,8 @@ export function planDeliveries(events: readonly FanOutEvent[], webhooks: readonl
   const rows: DeliveryRow[] = [];
   for (const event of events) {
     for (const w of byAgent.get(event.agent_id) ?? []) {
-      if (matchesType(event.type, w.events)) rows.push({ webhookId: w.id, eventId: event.id, eventType: event.type });
+      if (matchesType(event.type, w.events))
+        rows.push({ tenantId: w.tenantId, webhookId: w.id, eventId: event.id, eventType: event.type });
     }
   }
   return rows;

@@ -1,12 +1,16 @@
+import { TenantIdColumn, tenantJoin } from '../database/tenant-column';
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { DeliveryStatus } from './delivery-status.enum';
 import { WebhookEntity } from './webhook.entity';
 
 /** One event for one webhook: queued when the event is fanned out, retried until delivered or given up. */
 @Entity('webhook_deliveries')
-@Index('webhook_deliveries_webhook_event_idx', ['webhookId', 'eventId'], { unique: true })
+@Index('webhook_deliveries_webhook_event_idx', ['tenantId', 'webhookId', 'eventId'], { unique: true })
 @Index('webhook_deliveries_pending_idx', { synchronize: false })
 export class WebhookDeliveryEntity {
+  @TenantIdColumn('webhook_deliveries_pkey')
+  tenantId!: string;
+
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'webhook_deliveries_pkey' })
   id!: string;
 
@@ -14,7 +18,7 @@ export class WebhookDeliveryEntity {
   webhookId!: string;
 
   @ManyToOne(() => WebhookEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'webhook_id', foreignKeyConstraintName: 'webhook_deliveries_webhook_id_fkey' })
+  @JoinColumn(tenantJoin('webhook_id', 'webhook_deliveries_webhook_id_fkey'))
   webhook?: WebhookEntity;
 
   @Column({ name: 'event_id', type: 'bigint' })

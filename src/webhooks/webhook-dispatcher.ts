@@ -1,3 +1,4 @@
+import { crossTenant } from '../database/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { CoalescedTask } from '../common/coalesced-task';
@@ -26,7 +27,7 @@ const PRUNE_BATCH = 1_000;
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly task = new CoalescedTask(
-    () => this.drain(),
+    () => crossTenant('relay', () => this.drain()),
     (error) => this.logger.warn({ err: error }, 'queueing webhook deliveries failed; the next event or tick retries'),
     // Fan-out gathers the sequencer's batches: at most one pass per 20 ms.
     20,
@@ -66,7 +67,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.timer.unref();
     this.pruneTimer = setInterval(
       () =>
-        void this.pruneDeliveries().catch((error: unknown) =>
+        void crossTenant('pruning', () => this.pruneDeliveries()).catch((error: unknown) =>
           this.logger.warn({ err: error }, 'pruning webhook deliveries failed; the next pass retries'),
         ),
       this.config.events.pruneIntervalMs,

@@ -1,3 +1,4 @@
+import { crossTenant } from '../database/db-scope';
 import { HttpService } from '@nestjs/axios';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -55,7 +56,7 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
   /** Endpoints being served now whose last attempt failed. */
   private readonly failing = new Set<string>();
   private readonly task = new CoalescedTask(
-    () => this.claim(),
+    () => crossTenant('webhook-delivery', () => this.claim()),
     (error) => this.logger.warn({ err: error }, 'claiming webhook deliveries failed; the next tick retries'),
   );
   private timer: NodeJS.Timeout | undefined;
@@ -257,6 +258,7 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
       if (!(await this.webhooks.disable(m, webhook.id, detail))) return false;
       await this.events.append(m, [
         {
+          tenantId: webhook.tenantId,
           agentId: webhook.agentId,
           type: 'webhook.disabled',
           data: { webhook_id: webhook.id, url: shown(new URL(webhook.url)), reason, detail },

@@ -1,3 +1,5 @@
+import type { Actor } from '../common/actor';
+import { TenantIdColumn } from '../database/tenant-column';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** The sealed form of a webhook's signing secrets, as its row stores them. */
@@ -15,6 +17,9 @@ export interface SealedWebhookSecrets {
 @Entity('webhooks')
 @Index('webhooks_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
 export class WebhookEntity {
+  @TenantIdColumn('webhooks_pkey')
+  tenantId!: string;
+
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'webhooks_pkey' })
   id!: string;
 
@@ -80,6 +85,10 @@ export class WebhookEntity {
 
   @Column({ name: 'lease_expires_at', type: 'timestamptz', precision: 3, nullable: true })
   leaseExpiresAt!: Date | null;
+
+  /** Who created it (the request's actor). */
+  @Column({ name: 'created_by', type: 'jsonb', nullable: true })
+  createdBy!: Actor | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

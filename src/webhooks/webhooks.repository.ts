@@ -1,3 +1,4 @@
+import { currentActor } from '../database/db-scope';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -27,6 +28,7 @@ export interface WebhookChanges {
 
 /** One queued delivery: which webhook receives which event. */
 export interface DeliveryRow {
+  tenantId: string;
   webhookId: string;
   eventId: number;
   eventType: string;
@@ -44,7 +46,7 @@ export class WebhooksRepository {
   async insert(m: EntityManager, webhook: NewWebhook): Promise<WebhookEntity> {
     const repo = m.getRepository(WebhookEntity);
     const { sealed, ...rest } = webhook;
-    return repo.save(repo.create({ ...rest, ...sealed, enabled: true }));
+    return repo.save(repo.create({ ...rest, ...sealed, enabled: true, createdBy: currentActor() }));
   }
 
   countForAgent(m: EntityManager, agentId: string): Promise<number> {
@@ -130,22 +132,27 @@ export class WebhooksRepository {
   async enabledFor(
     m: EntityManager,
     agentIds: string[],
-  ): Promise<{ id: string; agentId: string; events: string[] | null }[]> {
-    const rows = await m.query<{ id: string; agent_id: string; events: string[] | null }[]>(
-      'SELECT id, agent_id, events FROM webhooks WHERE enabled AND agent_id = ANY($1::uuid[])',
+  ): Promise<{ tenantId: string; id: string; agentId: string; events: string[] | null }[]> {
+    const rows = await m.query<{ tenant_id: string; id: string; agent_id: string; events: string[] | null }[]>(
+      'SELECT tenant_id, id, agent_id, events FROM webhooks WHERE enabled AND agent_id = ANY($1::uuid[])',
       [agentIds],
     );
-    return rows.map((r) => ({ id: r.id, agentId: r.agent_id, events: r.events }));
+    return rows.map((r) => ({ tenantId: r.tenant_id, id: r.id, agentId: r.agent_id, events: r.events }));
   }
 
   /** Queues deliveries (a fan-out done again after a crash finds them there and adds nothing). */
   async enqueue(m: EntityManager, rows: DeliveryRow[]): Promise<void> {
     if (rows.length === 0) return;
     await m.query(
-      `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type)
-       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[])
-       ON CONFLICT (webhook_id, event_id) DO NOTHING`,
-      [rows.map((r) => r.webhookId), rows.map((r) => r.eventId), rows.map((r) => r.eventType)],
+      `INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_type)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[])
+       ON CONFLICT (tenant_id, webhook_id, event_id) DO NOTHING`,
+      [
+        rows.map((r) => r.tenantId),
+        rows.map((r) => r.webhookId),
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.eventType),
+      ],
     );
   }
 
@@ -314,7 +321,7 @@ export class WebhooksRepository {
   async backlog(): Promise<number> {
     const { rows } = await pgPoolOf(this.dataSource).query<{ pending: number }>(
       `SELECT count(*)::int AS pending
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+         FROM webhook_deliveries d JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
         WHERE d.status = 'pending' AND w.enabled`,
     );
     return rows[0].pending;
@@ -327,7 +334,7 @@ export class WebhooksRepository {
    */
   async oldestPendingEvent(since: Date): Promise<number | undefined> {
     const { rows } = await pgPoolOf(this.dataSource).query<{ oldest: string | null }>(
-      `SELECT min(d.event_id) AS oldest FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+      `SELECT min(d.event_id) AS oldest FROM webhook_deliveries d JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
         WHERE d.status = 'pending' AND w.enabled AND d.created_at >= $1`,
       [since],
     );
@@ -343,7 +350,7 @@ export class WebhooksRepository {
       `UPDATE webhook_deliveries SET status = 'failed',
               last_error = 'dropped: still undelivered past AOS_WEBHOOK_MAX_BACKLOG_HOURS'
         WHERE id IN (
-          SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+          SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
            WHERE d.status = 'pending' AND w.enabled AND d.created_at < $1 LIMIT $2)`,
       [before, limit],
     );

@@ -1,3 +1,4 @@
+import { ActorDto } from '../../common/actor.dto';
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination';
 import { AgentApproval } from '../agent-approval.enum';
@@ -68,6 +69,9 @@ export class AgentResponseDto {
   @ApiProperty({ type: UsageDto, description: 'Model usage of all its runs to date' })
   usage!: UsageDto;
 
+  @ApiProperty({ type: ActorDto, nullable: true, description: 'Who created it' })
+  created_by!: ActorDto | null;
+
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 
@@ -94,6 +98,7 @@ export class AgentResponseDto {
         input_tokens: Number(agent.inputTokens),
         output_tokens: Number(agent.outputTokens),
       },
+      created_by: agent.createdBy,
       created_at: agent.createdAt.toISOString(),
       updated_at: agent.updatedAt.toISOString(),
     };

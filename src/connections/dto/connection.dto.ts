@@ -1,3 +1,4 @@
+import { ActorDto } from '../../common/actor.dto';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEnum, IsObject, IsString, Matches, ValidateIf } from 'class-validator';
@@ -207,6 +208,9 @@ export class ConnectionDto {
   @ApiProperty({ description: 'Whether a secret is stored (it is never returned)' })
   has_secret!: boolean;
 
+  @ApiProperty({ type: ActorDto, nullable: true, description: 'Who created it' })
+  created_by!: ActorDto | null;
+
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 
@@ -221,6 +225,7 @@ export class ConnectionDto {
       kind: c.kind,
       settings: c.settings,
       has_secret: c.secretCiphertext !== null,
+      created_by: c.createdBy,
       created_at: c.createdAt.toISOString(),
       updated_at: c.updatedAt.toISOString(),
     };

@@ -1,3 +1,4 @@
+import { ActorDto } from '../../common/actor.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -63,6 +64,9 @@ export class EventDto {
   type!: string;
 
   @ApiProperty({ format: 'uuid' })
+  tenant_id!: string;
+
+  @ApiProperty({ format: 'uuid' })
   agent_id!: string;
 
   @ApiProperty({ type: String, format: 'uuid', nullable: true })
@@ -70,6 +74,13 @@ export class EventDto {
 
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
+
+  @ApiProperty({
+    type: ActorDto,
+    nullable: true,
+    description: 'Who caused it: the request’s actor; null when the engine acted on its own',
+  })
+  actor!: ActorDto | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true })
   data!: Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { ActorDto } from '../../common/actor.dto';
 import { ApiProperty } from '@nestjs/swagger';
 import { PageOf } from '../../common/pagination';
 import { ModelCallStatus } from '../model-call-status.enum';
@@ -145,11 +146,18 @@ export class ToolCallDto {
   })
   approval_answered_at!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Who approved it (`by` of the approve call)' })
-  approved_by!: string | null;
+  @ApiProperty({ type: ActorDto, nullable: true, description: 'Who approved it: the actor of the approve call' })
+  approved_by!: ActorDto | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Who rejected it (`by` of the reject call)' })
-  rejected_by!: string | null;
+  @ApiProperty({ type: ActorDto, nullable: true, description: 'Who rejected it: the actor of the reject call' })
+  rejected_by!: ActorDto | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The `by` the answer carried: a free note beside the actor',
+  })
+  answered_by_note!: string | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'The reason given with the answer' })
   approval_reason!: string | null;

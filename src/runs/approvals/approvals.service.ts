@@ -1,3 +1,4 @@
+import { crossTenant, currentActor, inTenant } from '../../database/db-scope';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgentsService } from '../../agents/agents.service';
 import type { AppConfig } from '../../config/app-config';
@@ -96,12 +97,13 @@ export class ApprovalsService {
         w.m,
         chosen.map((c) => c.id),
         answer.approve
-          ? { status: ToolCallStatus.Approved, by, reason, error: null }
+          ? { status: ToolCallStatus.Approved, actor: currentActor(), by, reason, error: null }
           : {
               status: ToolCallStatus.Rejected,
+              actor: currentActor(),
               by,
               reason,
-              error: declinedText({ status: 'rejected', rejectedBy: by, approvalReason: reason }),
+              error: declinedText({ status: 'rejected', answeredByNote: by, approvalReason: reason }),
             },
       );
       w.emit(
@@ -126,45 +128,49 @@ export class ApprovalsService {
    */
   async expire(): Promise<number> {
     let cancelled = 0;
-    for (const { run_id: runId, agent_id: agentId } of await this.toolCalls.runsWithExpiredApprovals(EXPIRY_BATCH)) {
-      const done = await this.writer.locked({ agentId, runId }, async (w) => {
-        if (w.status && isTerminal(w.status)) {
-          // Left waiting on a run that ended before calls were closed with their runs: closed quietly.
-          await this.toolCalls.closeOpen(w.m, [runId], {
-            awaiting: 'cancelled while waiting for approval',
-            running: 'cancelled with its run',
-          });
-          return false;
-        }
-        if (w.status !== RunStatus.WaitingApproval) return false;
-        const waiting = await this.toolCalls.awaiting(w.m, runId);
-        if (waiting.length === 0) return false;
-        const error = declinedText({ status: 'expired', rejectedBy: null, approvalReason: null });
-        await this.toolCalls.answer(
-          w.m,
-          waiting.map((c) => c.id),
-          { status: ToolCallStatus.Expired, by: null, reason: null, error },
-        );
-        w.emit(
-          ...waiting.map((c) => ({
-            agentId,
+    const expired = await crossTenant('expiry', () => this.toolCalls.runsWithExpiredApprovals(EXPIRY_BATCH));
+    for (const { tenant_id: tenantId, run_id: runId, agent_id: agentId } of expired) {
+      // Found across tenants; answered inside the run's own.
+      const done = await inTenant(tenantId, () =>
+        this.writer.locked({ agentId, runId }, async (w) => {
+          if (w.status && isTerminal(w.status)) {
+            // Left waiting on a run that ended before calls were closed with their runs: closed quietly.
+            await this.toolCalls.closeOpen(w.m, [runId], {
+              awaiting: 'cancelled while waiting for approval',
+              running: 'cancelled with its run',
+            });
+            return false;
+          }
+          if (w.status !== RunStatus.WaitingApproval) return false;
+          const waiting = await this.toolCalls.awaiting(w.m, runId);
+          if (waiting.length === 0) return false;
+          const error = declinedText({ status: 'expired', answeredByNote: null, approvalReason: null });
+          await this.toolCalls.answer(
+            w.m,
+            waiting.map((c) => c.id),
+            { status: ToolCallStatus.Expired, actor: null, by: null, reason: null, error },
+          );
+          w.emit(
+            ...waiting.map((c) => ({
+              agentId,
+              runId,
+              type: 'run.approval.expired' as const,
+              data: {
+                tool_call_id: c.id,
+                step: c.stepIndex,
+                skill: c.skillId,
+                expired_at: c.approvalExpiresAt?.toISOString() ?? null,
+              },
+            })),
+          );
+          const first = waiting[0];
+          return this.queue.expireWaiting(
+            w,
             runId,
-            type: 'run.approval.expired' as const,
-            data: {
-              tool_call_id: c.id,
-              step: c.stepIndex,
-              skill: c.skillId,
-              expired_at: c.approvalExpiresAt?.toISOString() ?? null,
-            },
-          })),
-        );
-        const first = waiting[0];
-        return this.queue.expireWaiting(
-          w,
-          runId,
-          `cancelled: nobody answered the approval of ${first.skillId} (step ${first.stepIndex}) within ${Math.round(this.config.approvalTtlMs / 1000)} s (AOS_APPROVAL_TTL_MS)`,
-        );
-      });
+            `cancelled: nobody answered the approval of ${first.skillId} (step ${first.stepIndex}) within ${Math.round(this.config.approvalTtlMs / 1000)} s (AOS_APPROVAL_TTL_MS)`,
+          );
+        }),
+      );
       if (done) cancelled++;
     }
     if (cancelled > 0) this.logger.log({ runs: cancelled }, 'cancelled runs whose approval expired');

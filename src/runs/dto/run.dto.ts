@@ -1,3 +1,4 @@
+import { ActorDto } from '../../common/actor.dto';
 import { OptionalField } from '../../common/optional-field.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
@@ -70,6 +71,9 @@ export class RunSummaryDto {
 
   @ApiProperty()
   goal!: string;
+
+  @ApiProperty({ type: ActorDto, nullable: true, description: 'Who submitted the goal' })
+  submitted_by!: ActorDto | null;
 
   @ApiProperty({ type: 'integer', minimum: 0, maximum: 9 })
   priority!: number;
@@ -196,7 +200,11 @@ export class ApprovalAnswerDto {
   @NoNulCharacters()
   reason?: string;
 
-  @ApiPropertyOptional({ maxLength: 200, description: 'Who answers; recorded as approved_by / rejected_by' })
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description:
+      'A free note of who answers, recorded as answered_by_note beside the actor (approved_by / rejected_by)',
+  })
   @OptionalField()
   @IsString()
   @Length(1, 200)

@@ -1,3 +1,4 @@
+import { crossTenant, inTenant } from '../../database/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -33,12 +34,12 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly unlisten: (() => void)[] = [];
   private readonly probe = new CoalescedTask(
-    () => this.probeReady(),
+    () => crossTenant('claims', () => this.probeReady()),
     (e: unknown) => this.logger.warn({ err: e }, 'looking for ready runs failed'),
   );
   /** Claims until full; a kick while it claims makes one more round after it. */
   private readonly filler = new CoalescedTask(
-    () => this.fill(),
+    () => crossTenant('claims', () => this.fill()),
     (e: unknown) => this.logger.warn({ err: e }, 'claiming runs failed'),
   );
 
@@ -71,7 +72,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.unlisten.push(this.listener.onReconnect(() => this.kick()));
     const every = (ms: number, task: () => Promise<unknown>) => {
       const timer = setInterval(
-        () => void task().catch((e: unknown) => this.logger.warn({ err: e }, 'worker task failed')),
+        () =>
+          void crossTenant('claims', task).catch((e: unknown) => this.logger.warn({ err: e }, 'worker task failed')),
         ms,
       );
       timer.unref();
@@ -84,7 +86,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       if (await this.queue.hasExpiredLeases()) await this.queue.reclaimExpired();
     });
     // Leases are renewed until the runs are released, the shutdown drain included.
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), third);
+    this.heartbeatTimer = setInterval(() => void crossTenant('claims', () => this.heartbeat()), third);
     this.heartbeatTimer.unref();
     this.kick();
   }
@@ -146,8 +148,8 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   private start(run: ClaimedRun): void {
     const controller = new AbortController();
-    const done = this.executor
-      .execute(run, this.owner, controller.signal)
+    // Claimed across tenants; executed inside the run's own.
+    const done = inTenant(run.tenant_id, () => this.executor.execute(run, this.owner, controller.signal))
       .catch((error: unknown) => this.logger.error({ err: error, run_id: run.id }, 'run crashed'))
       .finally(() => {
         this.active.delete(run.id);

@@ -127,7 +127,7 @@ describe('servedResult', () => {
     status,
     output: null,
     error: null,
-    rejectedBy: null,
+    answeredByNote: null,
     approvalReason: null,
     ...extra,
   });
@@ -135,7 +135,7 @@ describe('servedResult', () => {
   it('serves the output, the error, or why a person declined', () => {
     expect(servedResult(call(ToolCallStatus.Succeeded, { output: { n: 1 } }))).toEqual({ ok: true, output: { n: 1 } });
     expect(servedResult(call(ToolCallStatus.Failed, { error: 'HTTP 500' }))).toEqual({ ok: false, error: 'HTTP 500' });
-    expect(servedResult(call(ToolCallStatus.Rejected, { rejectedBy: 'ana', approvalReason: 'no' })).error).toBe(
+    expect(servedResult(call(ToolCallStatus.Rejected, { answeredByNote: 'ana', approvalReason: 'no' })).error).toBe(
       'a person (ana) rejected this call; it was not made: no',
     );
     expect(servedResult(call(ToolCallStatus.Cancelled)).error).toBe('the original call ended cancelled');

@@ -22,7 +22,7 @@ export interface RecordedToolCall {
   status: ToolCallStatus;
   output: unknown;
   error: string | null;
-  rejectedBy: string | null;
+  answeredByNote: string | null;
   approvalReason: string | null;
 }
 

@@ -1,3 +1,4 @@
+import { ActorDto } from '../../common/actor.dto';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
@@ -165,6 +166,9 @@ export class WebhookDto {
   })
   previous_secret_expires_at!: string | null;
 
+  @ApiProperty({ type: ActorDto, nullable: true, description: 'Who created it' })
+  created_by!: ActorDto | null;
+
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 
@@ -183,6 +187,7 @@ export class WebhookDto {
       disabled_reason: w.disabledReason,
       consecutive_failures: w.consecutiveFailures,
       previous_secret_expires_at: previousLive ? w.previousSecretExpiresAt!.toISOString() : null,
+      created_by: w.createdBy,
       created_at: w.createdAt.toISOString(),
       updated_at: w.updatedAt.toISOString(),
     };

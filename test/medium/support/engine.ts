@@ -1,5 +1,6 @@
 import { Logger, Module } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
+import { inTenant } from '../../../src/database/db-scope';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '../../../src/config/app-config';
 import { ConfigModule } from '../../../src/config/config.module';
@@ -203,17 +204,29 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Eng
     .compile();
   await module.init();
   const dataSource = module.get(DataSource);
-  const queue = module.get(RunQueue);
-  const executor = module.get(RunExecutor);
-  const runs = module.get(RunsService);
-  const replays = module.get(ReplaysService);
+  // The engine works inside a run's tenant (the worker enters it): here, every run is in `default`.
+  const [{ id: tenantId }] = await dataSource.query<{ id: string }[]>(`SELECT id FROM tenants WHERE slug = 'default'`);
+  const inDefault = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, key, receiver) {
+        const value: unknown = Reflect.get(object, key, receiver);
+        return typeof value === 'function'
+          ? (...args: unknown[]) =>
+              inTenant(tenantId, () => (value as (...a: unknown[]) => unknown).apply(object, args))
+          : value;
+      },
+    });
+  const queue = inDefault(module.get(RunQueue));
+  const executor = inDefault(module.get(RunExecutor));
+  const runs = inDefault(module.get(RunsService));
+  const replays = inDefault(module.get(ReplaysService));
   const claim = (owner = 'worker-a', leaseMs = 60_000) => queue.claim(owner, leaseMs, 50);
   return {
     module,
     dataSource,
     queue,
     executor,
-    approvals: module.get(ApprovalsService),
+    approvals: inDefault(module.get(ApprovalsService)),
     runs,
     skill,
     safeSkill,
@@ -221,7 +234,8 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Eng
     planner,
     async agent(settings = {}) {
       const [row] = await dataSource.query<{ id: string }[]>(
-        `INSERT INTO agents (name, planner, approval, max_steps) VALUES ($1, $2, $3, $4) RETURNING id`,
+        `INSERT INTO agents (tenant_id, name, planner, approval, max_steps)
+         SELECT id, $1, $2, $3, $4 FROM tenants WHERE slug = 'default' RETURNING id`,
         [
           `agent-${Math.random().toString(36).slice(2, 8)}`,
           settings.planner ?? 'rule-based',

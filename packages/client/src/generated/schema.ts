@@ -14,12 +14,16 @@ export interface paths {
         /**
          * List agents, newest first
          * @description Keyset-paginated: pass next_cursor back as cursor. Filter by status.
+         *
+         *     Scope: `read`.
          */
         get: operations["listAgents"];
         put?: never;
         /**
          * Create an agent
          * @description An agent with its name and the settings of its runs (planner, instructions, models, skills, approval, egress lists). Answers 201 with the agent and a Location header.
+         *
+         *     Scope: `write`.
          */
         post: operations["createAgent"];
         delete?: never;
@@ -38,6 +42,8 @@ export interface paths {
         /**
          * Get an agent
          * @description The agent's settings, status and model usage to date.
+         *
+         *     Scope: `read`.
          */
         get: operations["getAgent"];
         put?: never;
@@ -45,6 +51,8 @@ export interface paths {
         /**
          * Delete an agent with its runs, memories and provenance
          * @description Its runs are cancelled first (a running skill call is aborted); its events stay until retention removes them, so agent.deleted still reaches NATS and webhooks.
+         *
+         *     Scope: `write`.
          */
         delete: operations["deleteAgent"];
         options?: never;
@@ -52,6 +60,8 @@ export interface paths {
         /**
          * Change an agent: name, status (same rules as pause/resume/stop), concurrency, or the settings of its runs
          * @description Runs already started keep the settings they started with (their `settings` snapshot).
+         *
+         *     Scope: `write`.
          */
         patch: operations["updateAgent"];
         trace?: never;
@@ -66,12 +76,16 @@ export interface paths {
         /**
          * The agent’s connections, newest first (never their secrets)
          * @description Keyset-paginated. Each says has_secret instead of the secret.
+         *
+         *     Scope: `read`.
          */
         get: operations["listConnections"];
         put?: never;
         /**
          * Give the agent an account (SMTP, IMAP, CalDAV) or HTTP credentials for its skills
          * @description The secret is sealed with AES-256-GCM (AOS_SECRET_KEY) and never returned: answers say has_secret. The host must be public, or listed in AOS_CONNECTION_ALLOW_HOSTS.
+         *
+         *     Scope: `write`.
          */
         post: operations["createConnection"];
         delete?: never;
@@ -90,6 +104,8 @@ export interface paths {
         /**
          * One connection
          * @description Its settings as stored (defaults filled in) and whether a secret is stored.
+         *
+         *     Scope: `read`.
          */
         get: operations["getConnection"];
         put?: never;
@@ -97,6 +113,8 @@ export interface paths {
         /**
          * Delete a connection and its sealed secret
          * @description Skills naming it fail from then on with an error the model reads.
+         *
+         *     Scope: `write`.
          */
         delete: operations["deleteConnection"];
         options?: never;
@@ -104,6 +122,8 @@ export interface paths {
         /**
          * Rename a connection, replace its settings, or rotate its secret
          * @description settings replace the old ones whole (validated for the kind); a new secret is sealed at once.
+         *
+         *     Scope: `write`.
          */
         patch: operations["updateConnection"];
         trace?: never;
@@ -120,6 +140,8 @@ export interface paths {
         /**
          * Log in with the connection and report what the server answered
          * @description ok: false with the server’s answer when the login or the connection fails (200 either way).
+         *
+         *     Scope: `write`.
          */
         post: operations["testConnection"];
         delete?: never;
@@ -138,6 +160,8 @@ export interface paths {
         /**
          * The agent’s events, oldest first, after a position
          * @description Pass the page’s next_cursor back as `after` to read on. Events outlive their agent only in the bus and webhooks; here they are read through the agent.
+         *
+         *     Scope: `read`.
          */
         get: operations["listEvents"];
         put?: never;
@@ -158,6 +182,8 @@ export interface paths {
         /**
          * Stream the agent’s events (Server-Sent Events)
          * @description Server-Sent Events: `id:` = event id, `event:` = type, `data:` = the event envelope as JSON `{id, type, agent_id, run_id, created_at, data}`. Stored events after the resume point come first, then live ones, each once; a `: heartbeat` comment keeps an idle stream open. Resume with the `Last-Event-ID` header (browsers send it by themselves) or `?after=`. Read it with an EventSource (or any SSE client), not as JSON.
+         *
+         *     Scope: `read`.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -180,6 +206,8 @@ export interface paths {
         /**
          * Submit a goal: it is stored durably and answered 202 before it runs
          * @description Paused agents accept goals (they wait as pending); stopped agents answer 409. The same Idempotency-Key for the same agent returns the same run instead of a new one.
+         *
+         *     Scope: `write`.
          */
         post: operations["submitGoal"];
         delete?: never;
@@ -200,6 +228,8 @@ export interface paths {
         /**
          * Add a user_input or context memory
          * @description The other memory types are written by runs. `trusted: false` marks text that came from outside (a run that recalls it is tainted).
+         *
+         *     Scope: `write`.
          */
         post: operations["addMemory"];
         delete?: never;
@@ -221,6 +251,8 @@ export interface paths {
         /**
          * Delete one memory
          * @description 409 while the run that wrote it is still running.
+         *
+         *     Scope: `write`.
          */
         delete: operations["deleteMemory"];
         options?: never;
@@ -240,6 +272,8 @@ export interface paths {
         /**
          * Pause: goals are still accepted and wait as pending; a running run finishes
          * @description The same as PATCH status: paused. Emits agent.paused.
+         *
+         *     Scope: `write`.
          */
         post: operations["pauseAgent"];
         delete?: never;
@@ -258,6 +292,8 @@ export interface paths {
         /**
          * List provenance records (one per run), newest first
          * @description Each record's id is its run's id; keyset-paginated.
+         *
+         *     Scope: `read`.
          */
         get: operations["listProvenance"];
         put?: never;
@@ -278,6 +314,8 @@ export interface paths {
         /**
          * Get one provenance record with every tool call
          * @description The plan, the status, the taint, every model call and every tool call, in step order.
+         *
+         *     Scope: `read`.
          */
         get: operations["getProvenance"];
         put?: never;
@@ -298,6 +336,8 @@ export interface paths {
         /**
          * Recall memories: ranked full-text search with `query`, else newest first
          * @description With query: websearch syntax, the best matches ranked, no cursor. Without: newest first, keyset-paginated. Filters: memory_type, since, until.
+         *
+         *     Scope: `read`.
          */
         get: operations["recall"];
         put?: never;
@@ -320,6 +360,8 @@ export interface paths {
         /**
          * Resume a paused or stopped agent: it becomes active and its pending runs start
          * @description The same as PATCH status: active. Emits agent.resumed.
+         *
+         *     Scope: `write`.
          */
         post: operations["resumeAgent"];
         delete?: never;
@@ -338,6 +380,8 @@ export interface paths {
         /**
          * List runs, newest first
          * @description Run summaries, keyset-paginated; filter by status.
+         *
+         *     Scope: `read`.
          */
         get: operations["listRuns"];
         put?: never;
@@ -358,6 +402,8 @@ export interface paths {
         /**
          * Get a run: status, result, usage, settings, plan, model calls and tool calls
          * @description With `?wait=N` (at most 60 s) it answers when the run is finished or waiting for approval, or after N s.
+         *
+         *     Scope: `read`.
          */
         get: operations["getRun"];
         put?: never;
@@ -380,6 +426,8 @@ export interface paths {
         /**
          * Approve a call the run waits on (or all of them)
          * @description The approved calls run when the run is picked up again; once no call waits, it goes back to the queue. `by` is recorded as approved_by. 409 when the run (or the call) is not waiting for approval.
+         *
+         *     Scope: `write`.
          */
         post: operations["approveRun"];
         delete?: never;
@@ -400,6 +448,8 @@ export interface paths {
         /**
          * Cancel a pending, running or waiting run (a running skill call is aborted)
          * @description 409 when the run already finished. Calls waiting for approval are closed with it.
+         *
+         *     Scope: `write`.
          */
         post: operations["cancelRun"];
         delete?: never;
@@ -418,6 +468,8 @@ export interface paths {
         /**
          * Two runs of the agent side by side: steps, calls, results, usage, and where they first differ
          * @description Typically a replay and its original. Calls are paired by step; `same` says whether a pair matches.
+         *
+         *     Scope: `read`.
          */
         get: operations["compareRuns"];
         put?: never;
@@ -438,6 +490,8 @@ export interface paths {
         /**
          * Stream one run’s events (Server-Sent Events); it ends after the run’s last event
          * @description Server-Sent Events: `id:` = event id, `event:` = type, `data:` = the event envelope as JSON `{id, type, agent_id, run_id, created_at, data}`. Stored events after the resume point come first, then live ones, each once; a `: heartbeat` comment keeps an idle stream open. Resume with the `Last-Event-ID` header (browsers send it by themselves) or `?after=`. Read it with an EventSource (or any SSE client), not as JSON. The stream ends after the run's terminal event (at once for a finished run).
+         *
+         *     Scope: `read`.
          */
         get: operations["streamRunEvents"];
         put?: never;
@@ -460,6 +514,8 @@ export interface paths {
         /**
          * Reject a call the run waits on (or all of them)
          * @description A rejected call never runs: a model-driven run reads the refusal and the reason and goes on; a planned step fails. `by` is recorded as rejected_by. 409 when the run (or the call) is not waiting for approval.
+         *
+         *     Scope: `write`.
          */
         post: operations["rejectRun"];
         delete?: never;
@@ -480,6 +536,8 @@ export interface paths {
         /**
          * Replay a finished run: a new run (replay_of) from its settings snapshot and recalled memories
          * @description The new run is listed, streamed and recorded like any run. Where it asks for another call than the original recorded (another skill, other input, more steps), it stops `failed` with a `divergence`. 409 when the run is not finished or never started, or the agent is stopped; 422 for overrides on a recorded replay or a rule-based run.
+         *
+         *     Scope: `write`.
          */
         post: operations["replayRun"];
         delete?: never;
@@ -500,6 +558,8 @@ export interface paths {
         /**
          * Stop: cancels the running run (its skill call is aborted) and every pending one; new goals get 409
          * @description The same as PATCH status: stopped. Emits agent.stopped; resume makes it active again.
+         *
+         *     Scope: `write`.
          */
         post: operations["stopAgent"];
         delete?: never;
@@ -518,12 +578,16 @@ export interface paths {
         /**
          * The agent’s webhooks, newest first
          * @description Keyset-paginated; never their secrets.
+         *
+         *     Scope: `read`.
          */
         get: operations["listWebhooks"];
         put?: never;
         /**
          * Register a webhook for the agent’s events
          * @description Each matching event is POSTed as its JSON envelope, signed per Standard Webhooks (webhook-id = event id, webhook-timestamp, webhook-signature). The answer carries the whsec_ secret, shown only this once.
+         *
+         *     Scope: `write`.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -542,6 +606,8 @@ export interface paths {
         /**
          * One webhook (its secret is never shown again)
          * @description Its URL, type filter, whether it is enabled (and why not), and its delivery counters.
+         *
+         *     Scope: `read`.
          */
         get: operations["getWebhook"];
         put?: never;
@@ -549,6 +615,8 @@ export interface paths {
         /**
          * Delete a webhook and its delivery queue
          * @description Pending deliveries are dropped with it.
+         *
+         *     Scope: `write`.
          */
         delete: operations["deleteWebhook"];
         options?: never;
@@ -556,6 +624,8 @@ export interface paths {
         /**
          * Enable, disable, refilter or rotate the secret of a webhook
          * @description enabled: true resumes a webhook disabled by hand or by a 410 (its queued deliveries resume; events while it was disabled are not queued). rotate_secret: true answers the new secret once; the previous one adds a second signature for AOS_WEBHOOK_SECRET_GRACE_MS.
+         *
+         *     Scope: `write`.
          */
         patch: operations["updateWebhook"];
         trace?: never;
@@ -570,6 +640,8 @@ export interface paths {
         /**
          * The webhook’s deliveries, newest first: attempts, status codes, next retry
          * @description Keyset-paginated; filter by status. Finished deliveries are kept as long as events (AOS_EVENT_RETENTION_DAYS).
+         *
+         *     Scope: `read`.
          */
         get: operations["listDeliveries"];
         put?: never;
@@ -610,6 +682,8 @@ export interface paths {
         /**
          * Health with its details: database, NATS and the relay’s lag, the API key’s source, the process
          * @description The same checks as GET /health, each with what it knows (error messages, the NATS relay’s state and how many events it has yet to publish, where the API key came from, uptime). Needs a credential: these details help an attacker as much as an operator.
+         *
+         *     Scope: `read`.
          */
         get: operations["getDetails"];
         put?: never;
@@ -670,6 +744,8 @@ export interface paths {
         /**
          * Prometheus metrics (text exposition format)
          * @description Needs `Authorization: Bearer <AOS_METRICS_TOKEN>` (its own scheme, metrics_token: a scraper should not hold the key that drives agents). Without AOS_METRICS_TOKEN it is public, which production allows only with AOS_METRICS_PUBLIC=true.
+         *
+         *     Scope: `read`.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -690,6 +766,8 @@ export interface paths {
         /**
          * List the skills this instance can run, with their manifests
          * @description Every skill an agent may be allowed (see an agent's `skills`): its JSON Schemas of input and output, its side effects, whether its results are outside content (`outside_content`) and whether a call can carry data out (`egress`).
+         *
+         *     Scope: `read`.
          */
         get: operations["listSkills"];
         put?: never;
@@ -710,11 +788,139 @@ export interface paths {
         /**
          * Get one skill manifest
          * @description The manifest of one skill by its id (404 when this instance has no such skill).
+         *
+         *     Scope: `read`.
          */
         get: operations["getSkill"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant the credential acts in
+         * @description Scope: `admin`.
+         */
+        get: operations["getOwnTenant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List tenants, newest first (operator)
+         * @description Scope: `operator`.
+         */
+        get: operations["listTenants"];
+        put?: never;
+        /**
+         * Create a tenant (operator)
+         * @description Answers 201 with a Location header.
+         *
+         *     Scope: `operator`.
+         */
+        post: operations["createTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a tenant (operator)
+         * @description Scope: `operator`.
+         */
+        get: operations["getTenant"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a tenant (operator)
+         * @description 409 while it has agents, unless `?cascade=true`: then its agents are deleted as DELETE /agents/{id} does (runs cancelled, data deleted), and its keys. Its events stay until the relay and webhooks have passed them. `default` cannot be deleted.
+         *
+         *     Scope: `operator`.
+         */
+        delete: operations["deleteTenant"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename or suspend a tenant (operator)
+         * @description A suspended tenant's keys are refused within seconds on every instance; `default` cannot be suspended.
+         *
+         *     Scope: `operator`.
+         */
+        patch: operations["updateTenant"];
+        trace?: never;
+    };
+    "/tenants/{tenant_id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List live keys, newest first (never the key itself)
+         * @description Scope: `admin`.
+         */
+        get: operations["listKeys"];
+        put?: never;
+        /**
+         * Mint an API key (operator, or an admin key of the tenant)
+         * @description Answers 201 with the key, shown this once: `aos_` + its visible prefix + a 256-bit secret. Only the secret’s SHA-256 digest is stored.
+         *
+         *     Scope: `admin`.
+         */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenant_id}/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a key
+         * @description Refused at once by this instance and within 5 s by every other.
+         *
+         *     Scope: `admin`.
+         */
+        delete: operations["revokeKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -744,6 +950,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ActorDto: {
+            /**
+             * Format: uuid
+             * @description The tenant the request acted in
+             */
+            tenant_id: string;
+            /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+            kind: components["schemas"]["ActorKind"];
+            /** @description `operator`, or the id of the key */
+            id: string;
+        };
+        /**
+         * @description `operator` (AOS_API_KEY) or `key` (a tenant key)
+         * @enum {string}
+         */
+        ActorKind: "operator" | "key";
         /**
          * @description Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call that changes something outside AOS (email_send, calendar_create_event, http_call other than GET) and, once outside content has entered the run (it is tainted), every call that can carry data out (any http_call, email_send, calendar_create_event); always. side_effects for a new agent
          * @enum {string}
@@ -796,6 +1018,18 @@ export interface components {
             remember_tool_results: boolean;
             /** @description Model usage of all its runs to date */
             usage: components["schemas"]["UsageDto"];
+            /** @description Who created it */
+            created_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -803,6 +1037,32 @@ export interface components {
         };
         /** @enum {string} */
         AgentStatus: "active" | "paused" | "stopped";
+        ApiKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            name: string;
+            /** @description The visible part of the key: `aos_<prefix>_…` */
+            prefix: string;
+            scopes: components["schemas"]["KeyScope"][];
+            /** @description Who minted it */
+            created_by: components["schemas"]["ActorDto"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Written in batches: up to a few seconds behind
+             */
+            last_used_at: string | null;
+        };
+        ApiKeyPageDto: {
+            items: components["schemas"]["ApiKeyDto"][];
+            /** @description Cursor of the next page; null on the last page */
+            next_cursor: string | null;
+        };
         ApprovalAnswerDto: {
             /**
              * Format: uuid
@@ -811,7 +1071,7 @@ export interface components {
             tool_call_id?: string;
             /** @description Why (a rejection’s reason reaches the model) */
             reason?: string;
-            /** @description Who answers; recorded as approved_by / rejected_by */
+            /** @description A free note of who answers, recorded as answered_by_note beside the actor (approved_by / rejected_by) */
             by?: string;
         };
         CaldavSettingsDto: {
@@ -909,6 +1169,18 @@ export interface components {
             settings: components["schemas"]["SmtpSettingsDto"] | components["schemas"]["ImapSettingsDto"] | components["schemas"]["CaldavSettingsDto"] | components["schemas"]["HttpSettingsDto"];
             /** @description Whether a secret is stored (it is never returned) */
             has_secret: boolean;
+            /** @description Who created it */
+            created_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1004,6 +1276,32 @@ export interface components {
              */
             secret: string;
         };
+        CreatedKeyDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            name: string;
+            /** @description The visible part of the key: `aos_<prefix>_…` */
+            prefix: string;
+            scopes: components["schemas"]["KeyScope"][];
+            /** @description Who minted it */
+            created_by: components["schemas"]["ActorDto"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description Written in batches: up to a few seconds behind
+             */
+            last_used_at: string | null;
+            /**
+             * @description The whole key: shown this once, never again
+             * @example aos_k3x9q2m4p7ra_…
+             */
+            key: string;
+        };
         CreatedWebhookDto: {
             /** Format: uuid */
             id: string;
@@ -1024,6 +1322,18 @@ export interface components {
              * @description Until when the secret before the last rotation still signs
              */
             previous_secret_expires_at: string | null;
+            /** @description Who created it */
+            created_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1072,6 +1382,22 @@ export interface components {
              */
             secret: string;
         };
+        CreateKeyDto: {
+            /** @example dashboard */
+            name: string;
+            /**
+             * @description `read`; `write` (agents, goals, memory, approvals, replays); `admin` (keys, connections, webhooks, policy fields)
+             * @example [
+             *       "read"
+             *     ]
+             */
+            scopes: components["schemas"]["KeyScope"][];
+            /**
+             * Format: date-time
+             * @description When it stops working; none: never
+             */
+            expires_at?: string;
+        };
         CreateMemoryDto: {
             memory_type: components["schemas"]["ClientMemoryType"];
             text: string;
@@ -1098,6 +1424,15 @@ export interface components {
              * @example app-password
              */
             secret?: string;
+        };
+        CreateTenantDto: {
+            /**
+             * @description Unique; what X-AOS-Tenant may name it by
+             * @example acme
+             */
+            slug: string;
+            /** @example Acme Corp */
+            name: string;
         };
         CreateWebhookDto: {
             /**
@@ -1157,11 +1492,25 @@ export interface components {
             /** @example run.completed */
             type: components["schemas"]["EventType"];
             /** Format: uuid */
+            tenant_id: string;
+            /** Format: uuid */
             agent_id: string;
             /** Format: uuid */
             run_id: string | null;
             /** Format: date-time */
             created_at: string;
+            /** @description Who caused it: the request’s actor; null when the engine acted on its own */
+            actor: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
             data: {
                 [key: string]: unknown;
             };
@@ -1244,6 +1593,11 @@ export interface components {
             /** @description The mailbox skills read when they name none. Default: "INBOX". */
             mailbox?: string;
         };
+        /**
+         * @description `read`; `write` (agents, goals, memory, approvals, replays); `admin` (keys, connections, webhooks, policy fields)
+         * @enum {string}
+         */
+        KeyScope: "read" | "write" | "admin";
         MemoryPageDto: {
             items: components["schemas"]["MemoryResponseDto"][];
             /** @description Cursor of the next page; null on the last page */
@@ -1489,6 +1843,18 @@ export interface components {
             /** Format: uuid */
             agent_id: string;
             goal: string;
+            /** @description Who submitted the goal */
+            submitted_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
             priority: number;
             status: components["schemas"]["RunStatus"];
             error_message: string | null;
@@ -1601,6 +1967,18 @@ export interface components {
             /** Format: uuid */
             agent_id: string;
             goal: string;
+            /** @description Who submitted the goal */
+            submitted_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
             priority: number;
             status: components["schemas"]["RunStatus"];
             error_message: string | null;
@@ -1726,6 +2104,22 @@ export interface components {
             /** @description Higher runs first. Default: 5. */
             priority?: number;
         };
+        TenantDto: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            name: string;
+            status: components["schemas"]["TenantStatus"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        TenantPageDto: {
+            items: components["schemas"]["TenantDto"][];
+            /** @description Cursor of the next page; null on the last page */
+            next_cursor: string | null;
+        };
+        /** @enum {string} */
+        TenantStatus: "active" | "suspended";
         /**
          * @description tls: TLS from the start; starttls (default): upgrade, required; none: plain
          * @enum {string}
@@ -1780,10 +2174,32 @@ export interface components {
              * @description When it was approved, rejected or expired
              */
             approval_answered_at: string | null;
-            /** @description Who approved it (`by` of the approve call) */
-            approved_by: string | null;
-            /** @description Who rejected it (`by` of the reject call) */
-            rejected_by: string | null;
+            /** @description Who approved it: the actor of the approve call */
+            approved_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
+            /** @description Who rejected it: the actor of the reject call */
+            rejected_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
+            /** @description The `by` the answer carried: a free note beside the actor */
+            answered_by_note: string | null;
             /** @description The reason given with the answer */
             approval_reason: string | null;
             /**
@@ -1878,12 +2294,29 @@ export interface components {
              * @description Until when the secret before the last rotation still signs
              */
             previous_secret_expires_at: string | null;
+            /** @description Who created it */
+            created_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
             /** @description The new signing secret, only when rotate_secret was true. Shown only here */
             secret?: string;
+        };
+        UpdateTenantDto: {
+            name?: string;
+            /** @description `suspended`: the tenant's keys are refused; its data stays */
+            status?: components["schemas"]["TenantStatus"];
         };
         UpdateWebhookDto: {
             /** @description false pauses deliveries; true resumes them (also after a 410 disabled it) */
@@ -1948,6 +2381,18 @@ export interface components {
              * @description Until when the secret before the last rotation still signs
              */
             previous_secret_expires_at: string | null;
+            /** @description Who created it */
+            created_by: {
+                /**
+                 * Format: uuid
+                 * @description The tenant the request acted in
+                 */
+                tenant_id: string;
+                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                kind: components["schemas"]["ActorKind"];
+                /** @description `operator`, or the id of the key */
+                id: string;
+            } | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2031,7 +2476,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2130,7 +2575,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2213,7 +2658,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2295,7 +2740,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2424,7 +2869,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2512,7 +2957,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2642,7 +3087,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2741,7 +3186,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2825,7 +3270,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2956,7 +3401,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3055,7 +3500,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3159,7 +3604,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3266,7 +3711,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3400,7 +3845,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3516,7 +3961,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3614,7 +4059,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3711,7 +4156,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3799,7 +4244,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3885,7 +4330,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3994,7 +4439,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4077,7 +4522,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4166,7 +4611,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4254,7 +4699,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4385,7 +4830,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4484,7 +4929,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4570,7 +5015,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4678,7 +5123,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4809,7 +5254,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4942,7 +5387,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5025,7 +5470,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5113,7 +5558,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5243,7 +5688,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5328,7 +5773,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5412,7 +5857,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5529,7 +5974,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5619,7 +6064,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5693,7 +6138,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5828,7 +6273,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5891,7 +6336,946 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Too many requests: at most 600 per minute from one client; retry in 42 seconds"
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getOwnTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantDto"];
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listTenants: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s next_cursor */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPageDto"];
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTenantDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantDto"];
+                };
+            };
+            /** @description Malformed request (e.g. invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Malformed JSON body: Unexpected end of JSON input"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e is stopped; resume it before giving it goals"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant’s id or slug */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantDto"];
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    deleteTenant: {
+        parameters: {
+            query?: {
+                /** @description Also delete its agents (their runs cancelled, data deleted) and keys */
+                cascade?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The tenant’s id or slug */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e is stopped; resume it before giving it goals"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant’s id or slug */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTenantDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantDto"];
+                };
+            };
+            /** @description Malformed request (e.g. invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Malformed JSON body: Unexpected end of JSON input"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e is stopped; resume it before giving it goals"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from the previous page’s next_cursor */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The tenant’s id or slug */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPageDto"];
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant’s id or slug */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKeyDto"];
+                };
+            };
+            /** @description Malformed request (e.g. invalid JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Malformed JSON body: Unexpected end of JSON input"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant’s id or slug */
+                tenant_id: string;
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];

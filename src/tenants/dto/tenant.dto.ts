@@ -1,0 +1,77 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEnum, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { NoNulCharacters } from '../../common/no-nul.decorator';
+import { PageOf } from '../../common/pagination';
+import { TenantStatus } from '../tenant-status.enum';
+import type { TenantEntity } from '../tenant.entity';
+
+export const SLUG = /^[a-z0-9-]{1,40}$/;
+
+export class CreateTenantDto {
+  @ApiProperty({ pattern: SLUG.source, example: 'acme', description: 'Unique; what X-AOS-Tenant may name it by' })
+  @IsString()
+  @Matches(SLUG, { message: 'slug must be 1 to 40 characters of a-z, 0-9 and -' })
+  slug!: string;
+
+  @ApiProperty({ maxLength: 200, example: 'Acme Corp' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  @NoNulCharacters()
+  name!: string;
+}
+
+export class UpdateTenantDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  @NoNulCharacters()
+  name?: string;
+
+  @ApiPropertyOptional({
+    enum: TenantStatus,
+    enumName: 'TenantStatus',
+    description: "`suspended`: the tenant's keys are refused; its data stays",
+  })
+  @IsOptional()
+  @IsEnum(TenantStatus, { message: `status must be one of: ${Object.values(TenantStatus).join(', ')}` })
+  status?: TenantStatus;
+}
+
+export class DeleteTenantQueryDto {
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: 'Also delete its agents (their runs cancelled, data deleted) and keys',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'cascade must be true or false' })
+  cascade?: boolean;
+}
+
+export class TenantDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ pattern: SLUG.source })
+  slug!: string;
+
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty({ enum: TenantStatus, enumName: 'TenantStatus' })
+  status!: TenantStatus;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at!: string;
+
+  static from(t: TenantEntity): TenantDto {
+    return { id: t.id, slug: t.slug, name: t.name, status: t.status, created_at: new Date(t.createdAt).toISOString() };
+  }
+}
+
+export class TenantPageDto extends PageOf(TenantDto, 'TenantPageDto') {}

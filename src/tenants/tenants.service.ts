@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ActorKind } from '../common/actor';
+import type { Page, PageQueryDto } from '../common/pagination';
+import type { Principal } from '../common/principal';
+import { pgError } from '../database/pg-error';
+import { crossTenant, inTenant } from '../database/db-scope';
+import { Transactions } from '../database/transactions';
+import { AgentsService } from '../agents/agents.service';
+import { CredentialResolver, DEFAULT_TENANT_SLUG } from './auth/credential-resolver';
+import { CreateTenantDto, TenantDto, UpdateTenantDto } from './dto/tenant.dto';
+import { ApiKeysRepository } from './keys/api-keys.repository';
+import { TenantStatus } from './tenant-status.enum';
+import type { TenantEntity } from './tenant.entity';
+import { DefaultTenantError, TenantHasAgentsError, TenantNotFoundError, TenantSlugTakenError } from './tenants.errors';
+import { TenantsRepository } from './tenants.repository';
+
+/** Tenant management (the operator's) and the tenant a principal may name. */
+@Injectable()
+export class TenantsService {
+  private readonly logger = new Logger(TenantsService.name);
+
+  constructor(
+    private readonly tenants: TenantsRepository,
+    private readonly keys: ApiKeysRepository,
+    private readonly transactions: Transactions,
+    private readonly agents: AgentsService,
+    private readonly credentials: CredentialResolver,
+  ) {}
+
+  create(dto: CreateTenantDto): Promise<TenantDto> {
+    return crossTenant('tenant-admin', async () => {
+      try {
+        const tenant = await this.transactions.run((m) => this.tenants.insert(m, dto));
+        this.logger.log({ tenant_id: tenant.id, slug: tenant.slug }, 'tenant created');
+        return TenantDto.from(tenant);
+      } catch (error) {
+        const { code, constraint } = pgError(error);
+        if (code === '23505' && constraint === 'tenants_slug_key') throw new TenantSlugTakenError(dto.slug);
+        throw error;
+      }
+    });
+  }
+
+  list(query: PageQueryDto): Promise<Page<TenantDto>> {
+    return crossTenant('tenant-admin', async () => {
+      const page = await this.tenants.page(query);
+      return { items: page.rows.map((t) => TenantDto.from(t)), next_cursor: page.nextCursor };
+    });
+  }
+
+  async get(ref: string): Promise<TenantDto> {
+    return TenantDto.from(await this.find(ref));
+  }
+
+  /** The tenant `ref` names, as `principal` may see it: the operator any, a key its own only (else 404). */
+  async visibleTo(principal: Principal, ref: string): Promise<TenantEntity> {
+    const tenant = await crossTenant('tenant-admin', () => this.tenants.find(ref));
+    if (!tenant || (principal.actor.kind !== ActorKind.Operator && tenant.id !== principal.tenantId)) {
+      throw new TenantNotFoundError(ref);
+    }
+    return tenant;
+  }
+
+  update(ref: string, dto: UpdateTenantDto): Promise<TenantDto> {
+    return crossTenant('tenant-admin', () =>
+      this.transactions.run(async (m) => {
+        const tenant = await this.tenants.find(ref, m, true);
+        if (!tenant) throw new TenantNotFoundError(ref);
+        if (tenant.slug === DEFAULT_TENANT_SLUG && dto.status === TenantStatus.Suspended) {
+          throw new DefaultTenantError('suspended');
+        }
+        const updated = await this.tenants.update(m, tenant.id, dto);
+        this.credentials.forget({ tenant: updated });
+        return TenantDto.from(updated);
+      }),
+    );
+  }
+
+  /**
+   * Deletes a tenant. With agents left it refuses unless `cascade`: then each agent goes through
+   * the agents' own deletion (its runs cancelled, its data deleted, `agent.deleted` sent), inside
+   * the tenant; its events stay until the relay and the webhooks have passed them.
+   */
+  async remove(ref: string, cascade: boolean, principal: Principal): Promise<void> {
+    const tenant = await this.find(ref);
+    if (tenant.slug === DEFAULT_TENANT_SLUG) throw new DefaultTenantError('deleted');
+    const agentIds = await crossTenant('tenant-admin', () =>
+      this.transactions.run((m) => this.tenants.agentIds(m, tenant.id)),
+    );
+    if (agentIds.length > 0 && !cascade) throw new TenantHasAgentsError(agentIds.length);
+    const actor = { ...principal.actor, tenant_id: tenant.id };
+    for (const id of agentIds) await inTenant(tenant.id, () => this.agents.remove(id), actor);
+    await crossTenant('tenant-admin', () =>
+      this.transactions.run(async (m) => {
+        const left = await this.tenants.agentCount(m, tenant.id);
+        if (left > 0) throw new TenantHasAgentsError(left);
+        await this.keys.deleteForTenant(m, tenant.id);
+        await this.tenants.delete(m, tenant.id);
+      }),
+    );
+    this.credentials.forget({ tenant });
+    this.logger.log({ tenant_id: tenant.id, agents: agentIds.length }, 'tenant deleted');
+  }
+
+  private async find(ref: string): Promise<TenantEntity> {
+    const tenant = await crossTenant('tenant-admin', () => this.tenants.find(ref));
+    if (!tenant) throw new TenantNotFoundError(ref);
+    return tenant;
+  }
+}
