@@ -66,6 +66,15 @@ export class Tenancy1765065600000 implements MigrationInterface {
             RAISE EXCEPTION 'AOS needs a role ${REQUEST_ROLE} it may not create: ask the DBA to run CREATE ROLE ${REQUEST_ROLE} NOLOGIN; GRANT ${REQUEST_ROLE} TO %;', current_user;
         END;
       END IF;
+      -- A role that is no superuser may SET ROLE only to a role it is a member of.
+      IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+         AND NOT pg_has_role(current_user, '${REQUEST_ROLE}', 'MEMBER') THEN
+        BEGIN
+          EXECUTE format('GRANT ${REQUEST_ROLE} TO %I', current_user);
+        EXCEPTION WHEN insufficient_privilege THEN
+          RAISE EXCEPTION 'AOS must be able to enter the role ${REQUEST_ROLE}: ask the DBA to run GRANT ${REQUEST_ROLE} TO %;', current_user;
+        END;
+      END IF;
     END $$`);
     await q.query(
       `CREATE FUNCTION aos_current_tenant() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE

@@ -83,7 +83,7 @@ describe('approvals, answered early', () => {
 
     const done = await eventually(get, (x) => x.status === 'completed', 20_000);
     expect(done.result).toBe('Sent and read.');
-    expect(done.tool_calls.map((c) => [c.skill_id, c.status, c.approved_by])).toEqual([
+    expect(done.tool_calls.map((c) => [c.skill_id, c.status, c.answered_by_note])).toEqual([
       ['email_send', 'succeeded', 'quick'],
       ['http_call', 'succeeded', null],
     ]);

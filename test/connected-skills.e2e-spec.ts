@@ -178,11 +178,13 @@ describe('connected skills with approvals', () => {
     expect(done).toMatchObject({ status: 'completed', result: 'Booked the review and replied to Dana.' });
     expect(done.tool_calls.find((c) => c.skill_id === 'email_send')).toMatchObject({
       status: 'succeeded',
-      approved_by: 'dana',
+      approved_by: { kind: 'operator', id: 'operator' },
+      answered_by_note: 'dana',
     });
     expect(done.tool_calls.find((c) => c.skill_id === 'calendar_create_event')).toMatchObject({
       status: 'succeeded',
-      approved_by: 'dana',
+      approved_by: { kind: 'operator', id: 'operator' },
+      answered_by_note: 'dana',
       approval_reason: 'fine',
     });
     // The model was asked once per turn: nothing repeated across the waits.
@@ -274,7 +276,8 @@ describe('connected skills with approvals', () => {
     expect(done.result).toMatch(/did not send/);
     expect(done.tool_calls[0]).toMatchObject({
       status: 'rejected',
-      rejected_by: 'sam',
+      rejected_by: { kind: 'operator', id: 'operator' },
+      answered_by_note: 'sam',
       approval_reason: 'wrong person',
     });
     // What the model read: an error result with who and why.

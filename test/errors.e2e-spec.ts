@@ -140,7 +140,12 @@ describe('rate limit (AOS_RATE_LIMIT_PER_MINUTE)', () => {
     for (let i = 0; i < 3; i++) statuses.push((await t.request({ method: 'GET', url: '/agents' })).statusCode);
     expect(statuses).toEqual([200, 200, 200]);
 
-    // Unauthenticated requests count too: the limit runs before the key check.
+    expect((await t.request({ method: 'GET', url: '/agents' })).statusCode).toBe(429);
+    // Counted per credential: requests without a valid key count per address, before their 401.
+    const refused: number[] = [];
+    for (let i = 0; i < 3; i++)
+      refused.push((await t.request({ method: 'GET', url: '/agents', auth: false })).statusCode);
+    expect(refused).toEqual([401, 401, 401]);
     const limited = await t.request({ method: 'GET', url: '/agents', auth: false });
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);

@@ -42,6 +42,15 @@ export function registerCredentialCheck(fastify: FastifyInstance, resolve: Resol
     }
     done();
   };
+  // A request that matches no route is answered by the not-found handler, which no route's hooks
+  // reach: without a valid credential it is refused too (404 and 405 would map the API).
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.url !== undefined || request.method === 'OPTIONS') return done();
+    if (request.url.startsWith('/docs') || /^\/openapi\.(json|yaml)(\?|$)/.test(request.url)) return done();
+    identify.call(fastify, request, reply, (error?: Error) =>
+      error ? done(error) : refuse.call(fastify, request, reply, done),
+    );
+  });
   fastify.addHook('onRoute', (route) => {
     if (isOpen(route)) return;
     const existing =

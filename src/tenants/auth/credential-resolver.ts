@@ -82,7 +82,8 @@ export class CredentialResolver {
     if (record.expires_at !== null && new Date(record.expires_at).getTime() <= Date.now()) {
       return { status: 401, detail: 'API key expired' };
     }
-    if (record.tenant_status !== (TenantStatus.Active as string)) return { status: 401, detail: "This key's tenant is suspended" };
+    if (record.tenant_status !== (TenantStatus.Active as string))
+      return { status: 401, detail: "This key's tenant is suspended" };
     if (named !== undefined) {
       const tenant = await this.tenant(named);
       // A key acts in its own tenant only; naming another is answered as if it did not exist.
