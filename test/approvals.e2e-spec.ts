@@ -6,7 +6,7 @@ import { startTestApp, TestApp } from './support/test-app';
 type Run = {
   status: string;
   result: string | null;
-  tool_calls: { id: string; skill_id: string; status: string; approved_by: string | null }[];
+  tool_calls: { id: string; skill_id: string; status: string; answered_by_note: string | null }[];
 };
 
 /** Approvals answered at odd moments: while the run is still working on the turn that asked. */
