@@ -43,16 +43,22 @@ export function registerCredentialCheck(fastify: FastifyInstance, resolve: Resol
     done();
   };
   // A request that matches no route is answered by the not-found handler, which no route's hooks
-  // reach: without a valid credential it is refused too (404 and 405 would map the API).
+  // reach: without a valid credential it is refused too (404 and 405 would map the API), unless
+  // its path is a public one (a wrong method on /health is still a 405 for anyone).
+  const openPaths = new Set<string>();
   fastify.addHook('onRequest', (request, reply, done) => {
     if (request.routeOptions.url !== undefined || request.method === 'OPTIONS') return done();
-    if (request.url.startsWith('/docs') || /^\/openapi\.(json|yaml)(\?|$)/.test(request.url)) return done();
+    const path = request.url.split('?')[0];
+    if (openPaths.has(path) || path.startsWith('/docs/')) return done();
     identify.call(fastify, request, reply, (error?: Error) =>
       error ? done(error) : refuse.call(fastify, request, reply, done),
     );
   });
   fastify.addHook('onRoute', (route) => {
-    if (isOpen(route)) return;
+    if (isOpen(route)) {
+      openPaths.add(route.url);
+      return;
+    }
     const existing =
       route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     route.onRequest = [identify, ...existing, refuse];
