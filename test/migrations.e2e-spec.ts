@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ALL_MIGRATIONS } from '../migrations';
+import { TENANT_TABLES } from '../migrations/1765065600000-Tenancy';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { ALL_ENTITIES } from '../src/entities';
 import { createTestDatabase, dropTestDatabase } from './support/test-database';
@@ -26,6 +27,18 @@ describe('migrations', () => {
       )
     ).map((r) => r.table_name);
 
+  /** An empty database migrated up to (not including) the named migration: the schema before it. */
+  const schemaBefore = async (migration: string): Promise<DataSource> => {
+    for (let i = 0; i < ALL_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
+    const at = ALL_MIGRATIONS.findIndex((m) => m.name === migration);
+    const before = await new DataSource({
+      ...buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, poolSize: 2 }),
+      migrations: ALL_MIGRATIONS.slice(0, at),
+    }).initialize();
+    await before.runMigrations();
+    return before;
+  };
+
   it('apply on an empty database and leave nothing for the entities to change', async () => {
     const applied = await dataSource.runMigrations();
     expect(applied).toHaveLength(ALL_MIGRATIONS.length);
@@ -47,14 +60,8 @@ describe('migrations', () => {
   });
 
   it('the taint migration keeps every memory and makes the stored skill_result ones untrusted', async () => {
-    for (let i = 0; i < ALL_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
-    const taint = ALL_MIGRATIONS.findIndex((m) => m.name === 'Taint1764720000000');
     // The schema before it, filled as it was.
-    const before = await new DataSource({
-      ...buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, poolSize: 2 }),
-      migrations: ALL_MIGRATIONS.slice(0, taint),
-    }).initialize();
-    await before.runMigrations();
+    const before = await schemaBefore('Taint1764720000000');
     const [agent] = await before.query<{ id: string }[]>(`INSERT INTO agents (name) VALUES ('old') RETURNING id`);
     await before.query(
       `INSERT INTO memories (agent_id, memory_type, text) VALUES ($1, 'skill_result', 'a page'), ($1, 'user_input', 'mine'),
@@ -77,13 +84,8 @@ describe('migrations', () => {
   });
 
   it('the run-record migration moves provenance onto the runs, keeps every call and memory, and reverts', async () => {
-    for (let i = 0; i < ALL_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
+    const before = await schemaBefore('RunRecord1764892800000');
     const at = ALL_MIGRATIONS.findIndex((m) => m.name === 'RunRecord1764892800000');
-    const before = await new DataSource({
-      ...buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, poolSize: 2 }),
-      migrations: ALL_MIGRATIONS.slice(0, at),
-    }).initialize();
-    await before.runMigrations();
     // As the previous schema filled them: a provenance record per run (same id), its calls, a memory.
     const [agent] = await before.query<{ id: string }[]>(`INSERT INTO agents (name) VALUES ('old') RETURNING id`);
     const [done] = await before.query<{ id: string }[]>(
@@ -180,13 +182,7 @@ describe('migrations', () => {
     await dataSource.runMigrations();
   });
   it('the tenancy migration moves every row into `default`, records the operator as their actor, and reverts', async () => {
-    for (let i = 0; i < ALL_MIGRATIONS.length; i++) await dataSource.undoLastMigration();
-    const at = ALL_MIGRATIONS.findIndex((m) => m.name === 'Tenancy1765065600000');
-    const before = await new DataSource({
-      ...buildDataSourceOptions({ url: database.url, entities: ALL_ENTITIES, poolSize: 2 }),
-      migrations: ALL_MIGRATIONS.slice(0, at),
-    }).initialize();
-    await before.runMigrations();
+    const before = await schemaBefore('Tenancy1765065600000');
     // As the previous schema filled them: an agent with a run, its calls, a memory, a webhook with a delivery, an event.
     const [agent] = await before.query<{ id: string }[]>(`INSERT INTO agents (name) VALUES ('old') RETURNING id`);
     const [run] = await before.query<{ id: string }[]>(
@@ -226,17 +222,8 @@ describe('migrations', () => {
     await dataSource.runMigrations();
     const [tenant] = await dataSource.query<{ id: string; slug: string }[]>('SELECT id, slug FROM tenants');
     expect(tenant.slug).toBe('default');
-    for (const table of [
-      'agents',
-      'runs',
-      'tool_calls',
-      'model_calls',
-      'memories',
-      'connections',
-      'webhooks',
-      'webhook_deliveries',
-      'events',
-    ]) {
+    // Every tenant table but api_keys, which is new.
+    for (const table of TENANT_TABLES.filter((t) => t !== 'api_keys')) {
       const rows = await dataSource.query<{ tenant_id: string }[]>(`SELECT tenant_id FROM ${table}`);
       expect([table, rows]).toEqual([table, [{ tenant_id: tenant.id }]]);
     }

@@ -144,6 +144,15 @@ export class AgentsRepository {
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
+  /** Every agent id of the current tenant (a tenant's deletion goes through them). */
+  async ids(): Promise<string[]> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ id: string }>(
+      'SELECT id FROM agents WHERE tenant_id = $1',
+      [currentTenantId()],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async page(query: { limit?: number; cursor?: string; status?: AgentStatus }) {
     const qb = this.dataSource
       .getRepository(AgentEntity)

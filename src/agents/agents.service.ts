@@ -234,6 +234,11 @@ export class AgentsService {
     return this.agents.addUsage(manager, id, usage);
   }
 
+  /** Every agent id of the current tenant. */
+  ids(): Promise<string[]> {
+    return this.agents.ids();
+  }
+
   async remove(id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const agent = await this.findOrFail(manager, id, 'update');

@@ -48,10 +48,9 @@ export interface Statement {
 function insertSql(first: number): string {
   const [n, a, r, t, d, c] = [first, first + 1, first + 2, first + 3, first + 4, first + 5];
   // Inside a tenant scope the tenant is the scope's (what row-level security checks); cross-tenant
-  // work (a claim's run.started) names it or leaves it to the agent's row.
+  // work (a claim's run.started, a webhook's disabling) names it.
   return `INSERT INTO events (tenant_id, agent_id, run_id, type, data, actor)
-          SELECT coalesce(e.tenant_id, aos_current_tenant(), (SELECT a.tenant_id FROM agents a WHERE a.id = e.agent_id)),
-                 e.agent_id, e.run_id, e.type, e.data, $${c}::jsonb
+          SELECT coalesce(e.tenant_id, aos_current_tenant()), e.agent_id, e.run_id, e.type, e.data, $${c}::jsonb
             FROM unnest($${n}::uuid[], $${a}::uuid[], $${r}::uuid[], $${t}::varchar[], $${d}::jsonb[])
               AS e(tenant_id, agent_id, run_id, type, data)`;
 }

@@ -75,6 +75,7 @@ export interface ClaimedRun {
 
 /** A run's row as a transition left it: what its event and the metrics read. */
 export interface TransitionRow {
+  tenant_id: string;
   id: string;
   agent_id: string;
   status: RunStatus;
@@ -93,7 +94,7 @@ export interface ClaimCandidate {
 }
 
 const TRANSITION_COLUMNS =
-  'r.id, r.agent_id, r.status, r.error_message, r.completed_at, r.result, r.attempts, r.available_at';
+  'r.tenant_id, r.id, r.agent_id, r.status, r.error_message, r.completed_at, r.result, r.attempts, r.available_at';
 
 // The settings a run freezes at its first claim, built from its agent's row in the same statement.
 const SNAPSHOT = `jsonb_build_object(
@@ -190,7 +191,7 @@ export class RunStatesRepository {
       {
         from: 'agents a',
         where: 'a.tenant_id = r.tenant_id AND a.id = r.agent_id',
-        returning: `r.tenant_id, r.goal, r.priority, r.max_attempts, r.lease_epoch::text AS lease_epoch, r.settings, r.context,
+        returning: `r.goal, r.priority, r.max_attempts, r.lease_epoch::text AS lease_epoch, r.settings, r.context,
           r.input_tokens, r.output_tokens, r.model_wait_since, r.model_waits, r.replay_of, r.replay_mode, r.taint,
           r.planner, r.plan, ${POLICY} AS policy,
           (EXISTS (SELECT 1 FROM tool_calls t WHERE t.tenant_id = r.tenant_id AND t.run_id = r.id)

@@ -1,11 +1,14 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { TenantStatus } from './tenant-status.enum';
 
+/** What a slug may be: also the tenants_slug_check constraint. */
+export const TENANT_SLUG = /^[a-z0-9-]{1,40}$/;
+
 /** A tenant: owns agents and everything under them. Not itself a tenant table (the operator's). */
 @Entity('tenants')
 @Index('tenants_slug_key', ['slug'], { unique: true })
 @Index('tenants_created_at_id_idx', ['createdAt', 'id'])
-@Check('tenants_slug_check', `"slug" ~ '^[a-z0-9-]{1,40}$'`)
+@Check('tenants_slug_check', `"slug" ~ '${TENANT_SLUG.source}'`)
 export class TenantEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'tenants_pkey' })
   id!: string;

@@ -14,10 +14,15 @@ import { PageQueryDto } from '../common/pagination';
 import { CurrentPrincipal, Principal } from '../common/principal';
 import { RequiresScope, Scope } from '../common/scopes';
 import { assertSomeField } from '../common/validation';
-import { CreateTenantDto, DeleteTenantQueryDto, TenantDto, TenantPageDto, UpdateTenantDto } from './dto/tenant.dto';
+import {
+  CreateTenantDto,
+  DeleteTenantQueryDto,
+  TENANT_PARAM,
+  TenantDto,
+  TenantPageDto,
+  UpdateTenantDto,
+} from './dto/tenant.dto';
 import { TenantsService } from './tenants.service';
-
-const TENANT_PARAM = { name: 'tenant_id', description: 'The tenant’s id or slug' };
 
 @ApiTags('tenants')
 @ApiKeyAuth()

@@ -5,10 +5,9 @@ import { findPage, PageQueryDto } from '../common/pagination';
 import { pgPoolOf } from '../database/pg-pool';
 import { returnedRows } from '../database/returned-rows';
 import { TenantStatus } from './tenant-status.enum';
-import { TenantEntity } from './tenant.entity';
+import { TENANT_SLUG, TenantEntity } from './tenant.entity';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SLUG = /^[a-z0-9-]{1,40}$/;
 const COLUMNS = 'id, slug, name, status, created_at AS "createdAt", updated_at AS "updatedAt"';
 
 /** The tenants table: the operator's (not a tenant table itself, so no row-level security). */
@@ -19,7 +18,7 @@ export class TenantsRepository {
   /** By id or slug: what X-AOS-Tenant and the routes accept. */
   async find(ref: string, m?: EntityManager, lock = false): Promise<TenantEntity | undefined> {
     // Neither an id nor a slug names no tenant (and never reaches SQL: it may hold a NUL).
-    if (!UUID.test(ref) && !SLUG.test(ref)) return undefined;
+    if (!UUID.test(ref) && !TENANT_SLUG.test(ref)) return undefined;
     const where = UUID.test(ref) ? 'id = $1' : 'slug = $1';
     const sql = `SELECT ${COLUMNS} FROM tenants WHERE ${where}${lock ? ' FOR UPDATE' : ''}`;
     const rows = m
@@ -53,19 +52,5 @@ export class TenantsRepository {
 
   page(query: PageQueryDto) {
     return findPage(this.dataSource.getRepository(TenantEntity).createQueryBuilder('tenant'), query);
-  }
-
-  /** How many agents the tenant has (a deletion without cascade refuses any). */
-  async agentCount(m: EntityManager, tenantId: string): Promise<number> {
-    const [row] = await m.query<{ n: number }[]>('SELECT count(*)::int AS n FROM agents WHERE tenant_id = $1', [
-      tenantId,
-    ]);
-    return row.n;
-  }
-
-  /** The agents of a tenant, for a cascading deletion (each goes through the agents' own deletion). */
-  async agentIds(m: EntityManager, tenantId: string): Promise<string[]> {
-    const rows = await m.query<{ id: string }[]>('SELECT id FROM agents WHERE tenant_id = $1', [tenantId]);
-    return rows.map((r) => r.id);
   }
 }

@@ -8,7 +8,6 @@ import { Transactions } from '../database/transactions';
 import { AgentsService } from '../agents/agents.service';
 import { CredentialResolver, DEFAULT_TENANT_SLUG } from './auth/credential-resolver';
 import { CreateTenantDto, TenantDto, UpdateTenantDto } from './dto/tenant.dto';
-import { ApiKeysRepository } from './keys/api-keys.repository';
 import { TenantStatus } from './tenant-status.enum';
 import type { TenantEntity } from './tenant.entity';
 import { DefaultTenantError, TenantHasAgentsError, TenantNotFoundError, TenantSlugTakenError } from './tenants.errors';
@@ -21,7 +20,6 @@ export class TenantsService {
 
   constructor(
     private readonly tenants: TenantsRepository,
-    private readonly keys: ApiKeysRepository,
     private readonly transactions: Transactions,
     private readonly agents: AgentsService,
     private readonly credentials: CredentialResolver,
@@ -84,20 +82,15 @@ export class TenantsService {
   async remove(ref: string, cascade: boolean, principal: Principal): Promise<void> {
     const tenant = await this.find(ref);
     if (tenant.slug === DEFAULT_TENANT_SLUG) throw new DefaultTenantError('deleted');
-    const agentIds = await crossTenant('tenant-admin', () =>
-      this.transactions.run((m) => this.tenants.agentIds(m, tenant.id)),
-    );
-    if (agentIds.length > 0 && !cascade) throw new TenantHasAgentsError(agentIds.length);
     const actor = { ...principal.actor, tenant_id: tenant.id };
+    const agentIds = await inTenant(tenant.id, () => this.agents.ids(), actor);
+    if (agentIds.length > 0 && !cascade) throw new TenantHasAgentsError(agentIds.length);
     for (const id of agentIds) await inTenant(tenant.id, () => this.agents.remove(id), actor);
-    await crossTenant('tenant-admin', () =>
-      this.transactions.run(async (m) => {
-        const left = await this.tenants.agentCount(m, tenant.id);
-        if (left > 0) throw new TenantHasAgentsError(left);
-        await this.keys.deleteForTenant(m, tenant.id);
-        await this.tenants.delete(m, tenant.id);
-      }),
-    );
+    // An agent created meanwhile would be left without its tenant: refused instead.
+    const left = await inTenant(tenant.id, () => this.agents.ids(), actor);
+    if (left.length > 0) throw new TenantHasAgentsError(left.length);
+    // Its keys go with it (their foreign key cascades).
+    await crossTenant('tenant-admin', () => this.transactions.run((m) => this.tenants.delete(m, tenant.id)));
     this.credentials.forget({ tenant });
     this.logger.log({ tenant_id: tenant.id, agents: agentIds.length }, 'tenant deleted');
   }

@@ -9,7 +9,8 @@ import type { ToolCallEntity } from '../../run-record/tool-call.entity';
  * `run.waiting_approval` (with the calls it waits on) and `run.<status>` when it ends.
  */
 export function transitionEvent(row: TransitionRow, reason?: string, waitingOn?: ToolCallEntity[]): NewEvent {
-  const base = { agentId: row.agent_id, runId: row.id };
+  // Claims and reclaims run across tenants: the event names its tenant itself.
+  const base = { tenantId: row.tenant_id, agentId: row.agent_id, runId: row.id };
   switch (row.status) {
     case RunStatus.Running:
       return { ...base, type: 'run.started', data: { attempt: row.attempts } };

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { hash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Actor, ActorKind } from '../../common/actor';
 import { API_KEY_HEADER, TENANT_HEADER } from '../../common/credential-check';
 import type { CredentialResolution, CredentialRefusal } from '../../common/principal';
@@ -44,7 +44,7 @@ export class CredentialResolver {
     private readonly tenantRecords: TenantsRepository,
     private readonly usage: KeyUsage,
   ) {
-    this.operatorDigest = digest(config.apiKey);
+    this.operatorDigest = secretDigest(config.apiKey);
   }
 
   async resolve(headers: FastifyRequest['headers']): Promise<CredentialResolution> {
@@ -53,7 +53,7 @@ export class CredentialResolver {
     if (typeof presented !== 'string') return INVALID;
     const named = headers[TENANT_HEADER];
     if (named !== undefined && typeof named !== 'string') return { status: 404, detail: 'Tenant not found' };
-    if (timingSafeEqual(digest(presented), this.operatorDigest)) return this.operator(named);
+    if (timingSafeEqual(secretDigest(presented), this.operatorDigest)) return this.operator(named);
     const parsed = parseKey(presented);
     if (!parsed) return INVALID;
     return this.tenantKey(parsed, named);
@@ -115,8 +115,4 @@ export class CredentialResolver {
   forgetKeys(): void {
     this.keys.clear();
   }
-}
-
-function digest(value: string): Buffer {
-  return hash('sha256', value, 'buffer');
 }

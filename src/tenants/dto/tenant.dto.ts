@@ -4,14 +4,19 @@ import { IsBoolean, IsEnum, IsNotEmpty, IsOptional, IsString, Matches, MaxLength
 import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { PageOf } from '../../common/pagination';
 import { TenantStatus } from '../tenant-status.enum';
-import type { TenantEntity } from '../tenant.entity';
+import { TENANT_SLUG, type TenantEntity } from '../tenant.entity';
 
-export const SLUG = /^[a-z0-9-]{1,40}$/;
+/** How the routes document `{tenant_id}`. */
+export const TENANT_PARAM = { name: 'tenant_id', description: 'The tenant’s id or slug' };
 
 export class CreateTenantDto {
-  @ApiProperty({ pattern: SLUG.source, example: 'acme', description: 'Unique; what X-AOS-Tenant may name it by' })
+  @ApiProperty({
+    pattern: TENANT_SLUG.source,
+    example: 'acme',
+    description: 'Unique; what X-AOS-Tenant may name it by',
+  })
   @IsString()
-  @Matches(SLUG, { message: 'slug must be 1 to 40 characters of a-z, 0-9 and -' })
+  @Matches(TENANT_SLUG, { message: 'slug must be 1 to 40 characters of a-z, 0-9 and -' })
   slug!: string;
 
   @ApiProperty({ maxLength: 200, example: 'Acme Corp' })
@@ -57,7 +62,7 @@ export class TenantDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
-  @ApiProperty({ pattern: SLUG.source })
+  @ApiProperty({ pattern: TENANT_SLUG.source })
   slug!: string;
 
   @ApiProperty()

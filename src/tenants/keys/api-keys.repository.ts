@@ -77,8 +77,4 @@ export class ApiKeysRepository {
       [used.map((u) => u.tenantId), used.map((u) => u.id), used.map((u) => u.at)],
     );
   }
-
-  async deleteForTenant(m: EntityManager, tenantId: string): Promise<void> {
-    await m.query('DELETE FROM api_keys WHERE tenant_id = $1', [tenantId]);
-  }
 }

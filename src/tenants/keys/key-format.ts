@@ -20,6 +20,7 @@ export function mintKey(): MintedKey {
   return { key: `aos_${prefix}_${secret}`, prefix, digest: secretDigest(secret) };
 }
 
+/** SHA-256, one-shot (no Hash object per request): of a key's secret, or of the operator key. */
 export function secretDigest(secret: string): Buffer {
   return hash('sha256', secret, 'buffer');
 }

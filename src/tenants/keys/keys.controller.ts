@@ -13,10 +13,9 @@ import { PageQueryDto } from '../../common/pagination';
 import { CurrentPrincipal, Principal } from '../../common/principal';
 import { RequiresScope, Scope } from '../../common/scopes';
 import { UuidParam } from '../../common/uuid-param';
+import { TENANT_PARAM } from '../dto/tenant.dto';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyPageDto, CreatedKeyDto, CreateKeyDto } from './dto/api-key.dto';
-
-const TENANT_PARAM = { name: 'tenant_id', description: 'The tenant’s id or slug' };
 
 @ApiTags('tenants')
 @ApiKeyAuth()
