@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ReferenceActor } from './reference-auth';
 
 /** The agent row and its JSON, shared by the benchmark's reference servers (same shape as AOS). */
 export interface AgentRow {
@@ -18,13 +19,14 @@ export interface AgentRow {
   model_calls: string;
   input_tokens: string;
   output_tokens: string;
+  created_by: ReferenceActor | null;
   created_at: Date;
   updated_at: Date;
 }
 
 export const AGENT_COLUMNS =
   'id, name, status, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval, ' +
-  'egress, egress_trusted, remember_tool_results, model_calls, input_tokens, output_tokens, created_at, updated_at';
+  'egress, egress_trusted, remember_tool_results, model_calls, input_tokens, output_tokens, created_by, created_at, updated_at';
 
 export const agentJson = (r: AgentRow) => ({
   id: r.id,
@@ -45,6 +47,7 @@ export const agentJson = (r: AgentRow) => ({
     input_tokens: Number(r.input_tokens),
     output_tokens: Number(r.output_tokens),
   },
+  created_by: r.created_by,
   created_at: r.created_at.toISOString(),
   updated_at: r.updated_at.toISOString(),
 });
@@ -56,15 +59,18 @@ export const agentJson = (r: AgentRow) => ({
  * number, and so slow down, the references' events during their rounds.
  */
 export const AGENT_INSERT = `WITH main AS (
-    INSERT INTO agents (id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps, approval,
-                        egress, egress_trusted, remember_tool_results)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${AGENT_COLUMNS}
+    INSERT INTO agents (tenant_id, id, name, max_concurrent_runs, planner, instructions, models, skills, max_steps,
+                        approval, egress, egress_trusted, remember_tool_results, created_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${AGENT_COLUMNS}
   ), appended AS (
-    INSERT INTO bench_events (agent_id, run_id, type, data)
-    SELECT * FROM unnest($13::uuid[], $14::uuid[], $15::varchar[], $16::jsonb[])
+    INSERT INTO bench_events (tenant_id, agent_id, run_id, type, data, actor)
+    SELECT e.tenant_id, e.agent_id, e.run_id, e.type, e.data, $20::jsonb
+      FROM unnest($15::uuid[], $16::uuid[], $17::uuid[], $18::varchar[], $19::jsonb[])
+        AS e(tenant_id, agent_id, run_id, type, data)
   ) SELECT * FROM main`;
 
-export function agentInsertParams(name: string, maxConcurrentRuns: number): unknown[] {
+/** The tenant is the credential's (the references run without row-level security, so they name it). */
+export function agentInsertParams(name: string, maxConcurrentRuns: number, actor: ReferenceActor): unknown[] {
   const id = randomUUID();
   const data = {
     name,
@@ -77,7 +83,9 @@ export function agentInsertParams(name: string, maxConcurrentRuns: number): unkn
     egress_trusted: [],
     remember_tool_results: true,
   };
+  const actorJson = JSON.stringify(actor);
   return [
+    actor.tenant_id,
     id,
     name,
     maxConcurrentRuns,
@@ -90,9 +98,12 @@ export function agentInsertParams(name: string, maxConcurrentRuns: number): unkn
     null,
     [],
     true,
+    actorJson,
+    [actor.tenant_id],
     [id],
     [null],
     ['agent.created'],
     [JSON.stringify(data)],
+    actorJson,
   ];
 }

@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: AOS against a bare Fastify + pg server doing the same insert/select with the
- * same key check (the reference of the 0.80 throughput target), and against the "Nest floor" (the same routes on NestJS
+ * same key look-up (the reference of the 0.80 throughput target), and against the "Nest floor" (the same routes on NestJS
  * with nothing but guard, ValidationPipe and SQL), on the same PostgreSQL (DATABASE_URL, else an
  * embedded one in a temporary directory). Each server runs in its own process, the load generator
- * (autocannon) in this one. Prints requests/s, p99 and ratios.
+ * (autocannon) in this one. Prints requests/s, p99 and ratios, with the operator key and with a
+ * tenant admin key (tenant `bench`, minted through the API); AOS runs every request under
+ * row-level security with either, the references only look the key up (reference-auth.ts).
  */
 import type autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -19,7 +21,18 @@ import { benchNatsRelay, benchSse } from './events';
 import { NatsTestServer } from '../test/support/nats-server';
 import { DovecotTestServer } from '../test/support/dovecot-server';
 import { benchHostileMail, hostileMail } from './mail';
-import { API_KEY, api, CONNECTIONS, DURATION_S, load, Measured, median, percentile, withClient } from './support';
+import {
+  API_KEY,
+  api,
+  CONNECTIONS,
+  DURATION_S,
+  load,
+  Measured,
+  median,
+  percentile,
+  tenantAdminKey,
+  withClient,
+} from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = resolve(__dirname, '../..');
@@ -84,12 +97,13 @@ interface Compared {
 async function compare(
   urls: { aos: string; floor: string; bare: string },
   request: () => autocannon.Request,
+  key = API_KEY,
 ): Promise<Compared> {
   const runs: Record<keyof Compared, Measured[]> = { aos: [], floor: [], bare: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    runs.bare.push(await load(urls.bare, request()));
-    runs.floor.push(await load(urls.floor, request()));
-    runs.aos.push(await load(urls.aos, request()));
+    runs.bare.push(await load(urls.bare, request(), DURATION_S, CONNECTIONS, key));
+    runs.floor.push(await load(urls.floor, request(), DURATION_S, CONNECTIONS, key));
+    runs.aos.push(await load(urls.aos, request(), DURATION_S, CONNECTIONS, key));
   }
   const summary = (measured: Measured[]): Measured => ({
     rps: median(measured.map((r) => r.rps)),
@@ -104,7 +118,7 @@ function row(label: string, { aos, floor, bare }: Compared): string {
   const server = (m: Measured) => `${m.rps.toFixed(0).padStart(6)} req/s p99 ${String(m.p99).padStart(3)} ms`;
   const errors = aos.errors + floor.errors + bare.errors;
   return (
-    `${label.padEnd(17)} AOS ${server(aos)} | Nest floor ${server(floor)} | bare ${server(bare)} | ` +
+    `${label.padEnd(29)} AOS ${server(aos)} | Nest floor ${server(floor)} | bare ${server(bare)} | ` +
     `AOS/bare ${(aos.rps / bare.rps).toFixed(2)} (p99 ${(bare.p99 / Math.max(aos.p99, 1)).toFixed(2)}), ` +
     `floor/bare ${(floor.rps / bare.rps).toFixed(2)}, AOS/floor ${(aos.rps / floor.rps).toFixed(2)}` +
     (errors > 0 ? `  errors: AOS ${aos.errors}, floor ${floor.errors}, bare ${bare.errors}` : '')
@@ -228,18 +242,35 @@ async function main(): Promise<void> {
         `median of ${ROUNDS} alternating ${DURATION_S} s rounds; AOS LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}\n`,
     );
 
-    // Warm up both (JIT, pools, caches) before measuring.
-    for (const url of Object.values(urls)) await load(url, postAgent(), 2);
+    // A tenant `bench` and an admin key of it, minted through the API (the tenant-key figures).
+    const tenantKey = await tenantAdminKey(aos.url, 'bench');
+
+    // Warm up all three (JIT, pools, caches) before measuring, with either credential.
+    for (const url of Object.values(urls)) {
+      await load(url, postAgent(), 2);
+      await load(url, postAgent(), 1, CONNECTIONS, tenantKey);
+    }
 
     if (sections.has('api')) {
+      // Row-level security is on in AOS with either credential: the operator key acts in `default`.
       console.log(row('POST /agents', await compare(urls, postAgent)));
-      const ids = await withClient(url, async (c) =>
-        (await c.query<{ id: string }>('SELECT id FROM agents ORDER BY random() LIMIT 5000')).rows.map((r) => r.id),
-      );
-      console.log(row('GET /agents/{id}', await compare(urls, () => getAgent(ids))));
+      console.log(row('POST /agents (tenant key)', await compare(urls, postAgent, tenantKey)));
+      // Each credential reads agents of its own tenant (another's would be a 404).
+      const ids = (slug: string) =>
+        withClient(url, async (c) =>
+          (
+            await c.query<{ id: string }>(
+              `SELECT a.id FROM agents a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = $1 ORDER BY random() LIMIT 5000`,
+              [slug],
+            )
+          ).rows.map((r) => r.id),
+        );
+      const [defaultIds, benchIds] = [await ids('default'), await ids('bench')];
+      console.log(row('GET /agents/{id}', await compare(urls, () => getAgent(defaultIds))));
+      console.log(row('GET /agents/{id} (tenant key)', await compare(urls, () => getAgent(benchIds), tenantKey)));
     }
     if (sections.has('goals')) await benchGoals(aos.url, url);
-    if (sections.has('drain')) await benchDrain(aos, url, target);
+    if (sections.has('drain')) await benchDrain(aos, url, target, tenantKey);
     if (sections.has('loop')) await benchAgentLoop(aos, url, fakeModel);
     if (sections.has('replay')) await benchReplay(aos, url);
     if (sections.has('sse')) await benchSse(aos);

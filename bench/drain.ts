@@ -5,12 +5,15 @@
  *   (b) goals whose one http_call waits 1 s at a local target.
  * During both it samples what a full worker costs: in-flight runs, the process's resident memory,
  * the instance's database connections, and GET /agents/{id} latency against idle.
+ * Then (a) again, alternately with agents and goals of the operator key (tenant `default`) and of a
+ * tenant admin key (tenant `bench`), row-level security on for both: the tenant's drain rate over
+ * the operator's, medians of BENCH_DRAIN_PAIRS (3) rounds each.
  */
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { API_KEY, api, rssMb, sleep, withClient } from './support';
+import { API_KEY, api, median, rssMb, sleep, withClient } from './support';
 
 export interface SlowTarget {
   server: Server;
@@ -33,41 +36,100 @@ interface Sample {
   connections: number;
 }
 
-async function apiLatency(url: string, agentId: string, durationS: number): Promise<{ p50: number; p99: number }> {
+async function apiLatency(
+  url: string,
+  agentId: string,
+  durationS: number,
+  key: string,
+): Promise<{ p50: number; p99: number }> {
   const result = await autocannon({
     url: `${url}/agents/${agentId}`,
     connections: 4,
     duration: durationS,
-    headers: { 'x-aos-key': API_KEY },
+    headers: { 'x-aos-key': key },
   });
   return { p50: result.latency.p50, p99: result.latency.p99 };
 }
 
-async function drain(
-  aos: { child: ChildProcess; url: string },
-  dbUrl: string,
-  label: string,
-  options: { agents: number; goals: number; goal: string; target: number; watchApi: boolean },
-): Promise<void> {
+interface DrainOptions {
+  agents: number;
+  goals: number;
+  goal: string;
+  /** The credential that creates the agents, submits the goals and resumes (the operator key by default). */
+  key?: string;
+}
+
+/** Paused agents with goals queued: what a drain starts from. */
+async function queue(aosUrl: string, options: DrainOptions): Promise<{ agents: string[]; runIds: string[] }> {
+  const key = options.key ?? API_KEY;
   const agents: string[] = [];
   for (let i = 0; i < options.agents; i++) {
-    const { id } = await api<{ id: string }>(aos.url, 'POST', '/agents', { name: `drain-${i}`, planner: 'rule-based' });
-    await api(aos.url, 'POST', `/agents/${id}/pause`);
+    const { id } = await api<{ id: string }>(
+      aosUrl,
+      'POST',
+      '/agents',
+      { name: `drain-${i}`, planner: 'rule-based' },
+      key,
+    );
+    await api(aosUrl, 'POST', `/agents/${id}/pause`, undefined, key);
     agents.push(id);
   }
   // Goals round-robin over the agents, a few requests in flight at a time.
   const runIds: string[] = [];
   for (let i = 0; i < options.goals; i += 16) {
     const batch = Array.from({ length: Math.min(16, options.goals - i) }, (_, j) =>
-      api<{ run_id: string }>(aos.url, 'POST', `/agents/${agents[(i + j) % agents.length]}/goals`, {
-        goal: options.goal,
-      }),
+      api<{ run_id: string }>(
+        aosUrl,
+        'POST',
+        `/agents/${agents[(i + j) % agents.length]}/goals`,
+        { goal: options.goal },
+        key,
+      ),
     );
     runIds.push(...(await Promise.all(batch)).map((r) => r.run_id));
   }
+  return { agents, runIds };
+}
+
+/** Resumes every agent at once; when that started, and the runs' outcome once none is open. */
+async function resumeAll(
+  aosUrl: string,
+  dbUrl: string,
+  agents: string[],
+  runIds: string[],
+  key: string,
+  whileDraining?: () => void,
+): Promise<{ started: number; finished: { open: number; last: Date | null; completed: number } }> {
+  const started = Date.now();
+  await Promise.all(agents.map((id) => api(aosUrl, 'POST', `/agents/${id}/resume`, undefined, key)));
+  whileDraining?.();
+  const finished = await withClient(dbUrl, async (c) => {
+    for (;;) {
+      const { rows } = await c.query<{ open: number; last: Date | null; completed: number }>(
+        `SELECT count(*) FILTER (WHERE status IN ('pending', 'running'))::int AS open,
+                count(*) FILTER (WHERE status = 'completed')::int AS completed,
+                max(completed_at) AS last
+           FROM runs WHERE id = ANY($1::uuid[])`,
+        [runIds],
+      );
+      if (rows[0].open === 0) return rows[0];
+      await sleep(50);
+    }
+  });
+  return { started, finished };
+}
+
+async function drain(
+  aos: { child: ChildProcess; url: string },
+  dbUrl: string,
+  label: string,
+  options: DrainOptions & { target: number; watchApi: boolean },
+): Promise<void> {
+  const key = options.key ?? API_KEY;
+  const { agents, runIds } = await queue(aos.url, options);
   const pid = aos.child.pid!;
   const idleRss = rssMb(pid);
-  const idleApi = options.watchApi ? await apiLatency(aos.url, agents[0], 3) : undefined;
+  const idleApi = options.watchApi ? await apiLatency(aos.url, agents[0], 3, key) : undefined;
 
   const samples: Sample[] = [];
   let done = false;
@@ -87,21 +149,9 @@ async function drain(
   // Each backend reports its table counters at most once a second: let the submissions' arrive first.
   await sleep(1_500);
   const writesBefore = await withClient(dbUrl, writeCounts);
-  const started = Date.now();
-  await Promise.all(agents.map((id) => api(aos.url, 'POST', `/agents/${id}/resume`)));
-  const busyApi = options.watchApi ? apiLatency(aos.url, agents[0], 3) : undefined;
-  const finished = await withClient(dbUrl, async (c) => {
-    for (;;) {
-      const { rows } = await c.query<{ open: number; last: Date | null; completed: number }>(
-        `SELECT count(*) FILTER (WHERE status IN ('pending', 'running'))::int AS open,
-                count(*) FILTER (WHERE status = 'completed')::int AS completed,
-                max(completed_at) AS last
-           FROM runs WHERE id = ANY($1::uuid[])`,
-        [runIds],
-      );
-      if (rows[0].open === 0) return rows[0];
-      await sleep(50);
-    }
+  let busyApi: Promise<{ p50: number; p99: number }> | undefined;
+  const { started, finished } = await resumeAll(aos.url, dbUrl, agents, runIds, key, () => {
+    if (options.watchApi) busyApi = apiLatency(aos.url, agents[0], 3, key);
   });
   done = true;
   await sampler;
@@ -188,10 +238,43 @@ function perRun(before: WriteCounts, after: WriteCounts, runs: number): string {
   );
 }
 
+const DRAIN_PAIRS = Number(process.env.BENCH_DRAIN_PAIRS ?? 3);
+
+/**
+ * Drain (a) with the operator key and with a tenant key in turn (the first of each pair swaps,
+ * so a drift over the rounds hits both alike): runs/s of each, their medians and the ratio.
+ */
+async function tenantVsOperator(aosUrl: string, dbUrl: string, tenantKey: string): Promise<void> {
+  const options: DrainOptions = { agents: 50, goals: 2_000, goal: 'remember the drain benchmark' };
+  const rates = { operator: [] as number[], tenant: [] as number[] };
+  const incomplete: string[] = [];
+  for (let pair = 0; pair < DRAIN_PAIRS; pair++) {
+    const order: (keyof typeof rates)[] = pair % 2 === 0 ? ['operator', 'tenant'] : ['tenant', 'operator'];
+    for (const who of order) {
+      const key = who === 'tenant' ? tenantKey : API_KEY;
+      const { agents, runIds } = await queue(aosUrl, { ...options, key });
+      // As in the drains above: the submissions' side work (events numbered, webhooks) settles first.
+      await sleep(1_000);
+      const { started, finished } = await resumeAll(aosUrl, dbUrl, agents, runIds, key);
+      if (finished.completed !== runIds.length) incomplete.push(`${who} ${finished.completed}/${runIds.length}`);
+      rates[who].push(runIds.length / ((finished.last!.getTime() - started) / 1000));
+    }
+  }
+  const [operator, tenant] = [median(rates.operator), median(rates.tenant)];
+  const each = (values: number[]) => values.map((r) => r.toFixed(0)).join(', ');
+  console.log(
+    `drain ${'(a) by a tenant key vs the operator key'.padEnd(44)} operator ${operator.toFixed(0).padStart(5)} runs/s ` +
+      `(${each(rates.operator)}) | tenant ${tenant.toFixed(0).padStart(5)} runs/s (${each(rates.tenant)}) | ` +
+      `tenant/operator ${(tenant / operator).toFixed(2)} (target ≥ 0.90); medians of ${DRAIN_PAIRS} alternating drains each` +
+      (incomplete.length > 0 ? `; not all completed: ${incomplete.join(', ')}` : ''),
+  );
+}
+
 export async function benchDrain(
   aos: { child: ChildProcess; url: string },
   dbUrl: string,
   target: SlowTarget,
+  tenantKey: string,
 ): Promise<void> {
   // The figure against the target, with nothing else asking the instance for CPU …
   await drain(aos, dbUrl, '(a) 2,000 goals, no network, 50 agents', {
@@ -216,4 +299,6 @@ export async function benchDrain(
     target: 50,
     watchApi: true,
   });
+  // Row-level security is on with either credential: what a tenant key adds to the drain.
+  await tenantVsOperator(aos.url, dbUrl, tenantKey);
 }

@@ -29,12 +29,13 @@ export async function load(
   request: autocannon.Request,
   durationS = DURATION_S,
   connections = CONNECTIONS,
+  key = API_KEY,
 ): Promise<Measured> {
   const result = await autocannon({
     url,
     connections,
     duration: durationS,
-    headers: { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
+    headers: { 'x-aos-key': key, 'content-type': 'application/json' },
     requests: [request],
   });
   return {
@@ -45,11 +46,17 @@ export async function load(
   };
 }
 
-export async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+/** One request to AOS, with the operator key unless another `key` is given. */
+export async function api<T>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string = API_KEY,
+): Promise<T> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers:
-      body === undefined ? { 'x-aos-key': API_KEY } : { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
+    headers: body === undefined ? { 'x-aos-key': key } : { 'x-aos-key': key, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
@@ -63,6 +70,25 @@ export function percentile(sorted: number[], p: number): number {
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * A tenant `slug` (made by the operator if it does not exist yet) and a new admin key of it,
+ * minted through the API as a client would: the tenant-key figures use it.
+ */
+export async function tenantAdminKey(base: string, slug: string): Promise<string> {
+  const res = await fetch(`${base}/tenants`, {
+    method: 'POST',
+    headers: { 'x-aos-key': API_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ slug, name: `Benchmark tenant ${slug}` }),
+  });
+  if (!res.ok && res.status !== 409) throw new Error(`POST /tenants: ${res.status} ${await res.text()}`);
+  await res.body?.cancel();
+  const minted = await api<{ key: string }>(base, 'POST', `/tenants/${slug}/keys`, {
+    name: 'bench',
+    scopes: ['admin'],
+  });
+  return minted.key;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -43,6 +43,15 @@ const UNIQUE_INDEXES: [string, string, string, string][] = [
   ['events_id_key', 'events', 'id', 'WHERE id IS NOT NULL'],
 ];
 
+/** Lookups by id alone, for cross-tenant work: (name, table, columns). */
+const LOOKUP_INDEXES: [string, string, string][] = [
+  ['runs_id_idx', 'runs', 'id'],
+  ['events_id_idx', 'events', 'id'],
+  ['events_pk_idx', 'events', 'pk'],
+  ['webhooks_id_idx', 'webhooks', 'id'],
+  ['webhook_deliveries_id_idx', 'webhook_deliveries', 'id'],
+];
+
 /**
  * Tenancy: a tenants table (every earlier row moves into `default`), tenant API keys, the actor
  * of what a request created, and isolation in the database: `tenant_id` on every tenant table, in
@@ -66,9 +75,11 @@ export class Tenancy1765065600000 implements MigrationInterface {
             RAISE EXCEPTION 'AOS needs a role ${REQUEST_ROLE} it may not create: ask the DBA to run CREATE ROLE ${REQUEST_ROLE} NOLOGIN; GRANT ${REQUEST_ROLE} TO %;', current_user;
         END;
       END IF;
-      -- A role that is no superuser may SET ROLE only to a role it is a member of.
+      -- A role that is no superuser may SET ROLE only to a role it is a member of with SET
+      -- (PostgreSQL 16 grants the creator of a role ADMIN, but not SET).
       IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-         AND NOT pg_has_role(current_user, '${REQUEST_ROLE}', 'MEMBER') THEN
+         AND NOT pg_has_role(current_user, '${REQUEST_ROLE}',
+                             CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END) THEN
         BEGIN
           EXECUTE format('GRANT ${REQUEST_ROLE} TO %I', current_user);
         EXCEPTION WHEN insufficient_privilege THEN
@@ -162,6 +173,11 @@ export class Tenancy1765065600000 implements MigrationInterface {
            REFERENCES "${parent}" ("tenant_id", "${parentColumn}") ${action}`,
       );
     }
+    // Cross-tenant work (claims, leases, the relay, the sequencer, deliveries, pruning) finds rows
+    // by id alone, which a (tenant_id, id) key cannot serve: plain, non-unique indexes do.
+    for (const [name, table, columns] of LOOKUP_INDEXES) {
+      await q.query(`CREATE INDEX "${name}" ON "${table}" (${columns})`);
+    }
     // Agent lists are per tenant now.
     await q.query(`DROP INDEX "agents_created_at_id_idx"`);
     await q.query(`DROP INDEX "agents_status_created_at_id_idx"`);
@@ -177,7 +193,7 @@ export class Tenancy1765065600000 implements MigrationInterface {
         `CREATE POLICY "${table}_tenant_isolation" ON "${table}" TO ${REQUEST_ROLE}
            USING (tenant_id = aos_current_tenant()) WITH CHECK (tenant_id = aos_current_tenant())`,
       );
-      // The service's own role: claims, reclaims, the relay, pruning and expiry (src/database/db-scope.ts).
+      // The service's own role: claims, reclaims, the relay, pruning and expiry (src/common/db-scope.ts).
       await q.query(
         `CREATE POLICY "${table}_cross_tenant" ON "${table}" TO CURRENT_USER USING (true) WITH CHECK (true)`,
       );
@@ -197,6 +213,7 @@ export class Tenancy1765065600000 implements MigrationInterface {
       await q.query(`ALTER TABLE "${table}" NO FORCE ROW LEVEL SECURITY`);
       await q.query(`ALTER TABLE "${table}" DISABLE ROW LEVEL SECURITY`);
     }
+    for (const [name] of LOOKUP_INDEXES) await q.query(`DROP INDEX "${name}"`);
     await q.query(`DROP INDEX "agents_created_at_id_idx"`);
     await q.query(`DROP INDEX "agents_status_created_at_id_idx"`);
     await q.query(`CREATE INDEX "agents_created_at_id_idx" ON "agents" ("created_at", "id")`);

@@ -189,6 +189,42 @@ describe('the client SDK against a running server', () => {
     expect((await client.getRun(agent.id, run_id)).status).toBe('completed');
   });
 
+  it('manages tenants and keys; `tenant` makes the operator act in a tenant, streams included', async () => {
+    const acme = await client.createTenant({ slug: 'sdk-acme', name: 'Acme' });
+    expect(acme).toMatchObject({ slug: 'sdk-acme', name: 'Acme', status: 'active' });
+    const slugs = (await client.listTenants({ limit: 100 })).items.map((x) => x.slug);
+    expect(slugs).toEqual(expect.arrayContaining(['default', 'sdk-acme']));
+    expect(await client.getTenant('sdk-acme')).toEqual(acme);
+
+    const inAcme = new sdk.AosClient({ baseUrl: url, apiKey: TEST_API_KEY, tenant: 'sdk-acme' });
+    expect(await inAcme.getOwnTenant()).toEqual(acme);
+    expect((await client.getOwnTenant()).slug).toBe('default');
+    const agent = await inAcme.createAgent({ name: 'in-acme', planner: 'rule-based' });
+    expect((await client.listAgents({ limit: 100 })).items.map((a) => a.id)).not.toContain(agent.id);
+    await expect(client.getAgent(agent.id)).rejects.toMatchObject({ status: 404 });
+    // The stream carries the tenant too: without it the agent would not be found.
+    for await (const event of inAcme.agentEvents(agent.id)) {
+      expect(event).toMatchObject({ type: 'agent.created', agent_id: agent.id, tenant_id: acme.id });
+      break;
+    }
+
+    const created = await client.createKey(acme.id, { name: 'sdk-admin', scopes: ['admin'] });
+    expect(created).toMatchObject({ tenant_id: acme.id, scopes: ['admin'], key: expect.stringMatching(/^aos_/) });
+    const admin = new sdk.AosClient({ baseUrl: url, apiKey: created.key });
+    expect((await admin.getOwnTenant()).id).toBe(acme.id);
+    expect((await admin.listAgents()).items.map((a) => a.id)).toEqual([agent.id]);
+    const keys = await admin.listKeys('sdk-acme');
+    expect(keys.items).toEqual([expect.objectContaining({ id: created.id, prefix: created.prefix })]);
+    expect(JSON.stringify(keys)).not.toContain(created.key);
+    await admin.revokeKey(acme.id, created.id);
+    await expect(admin.listAgents()).rejects.toMatchObject({ status: 401 });
+
+    expect(await client.updateTenant('sdk-acme', { name: 'Acme Corp' })).toMatchObject({ name: 'Acme Corp' });
+    await expect(client.deleteTenant('sdk-acme')).rejects.toMatchObject({ status: 409 });
+    await client.deleteTenant('sdk-acme', { cascade: true });
+    await expect(client.getTenant(acme.id)).rejects.toMatchObject({ status: 404 });
+  });
+
   it('streams every event of an agent, history first, for as long as the caller reads', async () => {
     const agent = await ruleBased();
     const { run_id } = await client.submitGoal(agent.id, { goal: 'remember the agent stream' });

@@ -200,24 +200,26 @@ describe('connected skills with approvals', () => {
     // The event: once, even when the call is forced to run again for the same step.
     const eventStep = done.tool_calls.find((c) => c.skill_id === 'calendar_create_event')!;
     expect(await caldav.listEventUids(calendarUrl)).toEqual([`${r}-${eventStep.step}@aos`]);
-    const connection = await t.server.app.get(CalendarCreateEventSkill).execute(
-      {
-        connection: 'calendar',
-        summary: 'Quarterly report review',
-        start: '2026-12-01T14:00:00Z',
-        end: '2026-12-01T15:00:00Z',
-      },
-      {
-        signal: new AbortController().signal,
-        egress: null,
-        agentId: a,
-        runId: r,
-        stepIndex: eventStep.step,
-        memory: { recall: () => Promise.resolve([]) },
-        connections: {
-          get: (name, kind) => t.server.app.get(ConnectionsService).resolveForRun(a, name, kind),
+    const connection = await t.inDefault(() =>
+      t.server.app.get(CalendarCreateEventSkill).execute(
+        {
+          connection: 'calendar',
+          summary: 'Quarterly report review',
+          start: '2026-12-01T14:00:00Z',
+          end: '2026-12-01T15:00:00Z',
         },
-      },
+        {
+          signal: new AbortController().signal,
+          egress: null,
+          agentId: a,
+          runId: r,
+          stepIndex: eventStep.step,
+          memory: { recall: () => Promise.resolve([]) },
+          connections: {
+            get: (name, kind) => t.server.app.get(ConnectionsService).resolveForRun(a, name, kind),
+          },
+        },
+      ),
     );
     expect(connection.output).toMatchObject({ created: false, uid: `${r}-${eventStep.step}@aos` });
     expect(await caldav.listEventUids(calendarUrl)).toEqual([`${r}-${eventStep.step}@aos`]);

@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { EventsService } from '../src/events/events.service';
 import { SseClient } from './support/sse-client';
 import { eventually } from './support/target-server';
@@ -250,13 +251,18 @@ describe('events', () => {
     const start = await settled(a);
 
     // Transaction A appends first (it takes the lower insertion number) and stays open.
+    // Inside the agent's tenant, as a request's writes are.
     const slow = t.dataSource.createQueryRunner();
-    await slow.connect();
+    await t.inDefault(() => slow.connect());
     await slow.startTransaction();
     await events.append(slow.manager, [{ agentId: a, type: 'memory.deleted', data: { memory_id: 'first written' } }]);
     // Transaction B appends later and commits.
-    await t.dataSource.transaction((m) =>
-      events.append(m, [{ agentId: a, type: 'memory.deleted', data: { memory_id: 'second written' } }]),
+    await t.inDefault(() =>
+      t.server.app
+        .get(DataSource)
+        .transaction((m) =>
+          events.append(m, [{ agentId: a, type: 'memory.deleted', data: { memory_id: 'second written' } }]),
+        ),
     );
     const before = await eventually(
       () => seen(start),
@@ -281,11 +287,13 @@ describe('events', () => {
     const events = t.server.app.get(EventsService);
     let after = await settled(a);
     const writers = Array.from({ length: 60 }, (_, i) =>
-      t.dataSource.transaction(async (m) => {
-        await events.append(m, [{ agentId: a, type: 'memory.deleted', data: { memory_id: String(i) } }]);
-        // Commit in an order unrelated to the insertion order.
-        await new Promise((r) => setTimeout(r, Math.random() * 60));
-      }),
+      t.inDefault(() =>
+        t.server.app.get(DataSource).transaction(async (m) => {
+          await events.append(m, [{ agentId: a, type: 'memory.deleted', data: { memory_id: String(i) } }]);
+          // Commit in an order unrelated to the insertion order.
+          await new Promise((r) => setTimeout(r, Math.random() * 60));
+        }),
+      ),
     );
     const seen: number[] = [];
     let writing = true;

@@ -1,4 +1,3 @@
-import { DataSource } from 'typeorm';
 import { startTestApp, TestApp } from './support/test-app';
 
 describe('memory', () => {
@@ -52,7 +51,7 @@ describe('memory', () => {
   it('past its candidate bound, recall still ranks an old memory that repeats the term first', async () => {
     const other = (await t.request({ method: 'POST', url: '/agents', payload: { name: 'ledger' } })).json().id;
     // 300 recent single mentions (more than recall ranks), one older text repeating the term.
-    await t.server.app.get(DataSource).query(
+    await t.dataSource.query(
       `INSERT INTO memories (tenant_id, agent_id, memory_type, text, created_at)
        SELECT a.tenant_id, $1::uuid, 'context'::memory_type, 'invoice number ' || i, now() - i * interval '1 second'
          FROM generate_series(1, 300) i, agents a WHERE a.id = $1

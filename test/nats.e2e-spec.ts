@@ -54,8 +54,9 @@ describe('NATS JetStream relay', () => {
   const published = async () =>
     sample((await t.request({ method: 'GET', url: '/metrics', auth: false })).body, 'aos_nats_published_total');
 
-  it('publishes every event to AOS_EVENTS on aos.events.<agent>.<type> with the event id as Nats-Msg-Id', async () => {
-    const agent = (await t.request({ method: 'POST', url: '/agents', payload: { name: 'bus' } })).json().id;
+  it('publishes every event to AOS_EVENTS on aos.events.<tenant>.<agent>.<type> with the event id as Nats-Msg-Id', async () => {
+    const created = (await t.request({ method: 'POST', url: '/agents', payload: { name: 'bus' } })).json();
+    const [agent, tenant] = [created.id, created.created_by.tenant_id];
     await t.request({ method: 'POST', url: `/agents/${agent}/goals`, payload: { goal: 'onto the bus' } });
     const messages = await eventually(
       async () => ({ messages: await streamMessages(), ids: await eventIds() }),
@@ -65,7 +66,7 @@ describe('NATS JetStream relay', () => {
     expect(messages.messages.map((m) => m.id)).toEqual(messages.ids);
     for (const m of messages.messages) {
       expect(m.msgId).toBe(String(m.id));
-      expect(m.subject).toMatch(new RegExp(`^aos\\.events\\.${agent}\\.(agent|run|memory)\\.[a-z_.]+$`));
+      expect(m.subject).toMatch(new RegExp(`^aos\\.events\\.${tenant}\\.${agent}\\.(agent|run|memory)\\.[a-z_.]+$`));
     }
     expect(await published()).toBe(messages.ids.length);
     const health = (await t.request({ method: 'GET', url: '/health', auth: false })).json();

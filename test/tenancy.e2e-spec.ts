@@ -2,6 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { REQUEST_ROLE, TENANT_TABLES } from '../migrations/1765065600000-Tenancy';
+import { SseClient } from './support/sse-client';
 import { startTestApp, TestApp } from './support/test-app';
 import { databaseUrl } from './support/test-database';
 
@@ -135,6 +136,9 @@ function operationsOf(doc: { paths: Record<string, Record<string, unknown>> }): 
 function fill(path: string, value: (param: string) => string): string {
   return path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(value(name)));
 }
+
+/** Streams without an owned parameter: they stream the caller's own tenant (checked over HTTP). */
+const TENANT_STREAMS = new Set(['/events/stream']);
 
 /** Injects, but gives up on a route that streams instead of answering. */
 async function answered(request: Request, options: InjectOptions): Promise<LightMyRequestResponse | 'streaming'> {
@@ -345,7 +349,9 @@ describe('tenancy', () => {
           });
           const label = `${op.method} ${op.path} (${url})`;
           if (res === 'streaming') {
-            failures.push(`${label} → opened a stream instead of 404`);
+            // A stream of the caller's own tenant is the tenant-wide one: its content is checked below.
+            if (owned.length > 0 || !TENANT_STREAMS.has(op.path))
+              failures.push(`${label} → opened a stream instead of 404`);
             continue;
           }
           if (owned.length > 0) {
@@ -385,6 +391,35 @@ describe('tenancy', () => {
       expect(tried).toBeGreaterThan(10);
       expect(failures).toEqual([]);
     }, 120_000);
+
+    it('the tenant-wide stream replays and streams the caller’s tenant only', async () => {
+      const url = await t.server.listen();
+      const [ofA, ofB] = await Promise.all([
+        SseClient.open(`${url}/events/stream?after=0`, { 'x-aos-key': adminKeyA }),
+        SseClient.open(`${url}/events/stream?after=0`, { 'x-aos-key': adminKeyB }),
+      ]);
+      try {
+        expect([ofA.status, ofB.status]).toEqual([200, 200]);
+        await ofA.until((c) => c.envelopes.some((e) => e.run_id === a.run));
+        // Live: a new memory of A reaches A's stream, and B's stays free of A.
+        const written = await withKey(adminKeyA)({
+          method: 'POST',
+          url: `/agents/${a.agent}/memory`,
+          payload: { text: 'live in a', memory_type: 'context' },
+        });
+        await ofA.until((c) =>
+          c.envelopes.some((e) => e.type === 'memory.created' && e.data.memory_id === written.json().id),
+        );
+        await ofB.until((c) => c.envelopes.some((e) => e.run_id === b.run));
+        const tenants = (c: SseClient) => [...new Set(c.envelopes.map((e) => (e as { tenant_id?: string }).tenant_id))];
+        expect(tenants(ofA)).toEqual([tenantA.id]);
+        expect(tenants(ofB)).toEqual([tenantB.id]);
+        const leaked = idsOf(a).filter((id) => JSON.stringify(ofB.envelopes).includes(id));
+        expect(leaked).toEqual([]);
+      } finally {
+        await Promise.all([ofA.close(), ofB.close()]);
+      }
+    });
 
     it('the same with A named by slug, and B’s key naming A in X-AOS-Tenant is 404', async () => {
       const bySlug = await withKey(adminKeyB)({ method: 'GET', url: `/tenants/${tenantA.slug}/keys` });
@@ -686,6 +721,51 @@ describe('tenancy', () => {
       });
       expect(tenant.statusCode).toBe(403);
       expect(tenant.json().detail).toMatch(/operator/);
+    });
+
+    it('write: cannot loosen an agent’s policy fields, nor manage webhooks and connections; admin can', async () => {
+      const asWrite = withKey(write.key);
+      // The defaults, named explicitly, are not a change.
+      const plain = await asWrite({
+        method: 'POST',
+        url: '/agents',
+        payload: { name: 'defaults', approval: 'side_effects', skills: null, egress_trusted: [] },
+      });
+      expect(plain.statusCode).toBe(201);
+      for (const payload of [
+        { name: 'loose', approval: 'none' },
+        { name: 'loose', egress_trusted: ['https://api.example.com'] },
+        { name: 'loose', skills: ['http_call'] },
+        { name: 'loose', remember_tool_results: false },
+      ]) {
+        const res = await asWrite({ method: 'POST', url: '/agents', payload });
+        expect([payload, res.statusCode, res.json().detail]).toEqual([payload, 403, expect.stringMatching(/admin/)]);
+      }
+      const id = plain.json().id as string;
+      const patched = await asWrite({ method: 'PATCH', url: `/agents/${id}`, payload: { approval: 'none' } });
+      expect([patched.statusCode, patched.json().detail]).toEqual([403, expect.stringMatching(/approval.*admin/)]);
+      // A write key still changes the rest, and repeating the current policy is no change.
+      const renamed = await asWrite({
+        method: 'PATCH',
+        url: `/agents/${id}`,
+        payload: { name: 'renamed', approval: 'side_effects' },
+      });
+      expect(renamed.statusCode).toBe(200);
+      const byAdmin = await withKey(adminKeyA)({
+        method: 'PATCH',
+        url: `/agents/${id}`,
+        payload: { approval: 'none' },
+      });
+      expect([byAdmin.statusCode, byAdmin.json().approval]).toEqual([200, 'none']);
+
+      const hook = await asWrite({
+        method: 'POST',
+        url: `/agents/${id}/webhooks`,
+        payload: { url: 'https://example.com/h' },
+      });
+      expect([hook.statusCode, hook.json().detail]).toEqual([403, expect.stringMatching(/admin/)]);
+      const details = await asWrite({ method: 'GET', url: '/health/details' });
+      expect([details.statusCode, details.json().detail]).toEqual([403, expect.stringMatching(/operator/)]);
     });
 
     it('a bad credential is 401 before anything else, even on a route that does not exist', async () => {

@@ -10,6 +10,8 @@ import {
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { ApiKeyAuth } from '../common/api-key-auth.decorator';
+import { CurrentPrincipal, Principal } from '../common/principal';
+import { allows, Scope } from '../common/scopes';
 import { assertSomeField } from '../common/validation';
 import { UuidParam } from '../common/uuid-param';
 import { AgentStatus } from './agent-status.enum';
@@ -29,15 +31,16 @@ export class AgentsController {
   @ApiOperation({
     summary: 'Create an agent',
     description:
-      'An agent with its name and the settings of its runs (planner, instructions, models, skills, approval, egress lists). Answers 201 with the agent and a Location header.',
+      'An agent with its name and the settings of its runs (planner, instructions, models, skills, approval, egress lists). Answers 201 with the agent and a Location header. Its policy fields (approval, skills, egress, egress_trusted, remember_tool_results) other than the defaults need the `admin` scope.',
   })
   @ApiCreatedResponse({ type: AgentResponseDto })
   @ApiErrors(400, 413, 422)
   async createAgent(
     @Body() dto: CreateAgentDto,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<AgentResponseDto> {
-    const agent = await this.agents.create(dto);
+    const agent = await this.agents.create(dto, allows(principal.scopes, Scope.Admin));
     void reply.header('Location', `/agents/${agent.id}`);
     return agent;
   }
@@ -70,13 +73,18 @@ export class AgentsController {
   @ApiOperation({
     summary:
       'Change an agent: name, status (same rules as pause/resume/stop), concurrency, or the settings of its runs',
-    description: 'Runs already started keep the settings they started with (their `settings` snapshot).',
+    description:
+      'Runs already started keep the settings they started with (their `settings` snapshot). Changing a policy field (approval, skills, egress, egress_trusted, remember_tool_results) needs the `admin` scope.',
   })
   @ApiOkResponse({ type: AgentResponseDto })
   @ApiErrors(400, 404, 409, 413, 422)
-  updateAgent(@UuidParam('id') id: string, @Body() dto: UpdateAgentDto): Promise<AgentResponseDto> {
+  updateAgent(
+    @UuidParam('id') id: string,
+    @Body() dto: UpdateAgentDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<AgentResponseDto> {
     assertSomeField(dto);
-    return this.agents.update(id, dto);
+    return this.agents.update(id, dto, allows(principal.scopes, Scope.Admin));
   }
 
   @Delete(':id')

@@ -1,4 +1,4 @@
-import { currentActor, currentTenantId } from '../database/db-scope';
+import { currentActor, currentTenantId } from '../common/db-scope';
 import type { Actor } from '../common/actor';
 
 const jsonOrNull = (v: unknown) => (v === null ? null : JSON.stringify(v));

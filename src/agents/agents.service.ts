@@ -1,3 +1,5 @@
+import { AgentPolicy, DEFAULT_POLICY, policyChanges } from './agent-policy';
+import { ScopeRequiredError } from '../common/scopes';
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -9,7 +11,6 @@ import { ModelsService } from '../models/models.service';
 import type { ModelChoice } from '../models/model.types';
 import { SkillRegistry } from '../skills/skill-registry';
 import { AgentEvents } from './agent-events';
-import { AgentApproval } from './agent-approval.enum';
 import { AgentPlanner } from './agent-planner.enum';
 import type { AgentModelsDto } from './dto/agent-settings.dto';
 import { canTransition } from './agent-lifecycle';
@@ -79,7 +80,11 @@ export class AgentsService {
     private readonly models: ModelsService,
   ) {}
 
-  async create(dto: CreateAgentDto): Promise<AgentResponseDto> {
+  /**
+   * `mayChangePolicy`: whether the credential holds `admin`; without it the policy fields must
+   * stay at the defaults (a new agent) or as they are (an update).
+   */
+  async create(dto: CreateAgentDto, mayChangePolicy = true): Promise<AgentResponseDto> {
     // Resolved once and stored: `llm` when a model provider is configured, else `rule-based`.
     const planner = dto.planner ?? (this.models.configured().length > 0 ? AgentPlanner.Llm : AgentPlanner.RuleBased);
     this.checkSettings({ planner, skills: dto.skills });
@@ -92,11 +97,12 @@ export class AgentsService {
       models: modelChoice(dto.models),
       skills: dto.skills ?? null,
       maxSteps: dto.max_steps ?? DEFAULT_MAX_STEPS,
-      approval: dto.approval ?? AgentApproval.SideEffects,
-      egress: dto.egress ?? null,
-      egressTrusted: dto.egress_trusted ?? [],
-      rememberToolResults: dto.remember_tool_results ?? true,
+      approval: dto.approval ?? DEFAULT_POLICY.approval,
+      egress: dto.egress ?? DEFAULT_POLICY.egress,
+      egressTrusted: dto.egress_trusted ?? DEFAULT_POLICY.egressTrusted,
+      rememberToolResults: dto.remember_tool_results ?? DEFAULT_POLICY.rememberToolResults,
     };
+    if (!mayChangePolicy) refuseUnlessSame(DEFAULT_POLICY, draft);
     const created: NewEvent = {
       agentId: draft.id,
       type: 'agent.created',
@@ -156,7 +162,7 @@ export class AgentsService {
     return agent;
   }
 
-  async update(id: string, dto: UpdateAgentDto): Promise<AgentResponseDto> {
+  async update(id: string, dto: UpdateAgentDto, mayChangePolicy = true): Promise<AgentResponseDto> {
     return this.dataSource.transaction(async (manager) => {
       const agent = await this.findOrFail(manager, id, 'update');
       const previousStatus = agent.status;
@@ -179,6 +185,7 @@ export class AgentsService {
         egressTrusted: dto.egress_trusted ?? agent.egressTrusted,
         rememberToolResults: dto.remember_tool_results ?? agent.rememberToolResults,
       };
+      if (!mayChangePolicy) refuseUnlessSame(agent, next);
       // Asking for what already is changes nothing, updated_at included.
       const changedKeys = (Object.keys(next) as (keyof typeof next)[]).filter(
         (key) => !sameValue(next[key], agent[key]),
@@ -248,5 +255,15 @@ export class AgentsService {
       await this.events.append(manager, [{ agentId: id, type: 'agent.deleted', data: { name: agent.name } }]);
     });
     this.logger.log({ agent_id: id }, 'agent deleted');
+  }
+}
+
+/** A credential without `admin` may not change an agent's policy fields. */
+function refuseUnlessSame(from: AgentPolicy, to: AgentPolicy): void {
+  const changed = policyChanges(from, to);
+  if (changed.length > 0) {
+    throw new ScopeRequiredError(
+      `Changing ${changed.join(', ')} needs the "admin" scope (an agent's policy fields); a write key keeps the defaults`,
+    );
   }
 }

@@ -1,5 +1,6 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { applyDecorators, HttpStatus, SetMetadata } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
+import { DomainError } from './domain-error';
 /**
  * What a credential may do. `admin` includes `write`, which includes `read`; `operator` is the
  * operator credential's alone (tenant management).
@@ -33,3 +34,15 @@ export function defaultScope(method: string): Scope {
 /** Declares the scope a handler (or every handler of a controller) requires, for the guard and the document. */
 export const RequiresScope = (scope: Scope): ClassDecorator & MethodDecorator =>
   applyDecorators(SetMetadata(REQUIRED_SCOPE, scope), ApiExtension(SCOPES_EXTENSION, [scope]));
+
+/** A credential lacks the scope an operation (or a field of its body) requires: 403. */
+export class ScopeRequiredError extends DomainError {
+  readonly status = HttpStatus.FORBIDDEN;
+  readonly code = 'AUTH.SCOPE';
+}
+
+/** The refusal naming the scope `what` needs and the scopes the credential has. */
+export function scopeRefusal(required: Scope, held: readonly Scope[], what = 'This operation'): ScopeRequiredError {
+  const which = required === Scope.Operator ? 'the operator key (AOS_API_KEY)' : `the "${required}" scope`;
+  return new ScopeRequiredError(`${what} needs ${which}; this key has: ${held.join(', ')}`);
+}

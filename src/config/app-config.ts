@@ -97,6 +97,8 @@ export interface AppConfig {
   };
   /** Unset: no relay to NATS. */
   readonly natsUrl: string | undefined;
+  /** `legacy`: the default tenant's events keep the subjects from before tenancy. */
+  readonly natsSubjects: 'tenant' | 'legacy';
   readonly webhooks: {
     /** host or host:port entries webhooks may reach although private (not open to http_call). */
     readonly allowHosts: string[];
@@ -324,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
       pruneIntervalMs: vars.AOS_EVENT_PRUNE_INTERVAL_MS,
     },
     natsUrl: vars.AOS_NATS_URL,
+    natsSubjects: vars.AOS_NATS_SUBJECTS,
     webhooks: {
       allowHosts: parseAllowHosts(vars.AOS_WEBHOOK_ALLOW_HOSTS, 'AOS_WEBHOOK_ALLOW_HOSTS'),
       timeoutMs: vars.AOS_WEBHOOK_TIMEOUT_MS,

@@ -222,6 +222,12 @@ export const INTEGRATION_VARIABLES = {
     says: 'a nats:// (or tls://, ws://, wss://) URL, or a comma-separated list of them',
     doc: '`nats://host:4222` (or a comma-separated list; `tls://`, `ws://`, `wss://`): relay every event to NATS JetStream. Unset: no relay.',
   },
+  AOS_NATS_SUBJECTS: {
+    type: 'enum',
+    values: ['tenant', 'legacy'],
+    default: 'tenant',
+    doc: '`tenant`: subjects `aos.events.<tenant_id>.<agent_id>.<type>`. `legacy`: the `default` tenant keeps `aos.events.<agent_id>.<type>` (the subjects before tenancy); other tenants get the tenant form.',
+  },
   AOS_WEBHOOK_ALLOW_HOSTS: {
     type: 'string',
     doc: '`host` or `host:port` list webhooks may reach although private; not opened to `http_call`.',

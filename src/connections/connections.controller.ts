@@ -1,3 +1,4 @@
+import { RequiresScope, Scope } from '../common/scopes';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBody,
@@ -33,6 +34,7 @@ export class ConnectionsController {
   constructor(private readonly connections: ConnectionsService) {}
 
   @Post()
+  @RequiresScope(Scope.Admin)
   @ApiOperation({
     summary: 'Give the agent an account (SMTP, IMAP, CalDAV) or HTTP credentials for its skills',
     description:
@@ -71,6 +73,7 @@ export class ConnectionsController {
   }
 
   @Patch(':connection_id')
+  @RequiresScope(Scope.Admin)
   @ApiParam({ name: 'connection_id', format: 'uuid' })
   @ApiOperation({
     summary: 'Rename a connection, replace its settings, or rotate its secret',
@@ -88,6 +91,7 @@ export class ConnectionsController {
   }
 
   @Delete(':connection_id')
+  @RequiresScope(Scope.Admin)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiParam({ name: 'connection_id', format: 'uuid' })
   @ApiOperation({

@@ -8,6 +8,12 @@ export interface DatabaseConnectionSettings {
   poolSize?: number;
   migrationsRun?: boolean;
   applicationName?: string;
+  /**
+   * The app's pool: every statement runs in the scope (tenant or named cross-tenant task) it was
+   * made in, and fails closed outside one (src/database/scoped-pg.ts). Off for the migration CLI
+   * and tools, which are the service's own work.
+   */
+  scoped?: boolean;
 }
 
 /**
@@ -26,8 +32,7 @@ export function buildDataSourceOptions(settings: DatabaseConnectionSettings): Da
     migrationsRun: settings.migrationsRun ?? false,
     synchronize: false,
     // gen_random_uuid() is built into PostgreSQL 13+, so no extension (and no superuser) is needed.
-    // Every connection carries the scope (tenant or cross-tenant) it was taken in: src/database/scoped-pg.ts.
-    driver: scopedPg,
+    ...(settings.scoped ? { driver: scopedPg } : {}),
     uuidExtension: 'pgcrypto',
     installExtensions: false,
     logging: false,

@@ -1,10 +1,13 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { crossTenant } from '../common/db-scope';
 import type { AppConfig } from '../config/app-config';
 import { EMBEDDED_POSTGRES } from './embedded-postgres.token';
 import { buildDataSourceOptions, DatabaseConnectionSettings } from './data-source-options';
 import { DATABASE_URL } from './database.tokens';
 import { PgListener } from './pg-listener';
+import { RequestRoleCheck } from './request-role';
 import { Transactions } from './transactions';
 import type { EmbeddedPostgresServer } from './embedded/server';
 
@@ -23,15 +26,21 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [
-        TypeOrmModule.forRoot({
-          ...buildDataSourceOptions({
-            url,
-            entities,
-            poolSize: config.dbPoolSize,
-            migrationsRun: config.migrationsRun,
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({
+            ...buildDataSourceOptions({
+              url,
+              entities,
+              poolSize: config.dbPoolSize,
+              migrationsRun: config.migrationsRun,
+              scoped: true,
+            }),
+            // Fail fast at start instead of retrying for minutes; orchestration restarts us.
+            retryAttempts: 0,
           }),
-          // Fail fast at start instead of retrying for minutes; orchestration restarts us.
-          retryAttempts: 0,
+          // Connecting and migrating is the service's own work, across every tenant.
+          dataSourceFactory: (options) =>
+            crossTenant('maintenance', () => new DataSource(options as DataSourceOptions).initialize()),
         }),
       ],
       providers: [
@@ -39,6 +48,7 @@ export class DatabaseModule {
         { provide: DATABASE_URL, useValue: url },
         PgListener,
         Transactions,
+        RequestRoleCheck,
       ],
       exports: [EMBEDDED_POSTGRES, DATABASE_URL, PgListener, Transactions],
     };

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AgentsModule } from '../agents/agents.module';
-import { EventsController } from './events.controller';
+import { EventsController, TenantEventsController } from './events.controller';
 import { EventsModule } from '../events/events.module';
 
 /**
@@ -9,6 +9,6 @@ import { EventsModule } from '../events/events.module';
  */
 @Module({
   imports: [EventsModule, AgentsModule],
-  controllers: [EventsController],
+  controllers: [EventsController, TenantEventsController],
 })
 export class EventsApiModule {}

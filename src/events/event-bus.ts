@@ -1,4 +1,4 @@
-import { crossTenant } from '../database/db-scope';
+import { crossTenant } from '../common/db-scope';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { PgListener } from '../database/pg-listener';
 import { EVENTS_CHANNEL, EventsRepository, StoredEvent } from './events.repository';
@@ -18,6 +18,7 @@ const FETCH_BATCH = 1_000;
 @Injectable()
 export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventBus.name);
+  /** By agent id, and by tenant id for tenant-wide streams (ids are UUIDs: the two never collide). */
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private lastId = 0;
   private known = 0;
@@ -58,14 +59,18 @@ export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdo
     return () => this.sequencedHandlers.delete(handler);
   }
 
-  /** Every event of the agent from now on (the caller reads history itself); returns the unsubscribe. */
-  subscribe(agentId: string, handler: Subscriber): () => void {
-    let set = this.subscribers.get(agentId);
-    if (!set) this.subscribers.set(agentId, (set = new Set()));
+  /**
+   * Every event of the agent, or of the whole tenant, from now on (the caller reads history
+   * itself); returns the unsubscribe.
+   */
+  subscribe(key: { agentId: string } | { tenantId: string }, handler: Subscriber): () => void {
+    const id = 'agentId' in key ? key.agentId : key.tenantId;
+    let set = this.subscribers.get(id);
+    if (!set) this.subscribers.set(id, (set = new Set()));
     set.add(handler);
     return () => {
       set.delete(handler);
-      if (set.size === 0 && this.subscribers.get(agentId) === set) this.subscribers.delete(agentId);
+      if (set.size === 0 && this.subscribers.get(id) === set) this.subscribers.delete(id);
     };
   }
 
@@ -88,6 +93,7 @@ export class EventBus implements OnApplicationBootstrap, BeforeApplicationShutdo
         for (const event of batch) {
           this.lastId = event.id;
           for (const handler of this.subscribers.get(event.agent_id) ?? []) handler(event);
+          for (const handler of this.subscribers.get(event.tenant_id) ?? []) handler(event);
         }
         if (batch.length === FETCH_BATCH || this.known > target) continue;
         // Caught up with what is committed; a `known` of MAX_SAFE_INTEGER was a reconnect's guess.

@@ -1,4 +1,4 @@
-import { crossTenant } from '../database/db-scope';
+import { crossTenant } from '../common/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -50,7 +50,8 @@ export class EventPruner implements OnApplicationBootstrap, BeforeApplicationShu
   async pruneNow(): Promise<number> {
     if (this.running) return 0;
     let deleted = 0;
-    this.running = (async () => {
+    // Across tenants: retention is the instance's, whoever calls it.
+    this.running = crossTenant('pruning', async () => {
       try {
         const floor = pruneFloor(await this.events.position('sequence'), await this.holds.limits());
         const before = new Date(Date.now() - this.config.events.retentionDays * 86_400_000);
@@ -63,7 +64,7 @@ export class EventPruner implements OnApplicationBootstrap, BeforeApplicationShu
       } catch (error) {
         this.logger.warn({ err: error }, 'pruning events failed; the next pass retries');
       }
-    })().finally(() => (this.running = undefined));
+    }).finally(() => (this.running = undefined));
     await this.running;
     return deleted;
   }

@@ -1,4 +1,4 @@
-import { crossTenant } from '../database/db-scope';
+import { crossTenant } from '../common/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type {

@@ -9,6 +9,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
  * (`agent.deleted` must still reach the bus and webhooks); retention removes them.
  */
 @Entity('events')
+@Index('events_id_idx', { synchronize: false })
+@Index('events_pk_idx', { synchronize: false })
 @Index('events_id_key', { synchronize: false })
 @Index('events_unsequenced_idx', { synchronize: false })
 @Index('events_agent_id_idx', { synchronize: false })

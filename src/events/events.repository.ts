@@ -1,5 +1,5 @@
 import type { Actor } from '../common/actor';
-import { currentActor } from '../database/db-scope';
+import { currentActor } from '../common/db-scope';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Client, QueryResultRow } from 'pg';
@@ -151,9 +151,14 @@ export class EventsRepository {
   }
 
   /** An agent's (or one run's) events after `afterId`, oldest first, optionally of one type pattern. */
-  async page(filter: { agentId: string; runId?: string; afterId: number; type?: string }, limit: number) {
-    const params: unknown[] = [filter.agentId, filter.afterId, limit];
-    const where = ['agent_id = $1', 'id > $2'];
+  /** One agent's events, or a whole tenant's, after `afterId`. */
+  async page(
+    filter: ({ agentId: string } | { tenantId: string }) & { runId?: string; afterId: number; type?: string },
+    limit: number,
+  ) {
+    const byAgent = 'agentId' in filter;
+    const params: unknown[] = [byAgent ? filter.agentId : filter.tenantId, filter.afterId, limit];
+    const where = [byAgent ? 'agent_id = $1' : 'tenant_id = $1', 'id > $2'];
     if (filter.runId) where.push(`run_id = $${params.push(filter.runId)}`);
     if (filter.type && filter.type !== '*') {
       where.push(
@@ -167,6 +172,14 @@ export class EventsRepository {
       params,
     );
     return rows.map(toEvent);
+  }
+
+  /** The tenant every row from before tenancy moved into (AOS_NATS_SUBJECTS=legacy keeps its subjects). */
+  async defaultTenantId(): Promise<string> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ id: string }>(
+      `SELECT id FROM tenants WHERE slug = 'default'`,
+    );
+    return rows[0].id;
   }
 
   async cursor(name: CursorName): Promise<{ position: number; updatedAt: Date }> {

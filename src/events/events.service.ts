@@ -50,7 +50,9 @@ const bounded = (events: NewEvent[]): NewEvent[] =>
   events.map((e) => ({ ...e, data: boundedData(e.data) }) as NewEvent);
 
 export interface StreamOptions {
-  agentId: string;
+  /** One agent's events, or every event of a tenant (`tenantId`): one of the two. */
+  agentId?: string;
+  tenantId?: string;
   runId?: string;
   after: number;
   type?: string;
@@ -138,11 +140,14 @@ export class EventsService {
     return this.events.byId(id);
   }
 
-  async page(agentId: string, query: { after?: number; limit?: number; type?: string }): Promise<EventPageDto> {
+  async page(
+    owner: { agentId: string } | { tenantId: string },
+    query: { after?: number; limit?: number; type?: string },
+  ): Promise<EventPageDto> {
     const after = query.after ?? 0;
     await this.checkResumable(after);
     const rows = await this.events.page(
-      { agentId, afterId: after, type: query.type },
+      { ...owner, afterId: after, type: query.type },
       query.limit ?? DEFAULT_PAGE_SIZE,
     );
     return { items: rows.map(toEventDto), next_cursor: rows.length ? String(rows[rows.length - 1].id) : null };
@@ -180,7 +185,8 @@ export class EventsService {
       }
       return true;
     };
-    const unsubscribe = this.bus.subscribe(options.agentId, (e) => {
+    const key = streamOwner(options);
+    const unsubscribe = this.bus.subscribe(key, (e) => {
       if (historyDone) send(e);
       else pending.push(e);
     });
@@ -189,10 +195,7 @@ export class EventsService {
     if (stream.closed) return;
     try {
       for (;;) {
-        const rows = await this.events.page(
-          { agentId: options.agentId, runId: options.runId, afterId: lastSent },
-          HISTORY_BATCH,
-        );
+        const rows = await this.events.page({ ...key, runId: options.runId, afterId: lastSent }, HISTORY_BATCH);
         for (const row of rows) if (!send(row)) return;
         if (rows.length < HISTORY_BATCH) break;
       }
@@ -205,4 +208,10 @@ export class EventsService {
       throw error;
     }
   }
+}
+
+function streamOwner(options: StreamOptions): { agentId: string } | { tenantId: string } {
+  if (options.agentId !== undefined) return { agentId: options.agentId };
+  if (options.tenantId !== undefined) return { tenantId: options.tenantId };
+  throw new Error('A stream needs an agent or a tenant');
 }

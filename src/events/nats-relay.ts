@@ -1,4 +1,4 @@
-import { crossTenant } from '../database/db-scope';
+import { crossTenant } from '../common/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { jetstream, jetstreamManager, JetStreamClient } from '@nats-io/jetstream';
 import { connect, nanos, NatsConnection } from '@nats-io/transport-node';
@@ -27,9 +27,15 @@ const RELAY_ALIVE_MS = 10 * 60_000;
 /** The advisory lock that makes one instance the relay (the others stand by). */
 const LEADER_LOCK = 'aos:nats-relay';
 
-/** The NATS subject of an event: `aos.events.<agent_id>.<type>`. */
-export function subjectOf(event: StoredEvent): string {
-  return `aos.events.${event.agent_id}.${event.type}`;
+/**
+ * The NATS subject of an event: `aos.events.<tenant_id>.<agent_id>.<type>`, or for the tenant
+ * given as `legacyTenant` (the default one, with AOS_NATS_SUBJECTS=legacy) the subject from before
+ * tenancy, `aos.events.<agent_id>.<type>`.
+ */
+export function subjectOf(event: StoredEvent, legacyTenant?: string): string {
+  return event.tenant_id === legacyTenant
+    ? `aos.events.${event.agent_id}.${event.type}`
+    : `aos.events.${event.tenant_id}.${event.agent_id}.${event.type}`;
 }
 
 export type RelayState = 'off' | 'standby' | 'connecting' | 'up' | 'down';
@@ -203,6 +209,7 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async relay(js: JetStreamClient): Promise<void> {
+    const legacyTenant = this.config.natsSubjects === 'legacy' ? await this.events.defaultTenantId() : undefined;
     let position = await this.events.position('nats');
     let saved = position;
     let touched = 0;
@@ -232,7 +239,7 @@ export class NatsRelay implements OnApplicationBootstrap, BeforeApplicationShutd
         for (const event of batch) {
           if (!this.connected || this.stopped || !this.leader) break;
           this.published.inc();
-          await js.publish(subjectOf(event), eventJson(event), {
+          await js.publish(subjectOf(event, legacyTenant), eventJson(event), {
             msgID: String(event.id),
             timeout: PUBLISH_TIMEOUT_MS,
           });

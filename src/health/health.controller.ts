@@ -1,3 +1,4 @@
+import { RequiresScope, Scope } from '../common/scopes';
 import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
@@ -73,6 +74,7 @@ export class HealthController {
   }
 
   @Get('details')
+  @RequiresScope(Scope.Operator)
   @ApiKeyAuth()
   @HealthCheck({ swaggerDocumentation: false })
   @Header('Cache-Control', 'no-store')

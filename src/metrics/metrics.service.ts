@@ -1,3 +1,4 @@
+import { crossTenant } from '../common/db-scope';
 import { Injectable } from '@nestjs/common';
 import {
   collectDefaultMetrics,
@@ -60,7 +61,8 @@ export class MetricsService {
     return this.registry.contentType;
   }
 
+  /** The gauges read the whole instance, every tenant's rows. */
   render(): Promise<string> {
-    return this.registry.metrics();
+    return crossTenant('metrics', () => this.registry.metrics());
   }
 }

@@ -23,6 +23,7 @@ import type { Taint } from './taint';
  * a worker under a lease (lease_owner, lease_expires_at) that the worker keeps renewing.
  */
 @Entity('runs')
+@Index('runs_id_idx', { synchronize: false })
 @Check('runs_priority_check', '"priority" BETWEEN 0 AND 9')
 @Index('runs_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
 @Index('runs_agent_idempotency_key_idx', ['tenantId', 'agentId', 'idempotencyKey'], { unique: true })

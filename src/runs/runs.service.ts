@@ -174,7 +174,7 @@ export class RunsService implements OnModuleInit {
   async waitFor(agentId: string, runId: string, timeoutMs: number): Promise<RunDto> {
     let settle: () => void = () => undefined;
     const settled = new Promise<void>((resolve) => (settle = resolve));
-    const unsubscribe = this.bus.subscribe(agentId, (event) => {
+    const unsubscribe = this.bus.subscribe({ agentId }, (event) => {
       if (event.run_id === runId && (RUN_TERMINAL_EVENTS.has(event.type) || event.type === 'run.waiting_approval')) {
         settle();
       }

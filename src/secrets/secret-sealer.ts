@@ -1,4 +1,4 @@
-import { crossTenant } from '../database/db-scope';
+import { crossTenant } from '../common/db-scope';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigError, type AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';

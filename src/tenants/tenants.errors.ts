@@ -1,5 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
-import { ConflictError, DomainError, NotFoundError } from '../common/domain-error';
+import { ConflictError, NotFoundError } from '../common/domain-error';
 
 export class TenantNotFoundError extends NotFoundError {
   constructor(ref: string) {
@@ -29,10 +28,4 @@ export class KeyNotFoundError extends NotFoundError {
   constructor(id: string) {
     super('KEY.NOT_FOUND', `Key ${id} not found`);
   }
-}
-
-/** A credential lacks the scope an operation (or a field of its body) requires. */
-export class ScopeRequiredError extends DomainError {
-  readonly status = HttpStatus.FORBIDDEN;
-  readonly code = 'AUTH.SCOPE';
 }

@@ -3,7 +3,7 @@ import { ActorKind } from '../common/actor';
 import type { Page, PageQueryDto } from '../common/pagination';
 import type { Principal } from '../common/principal';
 import { pgError } from '../database/pg-error';
-import { crossTenant, inTenant } from '../database/db-scope';
+import { crossTenant, inTenant } from '../common/db-scope';
 import { Transactions } from '../database/transactions';
 import { AgentsService } from '../agents/agents.service';
 import { CredentialResolver, DEFAULT_TENANT_SLUG } from './auth/credential-resolver';

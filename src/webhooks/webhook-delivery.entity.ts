@@ -5,6 +5,7 @@ import { WebhookEntity } from './webhook.entity';
 
 /** One event for one webhook: queued when the event is fanned out, retried until delivered or given up. */
 @Entity('webhook_deliveries')
+@Index('webhook_deliveries_id_idx', { synchronize: false })
 @Index('webhook_deliveries_webhook_event_idx', ['tenantId', 'webhookId', 'eventId'], { unique: true })
 @Index('webhook_deliveries_pending_idx', { synchronize: false })
 export class WebhookDeliveryEntity {

@@ -1,4 +1,4 @@
-import { crossTenant } from '../database/db-scope';
+import { crossTenant } from '../common/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { CoalescedTask } from '../common/coalesced-task';
@@ -67,7 +67,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.timer.unref();
     this.pruneTimer = setInterval(
       () =>
-        void crossTenant('pruning', () => this.pruneDeliveries()).catch((error: unknown) =>
+        void this.pruneDeliveries().catch((error: unknown) =>
           this.logger.warn({ err: error }, 'pruning webhook deliveries failed; the next pass retries'),
         ),
       this.config.events.pruneIntervalMs,
@@ -89,15 +89,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
    * those of a webhook that stayed disabled that long: they expire (failed), so a forgotten
    * endpoint cannot keep events forever.
    */
-  async pruneDeliveries(): Promise<number> {
-    const before = new Date(Date.now() - this.config.events.retentionDays * 86_400_000);
-    await this.webhooks.expireDisabled(before);
-    await this.dropOverCap();
-    let deleted = 0;
-    for (let n = PRUNE_BATCH; n === PRUNE_BATCH && !this.stopped; deleted += n) {
-      n = await this.webhooks.pruneFinished(before, PRUNE_BATCH);
-    }
-    return deleted;
+  pruneDeliveries(): Promise<number> {
+    return crossTenant('pruning', async () => {
+      const before = new Date(Date.now() - this.config.events.retentionDays * 86_400_000);
+      await this.webhooks.expireDisabled(before);
+      await this.dropOverCap();
+      let deleted = 0;
+      for (let n = PRUNE_BATCH; n === PRUNE_BATCH && !this.stopped; deleted += n) {
+        n = await this.webhooks.pruneFinished(before, PRUNE_BATCH);
+      }
+      return deleted;
+    });
   }
 
   /** What an enabled webhook has not taken within its backlog cap is dropped for it, and counted. */
@@ -105,7 +107,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const before = new Date(Date.now() - this.config.webhooks.maxBacklogMs);
     let dropped = 0;
     for (let n = PRUNE_BATCH; n === PRUNE_BATCH && !this.stopped; dropped += n) {
-      n = await this.webhooks.dropOverCap(before, PRUNE_BATCH);
+      n = await crossTenant('pruning', () => this.webhooks.dropOverCap(before, PRUNE_BATCH));
     }
     if (dropped > 0) {
       this.dropped.inc(dropped);

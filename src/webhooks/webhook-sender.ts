@@ -1,4 +1,4 @@
-import { crossTenant } from '../database/db-scope';
+import { crossTenant } from '../common/db-scope';
 import { HttpService } from '@nestjs/axios';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';

@@ -15,6 +15,7 @@ export interface SealedWebhookSecrets {
  * deliveries, so they go out in event order, one at a time.
  */
 @Entity('webhooks')
+@Index('webhooks_id_idx', { synchronize: false })
 @Index('webhooks_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
 export class WebhookEntity {
   @TenantIdColumn('webhooks_pkey')

@@ -1,3 +1,4 @@
+import { RequiresScope, Scope } from '../common/scopes';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -32,6 +33,7 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
+  @RequiresScope(Scope.Admin)
   @ApiOperation({
     summary: 'Register a webhook for the agent’s events',
     description:
@@ -68,6 +70,7 @@ export class WebhooksController {
   }
 
   @Patch(':webhook_id')
+  @RequiresScope(Scope.Admin)
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
   @ApiOperation({
     summary: 'Enable, disable, refilter or rotate the secret of a webhook',
@@ -88,6 +91,7 @@ export class WebhooksController {
   }
 
   @Delete(':webhook_id')
+  @RequiresScope(Scope.Admin)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiParam({ name: 'webhook_id', format: 'uuid' })
   @ApiOperation({

@@ -1,4 +1,4 @@
-import { currentActor } from '../database/db-scope';
+import { currentActor } from '../common/db-scope';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';

@@ -128,7 +128,7 @@ describe('fencing: every step write holds only while the lease does', () => {
   });
 
   it('deferred work commits with the next write that commits: a rolled-back write leaves it queued', async () => {
-    const writer = e.module.get(RunWriter);
+    const writer = e.inDefault(e.module.get(RunWriter));
     const agent = await e.agent();
     const runId = await e.goal(agent);
     const [claimed] = await e.claim('worker-a');

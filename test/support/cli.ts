@@ -68,6 +68,7 @@ export function cli(
 ): Promise<CliResult> {
   return run(process.execPath, [CLI_PATH, ...args], {
     ...options,
-    env: { AOS_URL: server.url, AOS_API_KEY: server.key, ...options.env },
+    // No saved login of whoever runs the tests: a config path that does not exist.
+    env: { AOS_URL: server.url, AOS_API_KEY: server.key, AOS_CONFIG: '/nonexistent/aos-config.json', ...options.env },
   });
 }

@@ -1,6 +1,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { DataSource } from 'typeorm';
 import { AosServer, createAosServer } from '../../src/bootstrap';
+import { crossTenant, inTenant } from '../../src/common/db-scope';
 import { createTestDatabase, dropTestDatabase } from './test-database';
 
 export const TEST_API_KEY = 'test-key-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -11,7 +12,12 @@ export interface TestApp {
   server: AosServer;
   /** The database of this app alone, dropped by close(). */
   databaseName: string;
+  /** The app's database as the service's own role (tests inspect and arrange every tenant's rows). */
   dataSource: DataSource;
+  /** The tenant every pre-tenancy row and the operator key without X-AOS-Tenant land in. */
+  defaultTenantId: string;
+  /** Runs `work` inside the default tenant, as a request of the operator would (services called directly). */
+  inDefault<T>(work: () => T): T;
   /** HTTP through Fastify's inject, with the API key unless the request sets its own headers. */
   request(options: InjectOptions & { auth?: boolean }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
@@ -41,10 +47,16 @@ export async function startTestApp(env: Record<string, string> = {}, shareWith?:
     if (!shareWith) await dropTestDatabase(database.name);
     throw error;
   }
+  const dataSource = asServiceRole(server.app.get(DataSource));
+  const [{ id: defaultTenantId }] = await dataSource.query<{ id: string }[]>(
+    `SELECT id FROM tenants WHERE slug = 'default'`,
+  );
   return {
     server,
     databaseName: database.name,
-    dataSource: server.app.get(DataSource),
+    dataSource,
+    defaultTenantId,
+    inDefault: (work) => inTenant(defaultTenantId, work),
     request: ({ auth = true, headers, ...options }) =>
       server.app.inject({
         ...options,
@@ -55,4 +67,18 @@ export async function startTestApp(env: Record<string, string> = {}, shareWith?:
       if (!shareWith) await dropTestDatabase(database.name);
     },
   };
+}
+
+/** The DataSource whose `query` and `transaction` run as the service's own role, across tenants. */
+export function asServiceRole(dataSource: DataSource): DataSource {
+  return new Proxy(dataSource, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if ((key === 'query' || key === 'transaction') && typeof value === 'function') {
+        return (...args: unknown[]) =>
+          crossTenant('maintenance', () => (value as (...a: unknown[]) => unknown).apply(target, args));
+      }
+      return value;
+    },
+  });
 }

@@ -82,3 +82,40 @@ describe('the client', () => {
     expect(() => new AosClient({ baseUrl: '/api', apiKey: 'k-1' })).not.toThrow();
   });
 });
+
+describe('the tenant option', () => {
+  it('sends X-AOS-Tenant (and the key) on every request, the event streams included', async () => {
+    const seen: Headers[] = [];
+    const fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      seen.push(input instanceof Request ? input.headers : new Headers(init?.headers));
+      if (String(input instanceof Request ? input.url : input).endsWith('/events/stream'))
+        return Promise.resolve(new Response('', { status: 404 }));
+      return Promise.resolve(Response.json({ items: [], next_cursor: null }));
+    };
+    const aos = new AosClient({ baseUrl: 'http://aos.test', apiKey: 'k', tenant: 'acme', fetch });
+    await aos.listAgents();
+    await aos.listKeys('acme');
+    await expect(aos.agentEvents('a', { maxRetries: 0 }).next()).rejects.toMatchObject({ status: 404 });
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (const headers of seen) {
+      expect(headers.get('x-aos-tenant')).toBe('acme');
+      expect(headers.get('x-aos-key')).toBe('k');
+    }
+    const plain: Headers[] = [];
+    const untenanted = new AosClient({
+      baseUrl: 'http://aos.test',
+      fetch: (input) => {
+        plain.push((input as Request).headers);
+        return Promise.resolve(Response.json({ items: [], next_cursor: null }));
+      },
+    });
+    await untenanted.listTenants();
+    expect(plain[0].has('x-aos-tenant')).toBe(false);
+  });
+
+  it('refuses a tenant that cannot be a header, without quoting it', () => {
+    const tryTenant = () => new AosClient({ tenant: 'acme\nSECRET' });
+    expect(tryTenant).toThrow(TypeError);
+    expect(tryTenant).not.toThrow(/SECRET/);
+  });
+});

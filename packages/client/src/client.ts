@@ -12,6 +12,7 @@ import { isFinished, isSettled, isTerminalEvent } from './run-status.js';
 import type {
   Agent,
   AgentPage,
+  ApiKeyPage,
   AgentStatus,
   AosEvent,
   ApprovalAnswer,
@@ -20,7 +21,10 @@ import type {
   ConnectionTest,
   CreateAgent,
   CreateConnection,
+  CreatedKey,
+  CreateKey,
   CreateMemory,
+  CreateTenant,
   CreateWebhook,
   CreatedWebhook,
   EventPage,
@@ -36,8 +40,11 @@ import type {
   Skill,
   SkillList,
   SubmitGoal,
+  Tenant,
+  TenantPage,
   UpdateAgent,
   UpdateConnection,
+  UpdateTenant,
   Webhook,
   WebhookPage,
 } from './types.js';
@@ -45,6 +52,7 @@ import type { paths } from './generated/schema.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8000';
 export const API_KEY_HEADER = 'X-AOS-Key';
+export const TENANT_HEADER = 'X-AOS-Tenant';
 /** The server's long-poll answers after at most this long (`?wait=` ≤ 60). */
 const MAX_WAIT_SECONDS = 60;
 /** The least time between two long-polls of waitForRun, however soon the first was answered. */
@@ -61,8 +69,14 @@ const isTransient = (error: unknown, answered: boolean) =>
 export interface AosClientOptions {
   /** Default: `http://127.0.0.1:8000`. */
   baseUrl?: string;
-  /** Sent as `X-AOS-Key`. */
+  /** Sent as `X-AOS-Key`: the operator key (AOS_API_KEY) or a tenant key (`aos_…`). */
   apiKey?: string;
+  /**
+   * Sent as `X-AOS-Tenant` on every request, streams included: the tenant (id or slug) the
+   * operator key acts in (`default` without it). A tenant key acts in its own tenant only; naming
+   * another is answered 404.
+   */
+  tenant?: string;
   /** Another fetch (a proxy agent, a test double). Default: the global fetch. */
   fetch?: typeof globalThis.fetch;
   /** Extra headers on every request. */
@@ -100,8 +114,8 @@ export class AosClient {
   private readonly headers: Record<string, string>;
 
   /**
-   * Throws a TypeError for a `baseUrl` with a user name or password, or an `apiKey` that cannot be
-   * a header value; the message quotes neither (fetch's own complaints would).
+   * Throws a TypeError for a `baseUrl` with a user name or password, or an `apiKey` or `tenant`
+   * that cannot be a header value; the message quotes neither (fetch's own complaints would).
    */
   constructor(options: AosClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_URL).replace(/\/+$/, '');
@@ -109,10 +123,16 @@ export class AosClient {
       throw new TypeError('baseUrl must not contain a user name or password: give the key as apiKey');
     if (options.apiKey !== undefined && !isHeaderValue(options.apiKey))
       throw new TypeError('apiKey cannot be sent as a header: it holds a line break, NUL or a non-Latin-1 character');
+    if (options.tenant !== undefined && !isHeaderValue(options.tenant))
+      throw new TypeError('tenant cannot be sent as a header: it holds a line break, NUL or a non-Latin-1 character');
     // Called unbound: browsers refuse a fetch whose `this` is not the global object. Redirects
     // are followed only within the server's origin: the key goes nowhere else.
     this.fetchImpl = sameOriginRedirects(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
-    this.headers = { ...options.headers, ...(options.apiKey ? { [API_KEY_HEADER]: options.apiKey } : {}) };
+    this.headers = {
+      ...options.headers,
+      ...(options.tenant ? { [TENANT_HEADER]: options.tenant } : {}),
+      ...(options.apiKey ? { [API_KEY_HEADER]: options.apiKey } : {}),
+    };
     this.api = createClient<paths>({
       baseUrl: this.baseUrl,
       headers: this.headers,
@@ -389,6 +409,58 @@ export class AosClient {
     await this.body(
       this.api.DELETE('/agents/{id}/webhooks/{webhook_id}', {
         params: { path: { id: agentId, webhook_id: webhookId } },
+      }),
+    );
+  }
+
+  // Tenants (operator) and keys (operator, or an admin key of the tenant)
+
+  createTenant(body: CreateTenant): Promise<Tenant> {
+    return this.body(this.api.POST('/tenants', { body }));
+  }
+
+  listTenants(query: Paging = {}): Promise<TenantPage> {
+    return this.body(this.api.GET('/tenants', { params: { query } }));
+  }
+
+  /** `tenantId`: its id or slug (so for every tenant route). */
+  getTenant(tenantId: string): Promise<Tenant> {
+    return this.body(this.api.GET('/tenants/{tenant_id}', { params: { path: { tenant_id: tenantId } } }));
+  }
+
+  /** Renames it, or suspends it (its keys are refused) or makes it active again. */
+  updateTenant(tenantId: string, body: UpdateTenant): Promise<Tenant> {
+    return this.body(this.api.PATCH('/tenants/{tenant_id}', { params: { path: { tenant_id: tenantId } }, body }));
+  }
+
+  /** Refused (409) while it has agents, unless `cascade`: then its agents and keys go with it. */
+  async deleteTenant(tenantId: string, options: { cascade?: boolean } = {}): Promise<void> {
+    await this.body(
+      this.api.DELETE('/tenants/{tenant_id}', {
+        params: { path: { tenant_id: tenantId }, query: options.cascade ? { cascade: true } : undefined },
+      }),
+    );
+  }
+
+  /** The tenant this client's credential acts in (an admin key's own, or the operator's `tenant`). */
+  getOwnTenant(): Promise<Tenant> {
+    return this.body(this.api.GET('/tenant'));
+  }
+
+  /** The answer carries the whole key (`key`); it is shown only here. */
+  createKey(tenantId: string, body: CreateKey): Promise<CreatedKey> {
+    return this.body(this.api.POST('/tenants/{tenant_id}/keys', { params: { path: { tenant_id: tenantId } }, body }));
+  }
+
+  /** A tenant's live keys (their prefix, never the key). */
+  listKeys(tenantId: string, query: Paging = {}): Promise<ApiKeyPage> {
+    return this.body(this.api.GET('/tenants/{tenant_id}/keys', { params: { path: { tenant_id: tenantId }, query } }));
+  }
+
+  async revokeKey(tenantId: string, keyId: string): Promise<void> {
+    await this.body(
+      this.api.DELETE('/tenants/{tenant_id}/keys/{key_id}', {
+        params: { path: { tenant_id: tenantId, key_id: keyId } },
       }),
     );
   }

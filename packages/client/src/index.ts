@@ -1,4 +1,4 @@
-export { AosClient, createAosClient, DEFAULT_URL, API_KEY_HEADER } from './client.js';
+export { AosClient, createAosClient, DEFAULT_URL, API_KEY_HEADER, TENANT_HEADER } from './client.js';
 export type { AosClientOptions, Paging, WaitOptions } from './client.js';
 export { AosApiError, AosConnectionError, AosTimeoutError } from './errors.js';
 export type { FieldError } from './errors.js';

@@ -41,6 +41,18 @@ export type WebhookPage = Schemas['WebhookPageDto'];
 export type CreatedWebhook = Schemas['CreatedWebhookDto'];
 export type CreateWebhook = Schemas['CreateWebhookDto'];
 
+export type Tenant = Schemas['TenantDto'];
+export type TenantPage = Schemas['TenantPageDto'];
+export type TenantStatus = Schemas['TenantStatus'];
+export type CreateTenant = Schemas['CreateTenantDto'];
+export type UpdateTenant = Schemas['UpdateTenantDto'];
+export type ApiKey = Schemas['ApiKeyDto'];
+export type ApiKeyPage = Schemas['ApiKeyPageDto'];
+export type CreatedKey = Schemas['CreatedKeyDto'];
+export type CreateKey = Schemas['CreateKeyDto'];
+export type KeyScope = Schemas['KeyScope'];
+export type Actor = Schemas['ActorDto'];
+
 export type ReplayMode = Schemas['ReplayMode'];
 export type ReplayRequest = Schemas['ReplayRequestDto'];
 export type RunComparison = Schemas['RunComparisonDto'];

@@ -1,4 +1,4 @@
-import { crossTenant, currentActor, inTenant } from '../../database/db-scope';
+import { crossTenant, currentActor, inTenant } from '../../common/db-scope';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgentsService } from '../../agents/agents.service';
 import type { AppConfig } from '../../config/app-config';

@@ -1,3 +1,4 @@
+import { crossTenant } from '../../common/db-scope';
 import { Injectable } from '@nestjs/common';
 import type { Divergence } from '../../run-record/divergence';
 import { ModelCallsRepository } from '../../run-record/model-calls.repository';
@@ -50,11 +51,11 @@ export class RunQueue {
    * instance does not open a claim transaction every second (about 3% of a core while idle).
    */
   hasReadyRuns(): Promise<boolean> {
-    return this.runs.hasReadyRuns();
+    return crossTenant('claims', () => this.runs.hasReadyRuns());
   }
 
   hasExpiredLeases(): Promise<boolean> {
-    return this.runs.hasExpiredLeases();
+    return crossTenant('claims', () => this.runs.hasExpiredLeases());
   }
 
   /**
@@ -63,39 +64,42 @@ export class RunQueue {
    */
   async claim(owner: string, leaseMs: number, limit: number): Promise<ClaimedRun[]> {
     if (limit <= 0) return [];
-    const claimed = await this.writer.guarded(null, async (w) => {
-      // A scan of a few times `limit` rows lets several runs of one agent and of many agents be taken in one go.
-      const picked = admitRuns(await this.runs.claimCandidates(w.m, Math.max(limit * 4, 32)), limit);
-      if (picked.length === 0) return [];
-      // An agent whose advisory lock another instance holds right now is skipped until the next round.
-      const running = await this.runs.lockAndCountAgents(w.m, [...new Set(picked.map((c) => c.agent_id))]);
-      const ids = admitRuns(
-        picked
-          .filter((c) => running.has(c.agent_id))
-          .map((c): ClaimCandidate => ({ ...c, running: running.get(c.agent_id)! })),
-        limit,
-      );
-      if (ids.length === 0) return [];
-      const rows = await this.runs.take(
-        w.m,
-        ids.map((c) => c.id),
-        owner,
-        leaseMs,
-      );
-      w.emit(...rows.map((r) => transitionEvent(r)));
-      // In queue order (UPDATE ... RETURNING keeps none), so the best runs start first.
-      const order = new Map(ids.map((c, i) => [c.id, i]));
-      return rows
-        .sort((a, b) => order.get(a.id)! - order.get(b.id)!)
-        .map((r) => ({ ...r, waited_ms: Math.max(0, r.waited_ms) }));
-    });
+    // Across tenants: the claimed runs then execute each inside its own.
+    const claimed = await crossTenant('claims', () =>
+      this.writer.guarded(null, async (w) => {
+        // A scan of a few times `limit` rows lets several runs of one agent and of many agents be taken in one go.
+        const picked = admitRuns(await this.runs.claimCandidates(w.m, Math.max(limit * 4, 32)), limit);
+        if (picked.length === 0) return [];
+        // An agent whose advisory lock another instance holds right now is skipped until the next round.
+        const running = await this.runs.lockAndCountAgents(w.m, [...new Set(picked.map((c) => c.agent_id))]);
+        const ids = admitRuns(
+          picked
+            .filter((c) => running.has(c.agent_id))
+            .map((c): ClaimCandidate => ({ ...c, running: running.get(c.agent_id)! })),
+          limit,
+        );
+        if (ids.length === 0) return [];
+        const rows = await this.runs.take(
+          w.m,
+          ids.map((c) => c.id),
+          owner,
+          leaseMs,
+        );
+        w.emit(...rows.map((r) => transitionEvent(r)));
+        // In queue order (UPDATE ... RETURNING keeps none), so the best runs start first.
+        const order = new Map(ids.map((c, i) => [c.id, i]));
+        return rows
+          .sort((a, b) => order.get(a.id)! - order.get(b.id)!)
+          .map((r) => ({ ...r, waited_ms: Math.max(0, r.waited_ms) }));
+      }),
+    );
     this.metrics.claimed(claimed);
     return claimed;
   }
 
   /** Extends the leases this worker still holds; returns the ids it no longer holds. */
   renew(owner: string, runIds: string[], leaseMs: number): Promise<string[]> {
-    return this.runs.renew(owner, runIds, leaseMs);
+    return crossTenant('claims', () => this.runs.renew(owner, runIds, leaseMs));
   }
 
   /**
@@ -181,10 +185,12 @@ export class RunQueue {
   /** Gives runs back to the queue at shutdown; releasing is not a failed attempt. */
   async release(owner: string, runIds: string[]): Promise<void> {
     if (runIds.length === 0) return;
-    await this.writer.guarded(null, async (w) => {
-      const rows = await this.runs.release(w.m, owner, runIds);
-      w.emit(...rows.map((r) => transitionEvent(r, 'released at shutdown: another instance takes it over')));
-    });
+    await crossTenant('claims', () =>
+      this.writer.guarded(null, async (w) => {
+        const rows = await this.runs.release(w.m, owner, runIds);
+        w.emit(...rows.map((r) => transitionEvent(r, 'released at shutdown: another instance takes it over')));
+      }),
+    );
   }
 
   /**
@@ -192,11 +198,13 @@ export class RunQueue {
    * back to pending while it has attempts left, else it fails. Returns how many were reclaimed.
    */
   async reclaimExpired(): Promise<number> {
-    const rows = await this.writer.guarded(null, async (w) => {
-      const reclaimed = await this.runs.reclaim(w.m);
-      w.emit(...reclaimed.map((r) => transitionEvent(r, 'its worker stopped renewing the lease: tried again')));
-      return reclaimed;
-    });
+    const rows = await crossTenant('claims', () =>
+      this.writer.guarded(null, async (w) => {
+        const reclaimed = await this.runs.reclaim(w.m);
+        w.emit(...reclaimed.map((r) => transitionEvent(r, 'its worker stopped renewing the lease: tried again')));
+        return reclaimed;
+      }),
+    );
     this.metrics.reclaimed(rows.length);
     this.metrics.transitions(rows.filter((r) => r.status === RunStatus.Failed));
     return rows.length;

@@ -1,4 +1,4 @@
-import { crossTenant, inTenant } from '../../database/db-scope';
+import { inTenant } from '../../common/db-scope';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -34,12 +34,12 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly unlisten: (() => void)[] = [];
   private readonly probe = new CoalescedTask(
-    () => crossTenant('claims', () => this.probeReady()),
+    () => this.probeReady(),
     (e: unknown) => this.logger.warn({ err: e }, 'looking for ready runs failed'),
   );
   /** Claims until full; a kick while it claims makes one more round after it. */
   private readonly filler = new CoalescedTask(
-    () => crossTenant('claims', () => this.fill()),
+    () => this.fill(),
     (e: unknown) => this.logger.warn({ err: e }, 'claiming runs failed'),
   );
 
@@ -72,8 +72,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     this.unlisten.push(this.listener.onReconnect(() => this.kick()));
     const every = (ms: number, task: () => Promise<unknown>) => {
       const timer = setInterval(
-        () =>
-          void crossTenant('claims', task).catch((e: unknown) => this.logger.warn({ err: e }, 'worker task failed')),
+        () => void task().catch((e: unknown) => this.logger.warn({ err: e }, 'worker task failed')),
         ms,
       );
       timer.unref();
@@ -86,7 +85,7 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       if (await this.queue.hasExpiredLeases()) await this.queue.reclaimExpired();
     });
     // Leases are renewed until the runs are released, the shutdown drain included.
-    this.heartbeatTimer = setInterval(() => void crossTenant('claims', () => this.heartbeat()), third);
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), third);
     this.heartbeatTimer.unref();
     this.kick();
   }

@@ -8,7 +8,7 @@ import { Scope } from '../../common/scopes';
 import { TtlCache } from '../../common/ttl-cache';
 import { APP_CONFIG } from '../../config/config.module';
 import type { AppConfig } from '../../config/app-config';
-import { crossTenant } from '../../database/db-scope';
+import { crossTenant } from '../../common/db-scope';
 import { ApiKeysRepository, KeyRecord } from '../keys/api-keys.repository';
 import { parseKey, secretDigest } from '../keys/key-format';
 import { KeyUsage } from '../keys/key-usage';

@@ -2,8 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from
 import { Reflector } from '@nestjs/core';
 import { principalOf } from '../../common/principal';
 import { IS_PUBLIC_KEY } from '../../common/public.decorator';
-import { allows, defaultScope, REQUIRED_SCOPE, Scope } from '../../common/scopes';
-import { ScopeRequiredError } from '../tenants.errors';
+import { allows, defaultScope, REQUIRED_SCOPE, Scope, scopeRefusal } from '../../common/scopes';
 
 /**
  * The second check of every route not marked `@Public()`: the credential hook has resolved the
@@ -35,9 +34,4 @@ export class ScopeGuard implements CanActivate {
     if (!allows(principal.scopes, required)) throw scopeRefusal(required, principal.scopes);
     return true;
   }
-}
-
-export function scopeRefusal(required: Scope, held: readonly Scope[], what = 'This operation'): ScopeRequiredError {
-  const which = required === Scope.Operator ? 'the operator key (AOS_API_KEY)' : `the "${required}" scope`;
-  return new ScopeRequiredError(`${what} needs ${which}; this key has: ${held.join(', ')}`);
 }

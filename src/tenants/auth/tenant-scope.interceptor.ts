@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { principalOf } from '../../common/principal';
-import { inTenant } from '../../database/db-scope';
+import { inTenant } from '../../common/db-scope';
 
 /**
  * Runs each authenticated handler inside its principal's tenant: every statement the request

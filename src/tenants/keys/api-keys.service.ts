@@ -1,12 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Page, PageQueryDto } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
-import { allows } from '../../common/scopes';
+import { allows, scopeRefusal } from '../../common/scopes';
 import { parseDateTime } from '../../common/date-time';
-import { inTenant } from '../../database/db-scope';
+import { inTenant } from '../../common/db-scope';
 import { Transactions } from '../../database/transactions';
 import { CredentialResolver } from '../auth/credential-resolver';
-import { scopeRefusal } from '../auth/scope.guard';
 import { TenantsService } from '../tenants.service';
 import { KeyNotFoundError } from '../tenants.errors';
 import { ApiKeysRepository } from './api-keys.repository';

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { crossTenant } from '../../database/db-scope';
+import { crossTenant } from '../../common/db-scope';
 import { ApiKeysRepository } from './api-keys.repository';
 
 const FLUSH_MS = 5_000;

@@ -1,6 +1,6 @@
 import { Logger, Module } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
-import { inTenant } from '../../../src/database/db-scope';
+import { inTenant } from '../../../src/common/db-scope';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '../../../src/config/app-config';
 import { ConfigModule } from '../../../src/config/config.module';
@@ -20,7 +20,7 @@ import { RunsService } from '../../../src/runs/runs.service';
 import { ReplaysService } from '../../../src/runs/replay/replays.service';
 import type { ReplayMode } from '../../../src/run-record/replay-mode.enum';
 import { SideEffects, Skill, SkillContext, SkillManifest, SkillResult, SKILLS } from '../../../src/skills/skill';
-import { TEST_API_KEY, TEST_SECRET_KEY } from '../../support/test-app';
+import { asServiceRole, TEST_API_KEY, TEST_SECRET_KEY } from '../../support/test-app';
 import { createTestDatabase, dropTestDatabase } from '../../support/test-database';
 
 /** A call the fake skill got, and the means to finish it when the test says. */
@@ -139,6 +139,8 @@ export interface Engine {
   queue: RunQueue;
   executor: RunExecutor;
   approvals: ApprovalsService;
+  /** `target` with every method run inside the default tenant, as the worker runs a claimed run. */
+  inDefault<T extends object>(target: T): T;
   runs: RunsService;
   skill: FakeSkill;
   safeSkill: FakeSkill;
@@ -203,7 +205,7 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Eng
     .useValue(planner)
     .compile();
   await module.init();
-  const dataSource = module.get(DataSource);
+  const dataSource = asServiceRole(module.get(DataSource));
   // The engine works inside a run's tenant (the worker enters it): here, every run is in `default`.
   const [{ id: tenantId }] = await dataSource.query<{ id: string }[]>(`SELECT id FROM tenants WHERE slug = 'default'`);
   const inDefault = <T extends object>(target: T): T =>
@@ -227,6 +229,7 @@ export async function startEngine(env: Record<string, string> = {}): Promise<Eng
     queue,
     executor,
     approvals: inDefault(module.get(ApprovalsService)),
+    inDefault,
     runs,
     skill,
     safeSkill,

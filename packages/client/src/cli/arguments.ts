@@ -72,3 +72,41 @@ export function apiKey(value: string, from: string): string {
     );
   return value;
 }
+
+/**
+ * A tenant (`--tenant`, AOS_TENANT or the saved login; `from` names which): its id or slug, so
+ * 1 to 64 letters, digits and `-`. Anything else names no tenant and could not be a header value.
+ */
+export function tenantRef(value: string, from: string): string {
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(value))
+    throw new UsageError(`${from} must be a tenant's id or slug (letters, digits and -)`);
+  return value;
+}
+
+export const KEY_SCOPES = ['read', 'write', 'admin'] as const;
+
+/** `read,write` → the scopes of a new key; each one of read, write, admin. */
+export function keyScopes(value: string): (typeof KEY_SCOPES)[number][] {
+  const scopes = commaList(value);
+  const unknown = scopes.filter((s) => !(KEY_SCOPES as readonly string[]).includes(s));
+  if (scopes.length === 0 || unknown.length > 0)
+    throw new InvalidArgumentError(`must be a comma-separated list of ${KEY_SCOPES.join(', ')}`);
+  return [...new Set(scopes)] as (typeof KEY_SCOPES)[number][];
+}
+
+/** A date and time (ISO 8601, e.g. 2027-01-31T00:00:00Z), sent as an ISO string in UTC. */
+export function dateTime(value: string): string {
+  const at = Date.parse(value);
+  if (value.trim() === '' || Number.isNaN(at))
+    throw new InvalidArgumentError('must be a date and time such as 2027-01-31T00:00:00Z');
+  return new Date(at).toISOString();
+}
+
+/** Standard input, whole, without its final line break (a secret piped in). */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}

@@ -18,8 +18,10 @@ const coloured = pc.createColors(true);
 const event = (type: AosEvent['type'], data: Record<string, unknown>): AosEvent => ({
   id: 7,
   type,
+  tenant_id: '7e4a4700-0000-4000-8000-000000000000',
   agent_id: 'a1b2c3d4-0000-4000-8000-000000000000',
   run_id: 'f00dcafe-0000-4000-8000-000000000000',
+  actor: null,
   created_at: '2026-01-02T03:04:05.000Z',
   data,
 });

@@ -1,7 +1,9 @@
 import type { Colors } from 'picocolors/types.js';
 import { AosApiError } from '../errors.js';
 import type {
+  Actor,
   Agent,
+  ApiKey,
   AosEvent,
   CompareCall,
   ModelCall,
@@ -9,6 +11,7 @@ import type {
   Run,
   RunComparison,
   RunStatus,
+  Tenant,
   ToolCall,
 } from '../types.js';
 
@@ -55,6 +58,7 @@ export function colourStatus(status: string, c: Colors): string {
     case 'awaiting_approval':
     case 'expired':
     case 'paused':
+    case 'suspended':
     case 'cancelled':
       return c.yellow(status);
     default:
@@ -184,6 +188,39 @@ export function formatAgent(agent: Agent, c: Colors): string[] {
     ],
     c,
   );
+}
+
+export function formatTenant(tenant: Tenant, c: Colors): string[] {
+  return formatFields(
+    [
+      ['id', tenant.id],
+      ['slug', c.bold(tenant.slug)],
+      ['name', tenant.name],
+      ['status', colourStatus(tenant.status, c)],
+      ['created', tenant.created_at],
+    ],
+    c,
+  );
+}
+
+/** Who acted: `operator`, or `key <id>`. */
+export const describeActor = (actor: Actor | null): string =>
+  actor === null ? '-' : actor.kind === 'operator' ? 'operator' : `key ${shortId(actor.id)}`;
+
+/** A key as lists show it: the visible part only, `aos_<prefix>_…`. */
+export const visibleKey = (key: Pick<ApiKey, 'prefix'>): string => `aos_${key.prefix}_…`;
+
+export function formatKeyRow(key: ApiKey): string[] {
+  return [
+    key.id,
+    key.name,
+    visibleKey(key),
+    key.scopes.join(','),
+    describeActor(key.created_by),
+    key.created_at,
+    key.expires_at ?? 'never',
+    key.last_used_at ?? '-',
+  ];
 }
 
 function toolCallRow(call: ToolCall, c: Colors): string[] {

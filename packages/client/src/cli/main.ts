@@ -6,8 +6,10 @@ import { registerAgents } from './commands/agents.js';
 import { registerConnections } from './commands/connections.js';
 import { registerEvents } from './commands/events.js';
 import { registerProvenance, registerSkills } from './commands/inspect.js';
+import { registerLogin } from './commands/login.js';
 import { registerMemory } from './commands/memory.js';
 import { registerGoal, registerRuns } from './commands/runs.js';
+import { registerKeys, registerTenant, registerTenants } from './commands/tenants.js';
 import { registerWebhooks } from './commands/webhooks.js';
 import { exitCodeForError, ExitCode } from './exit-codes.js';
 import { describeError } from './format.js';
@@ -21,11 +23,18 @@ export function buildProgram(): Command {
     .version(version)
     .addOption(new Option('--url <url>', 'AOS base URL').env('AOS_URL').default(DEFAULT_URL))
     .addOption(new Option('--key <key>', 'API key, sent as X-AOS-Key').env('AOS_API_KEY'))
+    .addOption(
+      new Option('--tenant <tenant>', 'tenant (id or slug) the operator key acts in, sent as X-AOS-Tenant').env(
+        'AOS_TENANT',
+      ),
+    )
     .option('--json', 'print the raw JSON answer (for scripts)')
     .showSuggestionAfterError()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 run failed, 2 usage, 3 partial, 4 cancelled, 5 waiting for approval,\n6 timed out, 7 server unreachable, 8 request refused (see README).',
+      '\nWithout --url, --key and --tenant (or AOS_URL, AOS_API_KEY, AOS_TENANT), what aos login saved\n' +
+        'is used (AOS_CONFIG, default ~/.config/aos/config.json).\n' +
+        '\nExit codes: 0 ok, 1 run failed, 2 usage, 3 partial, 4 cancelled, 5 waiting for approval,\n6 timed out, 7 server unreachable, 8 request refused (see README).',
     )
     // Commander exits by itself on a usage error; we want our own code (2) and no exit mid-command.
     .exitOverride();
@@ -38,6 +47,10 @@ export function buildProgram(): Command {
   registerConnections(program);
   registerWebhooks(program);
   registerEvents(program);
+  registerLogin(program);
+  registerTenant(program);
+  registerTenants(program);
+  registerKeys(program);
   return program;
 }
 

@@ -21,7 +21,7 @@ export interface paths {
         put?: never;
         /**
          * Create an agent
-         * @description An agent with its name and the settings of its runs (planner, instructions, models, skills, approval, egress lists). Answers 201 with the agent and a Location header.
+         * @description An agent with its name and the settings of its runs (planner, instructions, models, skills, approval, egress lists). Answers 201 with the agent and a Location header. Its policy fields (approval, skills, egress, egress_trusted, remember_tool_results) other than the defaults need the `admin` scope.
          *
          *     Scope: `write`.
          */
@@ -59,7 +59,7 @@ export interface paths {
         head?: never;
         /**
          * Change an agent: name, status (same rules as pause/resume/stop), concurrency, or the settings of its runs
-         * @description Runs already started keep the settings they started with (their `settings` snapshot).
+         * @description Runs already started keep the settings they started with (their `settings` snapshot). Changing a policy field (approval, skills, egress, egress_trusted, remember_tool_results) needs the `admin` scope.
          *
          *     Scope: `write`.
          */
@@ -85,7 +85,7 @@ export interface paths {
          * Give the agent an account (SMTP, IMAP, CalDAV) or HTTP credentials for its skills
          * @description The secret is sealed with AES-256-GCM (AOS_SECRET_KEY) and never returned: answers say has_secret. The host must be public, or listed in AOS_CONNECTION_ALLOW_HOSTS.
          *
-         *     Scope: `write`.
+         *     Scope: `admin`.
          */
         post: operations["createConnection"];
         delete?: never;
@@ -114,7 +114,7 @@ export interface paths {
          * Delete a connection and its sealed secret
          * @description Skills naming it fail from then on with an error the model reads.
          *
-         *     Scope: `write`.
+         *     Scope: `admin`.
          */
         delete: operations["deleteConnection"];
         options?: never;
@@ -123,7 +123,7 @@ export interface paths {
          * Rename a connection, replace its settings, or rotate its secret
          * @description settings replace the old ones whole (validated for the kind); a new secret is sealed at once.
          *
-         *     Scope: `write`.
+         *     Scope: `admin`.
          */
         patch: operations["updateConnection"];
         trace?: never;
@@ -587,7 +587,7 @@ export interface paths {
          * Register a webhook for the agent’s events
          * @description Each matching event is POSTed as its JSON envelope, signed per Standard Webhooks (webhook-id = event id, webhook-timestamp, webhook-signature). The answer carries the whsec_ secret, shown only this once.
          *
-         *     Scope: `write`.
+         *     Scope: `admin`.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -616,7 +616,7 @@ export interface paths {
          * Delete a webhook and its delivery queue
          * @description Pending deliveries are dropped with it.
          *
-         *     Scope: `write`.
+         *     Scope: `admin`.
          */
         delete: operations["deleteWebhook"];
         options?: never;
@@ -625,7 +625,7 @@ export interface paths {
          * Enable, disable, refilter or rotate the secret of a webhook
          * @description enabled: true resumes a webhook disabled by hand or by a 410 (its queued deliveries resume; events while it was disabled are not queued). rotate_secret: true answers the new secret once; the previous one adds a second signature for AOS_WEBHOOK_SECRET_GRACE_MS.
          *
-         *     Scope: `write`.
+         *     Scope: `admin`.
          */
         patch: operations["updateWebhook"];
         trace?: never;
@@ -644,6 +644,28 @@ export interface paths {
          *     Scope: `read`.
          */
         get: operations["listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream every event of the tenant, every agent (Server-Sent Events)
+         * @description The events of every agent of the caller's tenant, deleted agents included, in id order. Server-Sent Events: `id:` = event id, `event:` = type, `data:` = the event envelope as JSON `{id, type, agent_id, run_id, created_at, data}`. Stored events after the resume point come first, then live ones, each once; a `: heartbeat` comment keeps an idle stream open. Resume with the `Last-Event-ID` header (browsers send it by themselves) or `?after=`. Read it with an EventSource (or any SSE client), not as JSON.
+         *
+         *     Scope: `read`.
+         */
+        get: operations["streamTenantEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -683,7 +705,7 @@ export interface paths {
          * Health with its details: database, NATS and the relay’s lag, the API key’s source, the process
          * @description The same checks as GET /health, each with what it knows (error messages, the NATS relay’s state and how many events it has yet to publish, where the API key came from, uptime). Needs a credential: these details help an attacker as much as an operator.
          *
-         *     Scope: `read`.
+         *     Scope: `operator`.
          */
         get: operations["getDetails"];
         put?: never;
@@ -6031,6 +6053,96 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    streamTenantEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events after this id (the last one you saw); omitted: from the oldest kept */
+                after?: number;
+                /** @description An event type or a prefix ending in .* (e.g. run.*). Types: agent.created, agent.updated, agent.paused, agent.resumed, agent.stopped, agent.deleted, run.created, run.started, run.retrying, run.waiting_approval, run.tainted, run.completed, run.failed, run.partial, run.cancelled, run.step.started, run.step.completed, run.model_call.completed, run.approval.requested, run.approval.granted, run.approval.rejected, run.approval.expired, memory.created, memory.deleted, webhook.disabled */
+                type?: string;
+            };
+            header?: {
+                /** @description Resume after this event id */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless text/event-stream of the tenant’s events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Missing or invalid X-AOS-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The resume point is older than event retention */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Events after 1042 are no longer kept (retention pruned up to 5000); start again without after"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];

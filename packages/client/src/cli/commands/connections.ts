@@ -1,18 +1,10 @@
 import { type Command, Option } from 'commander';
 import type { CreateConnection, UpdateConnection } from '../../types.js';
-import { jsonObject, wholeNumber } from '../arguments.js';
+import { jsonObject, readStdin, wholeNumber } from '../arguments.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatFields, formatTable, inline } from '../format.js';
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-}
 
 /**
  * The secret as the server takes it: for an HTTP connection with header auth, a JSON object of

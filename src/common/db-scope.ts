@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Actor } from '../common/actor';
+import type { Actor } from './actor';
 
 /**
  * The work that may read and write every tenant's rows. Anything else runs inside one tenant
