@@ -822,6 +822,19 @@ describe('tenancy', () => {
   });
 
   describe('tenant deletion', () => {
+    it('refuses a slug shaped like a UUID and a key that would already be expired; a slug in capitals finds its tenant', async () => {
+      const uuidSlug = await t.request({ method: 'POST', url: '/tenants', payload: { slug: randomUUID(), name: 'x' } });
+      expect([uuidSlug.statusCode, uuidSlug.json().detail]).toEqual([422, expect.stringMatching(/UUID/)]);
+      const past = await t.request({
+        method: 'POST',
+        url: `/tenants/${tenantB.id}/keys`,
+        payload: { name: 'late', scopes: ['read'], expires_at: '2020-01-01T00:00:00Z' },
+      });
+      expect([past.statusCode, past.json().detail]).toEqual([422, expect.stringMatching(/expires_at/)]);
+      const upper = await t.request({ method: 'GET', url: `/tenants/${tenantB.slug.toUpperCase()}` });
+      expect([upper.statusCode, upper.json().id]).toEqual([200, tenantB.id]);
+    });
+
     it('409 while A has agents, 204 with cascade; then A’s keys are refused and A is gone; default stays', async () => {
       const refused = await t.request({ method: 'DELETE', url: `/tenants/${tenantA.id}` });
       expect(refused.statusCode).toBe(409);

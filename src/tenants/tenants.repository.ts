@@ -16,7 +16,8 @@ export class TenantsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** By id or slug: what X-AOS-Tenant and the routes accept. */
-  async find(ref: string, m?: EntityManager, lock = false): Promise<TenantEntity | undefined> {
+  async find(given: string, m?: EntityManager, lock = false): Promise<TenantEntity | undefined> {
+    const ref = given.toLowerCase();
     // Neither an id nor a slug names no tenant (and never reaches SQL: it may hold a NUL).
     if (!UUID.test(ref) && !TENANT_SLUG.test(ref)) return undefined;
     const where = UUID.test(ref) ? 'id = $1' : 'slug = $1';

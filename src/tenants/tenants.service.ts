@@ -85,6 +85,12 @@ export class TenantsService {
     const actor = { ...principal.actor, tenant_id: tenant.id };
     const agentIds = await inTenant(tenant.id, () => this.agents.ids(), actor);
     if (agentIds.length > 0 && !cascade) throw new TenantHasAgentsError(agentIds.length);
+    // Its keys stop working first (here at once, within seconds everywhere): nothing new arrives
+    // while it goes.
+    const suspended = await crossTenant('tenant-admin', () =>
+      this.transactions.run((m) => this.tenants.update(m, tenant.id, { status: TenantStatus.Suspended })),
+    );
+    this.credentials.forget({ tenant: suspended });
     for (const id of agentIds) await inTenant(tenant.id, () => this.agents.remove(id), actor);
     // An agent created meanwhile would be left without its tenant: refused instead.
     const left = await inTenant(tenant.id, () => this.agents.ids(), actor);

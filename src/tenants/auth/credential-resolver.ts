@@ -36,6 +36,8 @@ const OPERATOR_SCOPES = [Scope.Operator] as const;
 export class CredentialResolver {
   private readonly operatorDigest: Buffer;
   private readonly keys = new TtlCache<string, KeyRecord[]>(CREDENTIAL_CACHE_MS, 10_000);
+  // Apart, so a flood of made-up prefixes cannot push the real keys out.
+  private readonly unknownPrefixes = new TtlCache<string, true>(CREDENTIAL_CACHE_MS, 10_000);
   private readonly tenants = new TtlCache<string, TenantEntity | null>(CREDENTIAL_CACHE_MS, 10_000);
 
   constructor(
@@ -70,9 +72,14 @@ export class CredentialResolver {
     key: { prefix: string; secret: string },
     named: string | undefined,
   ): Promise<CredentialResolution> {
+    if (this.unknownPrefixes.get(key.prefix)) return INVALID;
     let records = this.keys.get(key.prefix);
     if (records === undefined) {
       records = await crossTenant('authentication', () => this.keyRecords.byPrefix(key.prefix));
+      if (records.length === 0) {
+        this.unknownPrefixes.set(key.prefix, true);
+        return INVALID;
+      }
       this.keys.set(key.prefix, records);
     }
     const presented = secretDigest(key.secret);
@@ -111,8 +118,9 @@ export class CredentialResolver {
     this.keys.clear();
   }
 
-  /** Forgets every cached key (one was revoked here): this instance refuses it at once. */
+  /** Forgets every cached key (one was minted or revoked here): this instance sees it at once. */
   forgetKeys(): void {
     this.keys.clear();
+    this.unknownPrefixes.clear();
   }
 }

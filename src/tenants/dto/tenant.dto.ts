@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
+import { ValidateBy } from 'class-validator';
 import { IsBoolean, IsEnum, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { PageOf } from '../../common/pagination';
@@ -9,6 +10,18 @@ import { TENANT_SLUG, type TenantEntity } from '../tenant.entity';
 /** How the routes document `{tenant_id}`. */
 export const TENANT_PARAM = { name: 'tenant_id', description: 'The tenant’s id or slug' };
 
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function NotMatches(pattern: RegExp, options: { message: string }): PropertyDecorator {
+  return ValidateBy({
+    name: 'notMatches',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || !pattern.test(value),
+      defaultMessage: () => options.message,
+    },
+  });
+}
+
 export class CreateTenantDto {
   @ApiProperty({
     pattern: TENANT_SLUG.source,
@@ -17,6 +30,8 @@ export class CreateTenantDto {
   })
   @IsString()
   @Matches(TENANT_SLUG, { message: 'slug must be 1 to 40 characters of a-z, 0-9 and -' })
+  // A slug shaped like a UUID could not be told from an id where either names a tenant.
+  @NotMatches(UUID_SHAPE, { message: 'slug must not look like a UUID (ids and slugs share X-AOS-Tenant)' })
   slug!: string;
 
   @ApiProperty({ maxLength: 200, example: 'Acme Corp' })

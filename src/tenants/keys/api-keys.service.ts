@@ -3,6 +3,7 @@ import type { Page, PageQueryDto } from '../../common/pagination';
 import type { Principal } from '../../common/principal';
 import { allows, scopeRefusal } from '../../common/scopes';
 import { parseDateTime } from '../../common/date-time';
+import { InvalidInputError } from '../../common/domain-error';
 import { inTenant } from '../../common/db-scope';
 import { Transactions } from '../../database/transactions';
 import { CredentialResolver } from '../auth/credential-resolver';
@@ -32,6 +33,9 @@ export class ApiKeysService {
       if (!allows(principal.scopes, s)) throw scopeRefusal(s, principal.scopes, 'A key with these scopes');
     const minted = mintKey();
     const expiresAt = dto.expires_at === undefined ? null : parseDateTime(dto.expires_at);
+    if (expiresAt !== null && expiresAt.getTime() <= Date.now()) {
+      throw new InvalidInputError('expires_at', 'expires_at must be in the future');
+    }
     const actor = { ...principal.actor, tenant_id: tenant.id };
     const saved = await inTenant(
       tenant.id,
@@ -49,6 +53,7 @@ export class ApiKeysService {
         ),
       actor,
     );
+    this.credentials.forgetKeys();
     this.logger.log({ tenant_id: tenant.id, key_id: saved.id, scopes }, 'key created');
     return { ...ApiKeyDto.from(saved), key: minted.key };
   }
