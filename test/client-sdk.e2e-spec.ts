@@ -213,6 +213,11 @@ describe('the client SDK against a running server', () => {
     const admin = new sdk.AosClient({ baseUrl: url, apiKey: created.key });
     expect((await admin.getOwnTenant()).id).toBe(acme.id);
     expect((await admin.listAgents()).items.map((a) => a.id)).toEqual([agent.id]);
+    // The tenant-wide stream: acme's agent only.
+    for await (const event of admin.tenantEvents()) {
+      expect(event).toMatchObject({ type: 'agent.created', agent_id: agent.id, tenant_id: acme.id });
+      break;
+    }
     const keys = await admin.listKeys('sdk-acme');
     expect(keys.items).toEqual([expect.objectContaining({ id: created.id, prefix: created.prefix })]);
     expect(JSON.stringify(keys)).not.toContain(created.key);

@@ -50,9 +50,9 @@ export function parseDateTime(value: string): Date {
 }
 
 /** An optional query or body field holding an RFC 3339 date-time, documented as such. */
-export function DateTimeField(description: string): PropertyDecorator {
+export function DateTimeField(description: string, example?: string): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ type: String, format: 'date-time', description }),
+    ApiPropertyOptional({ type: String, format: 'date-time', description, ...(example ? { example } : {}) }),
     IsOptional(),
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value)),
     ValidateBy({

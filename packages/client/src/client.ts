@@ -309,6 +309,11 @@ export class AosClient {
     return eventStream(this.transport(), `/agents/${encodeURIComponent(agentId)}/events/stream`, options);
   }
 
+  /** Every event of every agent of the credential's tenant, history first, then live. */
+  tenantEvents(options: EventStreamOptions = {}): AsyncGenerator<AosEvent, void, undefined> {
+    return eventStream(this.transport(), '/events/stream', options);
+  }
+
   // Memory
 
   addMemory(agentId: string, body: CreateMemory): Promise<Memory> {

@@ -1416,7 +1416,8 @@ export interface components {
             scopes: components["schemas"]["KeyScope"][];
             /**
              * Format: date-time
-             * @description When it stops working; none: never
+             * @description When it stops working (in the future); none: never
+             * @example 2030-01-01T00:00:00Z
              */
             expires_at?: string;
         };

@@ -29,7 +29,7 @@ export class CreateKeyDto {
   @IsIn(KEY_SCOPES, { each: true, message: `each scope must be one of: ${KEY_SCOPES.join(', ')}` })
   scopes!: Scope[];
 
-  @DateTimeField('When it stops working; none: never')
+  @DateTimeField('When it stops working (in the future); none: never', '2030-01-01T00:00:00Z')
   expires_at?: string;
 }
 
