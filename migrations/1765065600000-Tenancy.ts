@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The role requests run as (entered per transaction with SET LOCAL ROLE): no login, no BYPASSRLS. */
+/** The role requests run as (the pool enters it for every scoped checkout): no login, no BYPASSRLS. */
 export const REQUEST_ROLE = 'aos_request';
 
 /** Every table a tenant owns, parents first. */
@@ -56,7 +56,7 @@ const LOOKUP_INDEXES: [string, string, string][] = [
  * Tenancy: a tenants table (every earlier row moves into `default`), tenant API keys, the actor
  * of what a request created, and isolation in the database: `tenant_id` on every tenant table, in
  * every primary key, unique index and foreign key (so the schema can be distributed by tenant),
- * and row-level security (FORCE) comparing it with the transaction's `aos.tenant_id`, which
+ * and row-level security (FORCE) comparing it with the session's `aos.tenant_id`, which
  * denies every row when the setting is unset. Requests enter `aos_request` (no superuser, no
  * BYPASSRLS); the service's own role keeps a policy of its own for cross-tenant work.
  */

@@ -3,78 +3,59 @@ import { REQUEST_ROLE } from '../../migrations/1765065600000-Tenancy';
 import { currentScope, DbScope } from '../common/db-scope';
 
 type Callback = (err: Error | null, result?: unknown) => void;
-type QueryConfigLike = string | { text: string; submit?: unknown };
 
-const STARTS_TRANSACTION = /^\s*(START\s+TRANSACTION|BEGIN)\b/i;
-const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK|END|ABORT)\s*;?\s*$/i;
+/** What a connection's session is set to: the service's role, the request role alone, or a tenant. */
+type Session = 'service' | 'no-tenant' | { tenant: string };
 
-/**
- * What a transaction runs first inside a tenant: the request role, the tenant it may see. Outside
- * any scope, the request role alone: no tenant row is visible, none may be written.
- */
-export function enterTenantSql(tenantId: string | undefined): string {
-  // Utility statements, not queries: SET TRANSACTION may still follow them.
-  const role = `SET LOCAL ROLE ${REQUEST_ROLE}`;
-  return tenantId === undefined ? role : `${role}; SET LOCAL aos.tenant_id = '${tenantId}'`;
+const sameSession = (a: Session | undefined, b: Session) =>
+  a !== undefined && (typeof a === 'string' || typeof b === 'string' ? a === b : a.tenant === b.tenant);
+
+/** The statements that put a connection's session where `to` says. */
+export function sessionSql(to: Session): string {
+  if (to === 'service') return 'RESET ROLE; RESET aos.tenant_id';
+  if (to === 'no-tenant') return `SET ROLE ${REQUEST_ROLE}; RESET aos.tenant_id`;
+  // The id reached inTenant() as a checked UUID: a literal is safe (SET takes no parameters).
+  return `SET ROLE ${REQUEST_ROLE}; SET aos.tenant_id = '${to.tenant}'`;
+}
+
+function sessionFor(scope: DbScope | undefined): Session {
+  if (scope?.kind === 'cross-tenant') return 'service';
+  return scope?.kind === 'tenant' ? { tenant: scope.tenantId } : 'no-tenant';
 }
 
 /**
- * A connection that knows the scope it was checked out in. Inside a tenant every statement runs
- * in a transaction that first entered the request role and the tenant (SET LOCAL, so nothing
- * outlives it on the pooled connection): a transaction's own START carries them in the same
- * round trip, a lone statement is wrapped in one. Outside any scope the same, without a tenant:
- * work nobody scoped sees no tenant's rows (it fails closed). Only the named cross-tenant tasks
- * run as the service's own role.
+ * A connection that knows the scope it was checked out in, and puts its session there before the
+ * first statement of the checkout when it is not there already: inside a tenant the request role
+ * and the tenant; outside any scope the request role alone (no tenant row is visible, none may be
+ * written: work nobody scoped fails closed); the named cross-tenant tasks the service's own role.
+ * A connection handed to the same tenant again (the common case) costs nothing; a switch costs one
+ * round trip, before any transaction of the checkout begins (so no rollback can undo it).
  */
 class ScopedClient extends pg.Client {
   aosScope: DbScope | undefined;
-  private inTransaction = false;
+  private session: Session | undefined = 'service';
 
   // pg's overloads (text or config, values or not, callback or promise) are passed through as given.
   override query(...args: unknown[]): never {
-    const scope = this.aosScope;
-    if (scope?.kind === 'cross-tenant') return (super.query as (...a: unknown[]) => never)(...args);
-    const config = args[0] as QueryConfigLike;
+    const want = sessionFor(this.aosScope);
+    const pass = (...a: unknown[]) => (super.query as (...x: unknown[]) => never)(...a);
+    if (sameSession(this.session, want)) return pass(...args);
     const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as Callback) : undefined;
-    const values = args[1] as unknown[] | undefined;
-    if (typeof config !== 'string' && config.submit !== undefined) {
-      throw new Error('Streaming queries are not available inside a tenant scope');
+    if (typeof args[0] !== 'string' && (args[0] as { submit?: unknown }).submit !== undefined) {
+      throw new Error('A streaming query cannot be the first statement of a checkout');
     }
-    const result = this.inScope(scope?.tenantId, config, values);
+    // Unknown until the switch succeeds: a failed one is tried again next time.
+    this.session = undefined;
+    const result = (pass(sessionSql(want)) as unknown as Promise<unknown>).then(() => {
+      this.session = want;
+      return pass(...args);
+    });
     if (!callback) return result as never;
     result.then(
       (r) => callback(null, r),
       (e: Error) => callback(e),
     );
     return undefined as never;
-  }
-
-  private async inScope(
-    tenantId: string | undefined,
-    config: QueryConfigLike,
-    values: unknown[] | undefined,
-  ): Promise<unknown> {
-    const run = (c: QueryConfigLike, v?: unknown[]) =>
-      (super.query as (c: unknown, v?: unknown) => Promise<unknown>)(c, v);
-    const text = typeof config === 'string' ? config : config.text;
-    if (this.inTransaction) {
-      if (ENDS_TRANSACTION.test(text)) this.inTransaction = false;
-      return run(config, values);
-    }
-    if (STARTS_TRANSACTION.test(text) && (values === undefined || values.length === 0)) {
-      const results = await run(`${text}; ${enterTenantSql(tenantId)}`);
-      this.inTransaction = true;
-      return Array.isArray(results) ? results[0] : results;
-    }
-    await run(`BEGIN; ${enterTenantSql(tenantId)}`);
-    try {
-      const result = await run(config, values);
-      await run('COMMIT');
-      return result;
-    } catch (error) {
-      await run('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
   }
 }
 
