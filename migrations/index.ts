@@ -9,6 +9,7 @@ import { Robustness1764806400000 } from './1764806400000-Robustness';
 import { RunRecord1764892800000 } from './1764892800000-RunRecord';
 import { RecallCandidates1764979200000 } from './1764979200000-RecallCandidates';
 import { Tenancy1765065600000 } from './1765065600000-Tenancy';
+import { Identity1765152000000 } from './1765152000000-Identity';
 
 /**
  * Every migration, oldest first. Listed explicitly (not globbed) so the compiled app, the tests
@@ -26,4 +27,5 @@ export const ALL_MIGRATIONS = [
   RunRecord1764892800000,
   RecallCandidates1764979200000,
   Tenancy1765065600000,
+  Identity1765152000000,
 ];

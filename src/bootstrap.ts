@@ -9,6 +9,8 @@ import { handleClientError, handleFrameworkError } from './common/client-errors'
 import { trackRoutes } from './common/allowed-methods';
 import { registerCredentialCheck } from './common/credential-check';
 import { registerJsonBodyParser } from './common/json-body';
+import { registerFormBodyParser } from './common/form-body';
+import { TOKEN_PATH } from './tenants/tokens/tokens.controller';
 import { registerRequestLogging } from './common/logging';
 import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from './common/security-headers';
 import { REQUEST_ID_HEADER, requestIdFor } from './common/request-id';
@@ -156,28 +158,30 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
   // JSON is the only body this API speaks: anything else is 415, not a string that fails validation.
   fastify.removeContentTypeParser(['text/plain']);
   registerJsonBodyParser(fastify);
+  registerFormBodyParser(fastify, [TOKEN_PATH]);
 
-  if (config.rateLimitPerMinute > 0) {
-    // Before any route exists: the plugin adds its hook to each route as it is registered.
-    await app.register(rateLimit, {
-      max: config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      // Per credential once one is proven (the credential hook runs first), else per client address
-      // (X-Forwarded-For only with AOS_TRUST_PROXY); probes and scrapes are never limited.
-      keyGenerator: (request) => principalOf(request)?.credentialId ?? request.ip,
-      allowList: (request) => {
-        const path = request.url.split('?')[0];
-        return path.startsWith('/health') || path === '/version' || path === '/metrics';
-      },
-      errorResponseBuilder: (_request, context) =>
-        Object.assign(
-          new Error(
-            `Too many requests: at most ${context.max} per minute from one credential or address; retry in ${context.after}`,
-          ),
-          { statusCode: context.statusCode },
+  // Before any route exists: the plugin adds its hook to each route as it is registered. Per
+  // credential once one is proven (the credential hook runs first), else per client address
+  // (X-Forwarded-For only with AOS_TRUST_PROXY); a tenant's requests_per_minute replaces the
+  // service's limit for its credentials. Probes and scrapes are never limited.
+  const serviceLimit = config.rateLimitPerMinute;
+  await app.register(rateLimit, {
+    max: (request) => principalOf(request)?.requestsPerMinute ?? serviceLimit,
+    timeWindow: 60_000,
+    keyGenerator: (request) => principalOf(request)?.credentialId ?? request.ip,
+    allowList: (request) => {
+      const path = request.url.split('?')[0];
+      if (path.startsWith('/health') || path === '/version' || path === '/metrics') return true;
+      return serviceLimit === 0 && principalOf(request)?.requestsPerMinute === undefined;
+    },
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(
+        new Error(
+          `Too many requests: at most ${context.max} per minute from one credential or address; retry in ${context.after}`,
         ),
-    });
-  }
+        { statusCode: context.statusCode },
+      ),
+  });
   // After the rate limiter: its hook counts a request before this one refuses it.
   const credentials = app.get(CredentialResolver);
   registerCredentialCheck(fastify, (headers) => credentials.resolve(headers));
@@ -193,7 +197,7 @@ async function configureApp(app: NestFastifyApplication, config: AppConfig): Pro
         'X-RateLimit-Remaining',
         'X-RateLimit-Reset',
       ],
-      allowedHeaders: ['Content-Type', 'X-AOS-Key', 'X-AOS-Tenant', 'X-Request-ID', 'Idempotency-Key'],
+      allowedHeaders: ['Content-Type', 'Authorization', 'X-AOS-Key', 'X-AOS-Tenant', 'X-Request-ID', 'Idempotency-Key'],
       methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     });
   }

@@ -10,6 +10,9 @@ import { WebhookDeliveryEntity } from './webhooks/webhook-delivery.entity';
 import { WebhookEntity } from './webhooks/webhook.entity';
 import { ApiKeyEntity } from './tenants/keys/api-key.entity';
 import { TenantEntity } from './tenants/tenant.entity';
+import { RefreshTokenEntity } from './tenants/tokens/refresh-token.entity';
+import { SigningKeyEntity } from './signing/signing-key.entity';
+import { ModelUsageEntity } from './limits/model-usage.entity';
 
 /** Every table's entity, for the DataSource the app, the tests and the migration CLI build. */
 export const ALL_ENTITIES = [
@@ -20,7 +23,10 @@ export const ALL_ENTITIES = [
   EventEntity,
   MemoryEntity,
   ModelCallEntity,
+  ModelUsageEntity,
+  RefreshTokenEntity,
   RunEntity,
+  SigningKeyEntity,
   TenantEntity,
   ToolCallEntity,
   WebhookDeliveryEntity,

@@ -1,7 +1,8 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { REQUEST_ROLE, TENANT_TABLES } from '../migrations/1765065600000-Tenancy';
+import { REQUEST_ROLE } from '../migrations/1765065600000-Tenancy';
+import { TENANT_TABLES } from '../migrations/tenant-tables';
 import { SseClient } from './support/sse-client';
 import { startTestApp, TestApp } from './support/test-app';
 import { databaseUrl } from './support/test-database';

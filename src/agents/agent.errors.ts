@@ -12,3 +12,13 @@ export class AgentStatusTransitionError extends ConflictError {
     super('AGENT.INVALID_TRANSITION', `Agent is ${from}; it cannot become ${to}`);
   }
 }
+
+/** The tenant has as many agents as its `agents` limit allows. */
+export class AgentLimitError extends ConflictError {
+  constructor(max: number, count: number) {
+    super(
+      'AGENT.LIMIT',
+      `This tenant has ${count} agents and its limit (limits.agents) is ${max}: delete one, or ask the operator to raise it`,
+    );
+  }
+}

@@ -16,7 +16,10 @@ import type { AgentModelsDto } from './dto/agent-settings.dto';
 import { canTransition } from './agent-lifecycle';
 import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
-import { AgentNotFoundError, AgentStatusTransitionError } from './agent.errors';
+import { AgentLimitError, AgentNotFoundError, AgentStatusTransitionError } from './agent.errors';
+import { currentTenantId } from '../common/db-scope';
+import { LimitsRepository } from '../limits/limits.repository';
+import { LimitsService } from '../limits/limits.service';
 import { AgentPolicyRow, AgentsRepository } from './agents.repository';
 import { AgentResponseDto } from './dto/agent-response.dto';
 import type { CreateAgentDto } from './dto/create-agent.dto';
@@ -78,6 +81,8 @@ export class AgentsService {
     private readonly events: EventsService,
     private readonly skills: SkillRegistry,
     private readonly models: ModelsService,
+    private readonly limits: LimitsService,
+    private readonly limitCounts: LimitsRepository,
   ) {}
 
   /**
@@ -118,8 +123,19 @@ export class AgentsService {
         remember_tool_results: draft.rememberToolResults,
       },
     };
-    // One statement writes the agent and its event: the hot path needs no transaction.
-    const agent = await this.agents.insert(draft, (statement) => this.events.appendAlong(statement, [created]));
+    const tenantId = currentTenantId();
+    const max = (await this.limits.of(tenantId)).agents;
+    if (max === undefined || max === null) {
+      // One statement writes the agent and its event: the hot path needs no transaction.
+      const agent = await this.agents.insert(draft, (statement) => this.events.appendAlong(statement, [created]));
+      return AgentResponseDto.from(agent);
+    }
+    // A limited tenant counts under its lock, so two creations at once cannot both take the last place.
+    const agent = await this.dataSource.transaction(async (m) => {
+      const count = await this.limitCounts.lockAndCountAgents(m, tenantId);
+      if (count >= max) throw new AgentLimitError(max, count);
+      return this.agents.insert(draft, (statement) => this.events.appendAlong(statement, [created], m));
+    });
     return AgentResponseDto.from(agent);
   }
 

@@ -9,10 +9,11 @@ export class ActorDto {
   @ApiProperty({
     enum: ActorKind,
     enumName: 'ActorKind',
-    description: '`operator` (AOS_API_KEY) or `key` (a tenant key)',
+    description:
+      '`operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent`',
   })
   kind!: ActorKind;
 
-  @ApiProperty({ description: '`operator`, or the id of the key' })
+  @ApiProperty({ description: "`operator`, the key's id, or the user's `sub` at the identity provider" })
   id!: string;
 }

@@ -54,7 +54,7 @@ export function toErrorResponse(
     return { status: error.status, body: { detail: error.message, errors: error.errors } };
   }
   if (error instanceof DomainError) {
-    return { status: error.status, body: { detail: error.message } };
+    return { status: error.status, body: { ...error.fields, detail: error.message } };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

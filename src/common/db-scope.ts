@@ -9,6 +9,10 @@ import type { Actor } from './actor';
 export const CROSS_TENANT_TASKS = [
   /** Finding the tenant a presented key belongs to, before any tenant is known. */
   'authentication',
+  /** Exchanging keys and refresh tokens for tokens, and revoking a key's refresh tokens. */
+  'tokens',
+  /** Reading, creating and rotating the keys tokens are signed with (the operator's table). */
+  'signing-keys',
   /** Writing keys' last-used times in batches. */
   'key-usage',
   /** The operator's tenant management: create, list, update, delete. */

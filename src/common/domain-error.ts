@@ -8,6 +8,8 @@ export abstract class DomainError extends Error {
   abstract readonly status: HttpStatus;
   /** Stable machine-readable code, e.g. `AGENT.NOT_FOUND`. */
   abstract readonly code: string;
+  /** Fields the answer carries beside `detail` (OAuth's `error` and `error_description`). */
+  readonly fields?: Record<string, string>;
 }
 
 export class NotFoundError extends DomainError {

@@ -7,8 +7,10 @@ export interface Principal {
   actor: Actor;
   tenantId: string;
   scopes: readonly Scope[];
-  /** What the rate limit counts by: `operator` or `key:<id>`. */
+  /** What the rate limit counts by: `operator`, `key:<id>` (a key and the tokens minted from it) or `user:<sub>`. */
   credentialId: string;
+  /** The tenant's requests per minute for this credential; unset: the service's own limit. */
+  requestsPerMinute?: number;
 }
 
 /** Why a credential is refused: 401, or 404 for a tenant the request names but cannot see. */

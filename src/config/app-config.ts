@@ -13,6 +13,25 @@ export interface LlmProviderConfig {
   readonly model: string;
 }
 
+/** What the tokens AOS signs say, and which external tokens it accepts. */
+export interface IdentityConfig {
+  /** `iss` of AOS's own tokens: AOS_PUBLIC_URL, else `urn:aos`. */
+  readonly issuer: string;
+  /** `aud` of access tokens: AOS_TOKEN_AUDIENCE, else the issuer. */
+  readonly audience: string;
+  readonly accessTtlS: number;
+  readonly refreshTtlS: number;
+  readonly oidc: OidcConfig | undefined;
+}
+
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly tenantClaim: string;
+  readonly scopeClaim: string;
+  readonly algorithms: string[];
+}
+
 export interface AppConfig {
   readonly nodeEnv: NodeEnv;
   readonly isProduction: boolean;
@@ -51,6 +70,7 @@ export interface AppConfig {
   readonly migrationsRun: boolean;
   readonly dbPoolSize: number;
   readonly rateLimitPerMinute: number;
+  readonly identity: IdentityConfig;
   readonly gitCommit: string | undefined;
   /**
    * Whether X-Forwarded-For names the client: `false` (the socket's peer is the client), `true`
@@ -204,6 +224,30 @@ function serverLimits(vars: Variables): AppConfig['server'] {
   };
 }
 
+function identityConfig(vars: Variables): IdentityConfig {
+  const issuer = vars.AOS_PUBLIC_URL?.replace(/\/+$/, '') ?? 'urn:aos';
+  let oidc: OidcConfig | undefined;
+  if (vars.AOS_OIDC_ISSUER !== undefined) {
+    if (vars.AOS_OIDC_AUDIENCE === undefined || vars.AOS_OIDC_AUDIENCE.trim() === '') {
+      throw new ConfigError('AOS_OIDC_AUDIENCE is required with AOS_OIDC_ISSUER (the aud its tokens carry for AOS)');
+    }
+    oidc = {
+      issuer: vars.AOS_OIDC_ISSUER,
+      audience: vars.AOS_OIDC_AUDIENCE,
+      tenantClaim: vars.AOS_OIDC_TENANT_CLAIM,
+      scopeClaim: vars.AOS_OIDC_SCOPE_CLAIM,
+      algorithms: vars.AOS_OIDC_ALGORITHMS.split(','),
+    };
+  }
+  return {
+    issuer,
+    audience: vars.AOS_TOKEN_AUDIENCE?.trim() || issuer,
+    accessTtlS: vars.AOS_ACCESS_TOKEN_TTL_S,
+    refreshTtlS: vars.AOS_REFRESH_TOKEN_TTL_S,
+    oidc,
+  };
+}
+
 function parseTrustProxy(raw: string | undefined): boolean | number {
   if (raw === undefined || raw.toLowerCase() === 'false') return false;
   if (raw.toLowerCase() === 'true') return true;
@@ -281,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Omit<AppConfig
     migrationsRun: vars.AOS_MIGRATIONS_RUN,
     dbPoolSize: vars.AOS_DB_POOL_SIZE,
     rateLimitPerMinute: vars.AOS_RATE_LIMIT_PER_MINUTE,
+    identity: identityConfig(vars),
     gitCommit: vars.AOS_GIT_COMMIT,
     trustProxy: parseTrustProxy(vars.AOS_TRUST_PROXY),
     role: vars.AOS_ROLE,

@@ -1,4 +1,5 @@
 import { parseOne, type ValueOf, type VariableSpec } from './variable-spec';
+import { IDENTITY_VARIABLES } from './variables-identity';
 import { INTEGRATION_VARIABLES } from './variables-integrations';
 import { SERVICE_VARIABLES } from './variables-service';
 
@@ -10,7 +11,7 @@ export type { LogLevel, NodeEnv } from './variable-values';
  * typed values (`Variables`), the README's configuration table and `.env.example` all come from
  * here (`npm run config:docs` writes the two files; a unit test checks they agree).
  */
-export const VARIABLES = { ...SERVICE_VARIABLES, ...INTEGRATION_VARIABLES };
+export const VARIABLES = { ...SERVICE_VARIABLES, ...IDENTITY_VARIABLES, ...INTEGRATION_VARIABLES };
 
 export type VariableName = keyof typeof VARIABLES;
 

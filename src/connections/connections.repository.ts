@@ -70,11 +70,14 @@ export class ConnectionsRepository {
   async update(
     m: EntityManager,
     c: ConnectionEntity,
-    changes: { name?: string; settings?: Record<string, unknown>; secret?: SealedSecret },
+    changes: { name?: string; settings?: Record<string, unknown>; secret?: SealedSecret | null },
   ): Promise<ConnectionEntity> {
     if (changes.name !== undefined) c.name = changes.name;
     if (changes.settings !== undefined) c.settings = changes.settings;
-    if (changes.secret !== undefined) {
+    if (changes.secret === null) {
+      c.secretCiphertext = null;
+      c.secretKeyId = null;
+    } else if (changes.secret !== undefined) {
       c.secretCiphertext = changes.secret.ciphertext;
       c.secretKeyId = changes.secret.keyId;
     }

@@ -57,7 +57,7 @@ export class ConnectionsService {
     await this.agents.get(agentId);
     if (!this.secrets.available) throw new SecretKeyMissingError();
     const checked = checkConnection(dto.kind, dto.settings, dto.secret, {
-      secretRequired: dto.kind !== ConnectionKind.Smtp,
+      secretRequired: dto.kind !== ConnectionKind.Smtp && !usesAgentToken(dto.kind, dto.settings),
     });
     if (checked.problems.length > 0) throw new InvalidFieldsError(checked.problems);
     await this.checkDestination(dto.kind, checked.settings);
@@ -103,6 +103,7 @@ export class ConnectionsService {
         if (!found) throw new ConnectionNotFoundError(id);
         let settings: Record<string, unknown> | undefined;
         let secret: string | undefined;
+        let clearSecret = false;
         if (dto.settings !== undefined || dto.secret !== undefined) {
           const checked = checkConnection(found.kind, dto.settings ?? found.settings, dto.secret, {
             secretRequired: false,
@@ -110,7 +111,16 @@ export class ConnectionsService {
           });
           if (checked.problems.length > 0) throw new InvalidFieldsError(checked.problems);
           const moved = secretBoundChanges(found.kind, found.settings, checked.settings);
-          if (dto.settings !== undefined && dto.secret === undefined && found.secretCiphertext && moved.length > 0) {
+          // An agent token replaces any stored secret (it is dropped, never sent anywhere new).
+          const agentToken = usesAgentToken(found.kind, checked.settings);
+          if (agentToken && found.secretCiphertext) clearSecret = true;
+          if (
+            !agentToken &&
+            dto.settings !== undefined &&
+            dto.secret === undefined &&
+            found.secretCiphertext &&
+            moved.length > 0
+          ) {
             throw new InvalidFieldsError([
               {
                 field: 'secret',
@@ -130,7 +140,7 @@ export class ConnectionsService {
         const saved = await this.connections.update(m, found, {
           name: dto.name,
           settings,
-          secret: secret === undefined ? undefined : this.secrets.seal(secret, found.id),
+          secret: clearSecret ? null : secret === undefined ? undefined : this.secrets.seal(secret, found.id),
         });
         return ConnectionDto.from(saved);
       })
@@ -214,4 +224,9 @@ export class ConnectionsService {
 function uniqueName(error: unknown, name: string): unknown {
   const { code, constraint } = pgError(error);
   return code === '23505' && constraint === 'connections_agent_name_key' ? new ConnectionNameTakenError(name) : error;
+}
+
+/** An http connection whose calls carry the agent's own signed token instead of a stored secret. */
+function usesAgentToken(kind: ConnectionKind, settings: unknown): boolean {
+  return kind === ConnectionKind.Http && (settings as { auth?: unknown } | null)?.auth === 'agent_token';
 }

@@ -88,12 +88,12 @@ export class EventsRepository {
    * that same statement, as data-modifying CTEs: one round trip, atomic without a transaction.
    * Returns the statement's rows.
    */
-  async insertAlong<R>(statement: Statement, events: NewEvent[]): Promise<R[]> {
+  async insertAlong<R>(statement: Statement, events: NewEvent[], m?: EntityManager): Promise<R[]> {
     const first = statement.params.length + 1;
-    const { rows } = await pgPoolOf(this.dataSource).query<R & QueryResultRow>(
-      `WITH main AS (${statement.sql}), appended AS (${insertSql(first)}) SELECT * FROM main`,
-      [...statement.params, ...insertParams(events)],
-    );
+    const sql = `WITH main AS (${statement.sql}), appended AS (${insertSql(first)}) SELECT * FROM main`;
+    const params = [...statement.params, ...insertParams(events)];
+    if (m) return m.query<R[]>(sql, params);
+    const { rows } = await pgPoolOf(this.dataSource).query<R & QueryResultRow>(sql, params);
     return rows;
   }
 

@@ -86,11 +86,14 @@ export class EventsService {
 
   /**
    * A change made by one statement of the caller (with RETURNING), and its events, in one
-   * statement: for hot paths that need no transaction (creating an agent). Returns its rows.
+   * statement: for hot paths that need no transaction (creating an agent), or inside the caller's
+   * transaction `m`. Returns its rows.
    */
-  async appendAlong<R>(statement: Statement, events: NewEvent[]): Promise<R[]> {
-    const rows = await this.events.insertAlong<R>(statement, bounded(events));
-    this.sequencer.kick();
+  async appendAlong<R>(statement: Statement, events: NewEvent[], m?: EntityManager): Promise<R[]> {
+    const rows = await this.events.insertAlong<R>(statement, bounded(events), m);
+    // In a caller's transaction the events are sequenced once it commits.
+    if (m) this.sequencer.appended(m);
+    else this.sequencer.kick();
     return rows;
   }
 

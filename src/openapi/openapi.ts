@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_SECURITY_SCHEME } from '../common/api-key-auth.decorator';
+import { API_KEY_SECURITY_SCHEME, BEARER_SECURITY_SCHEME } from '../common/api-key-auth.decorator';
 import { METRICS_SECURITY_SCHEME } from '../metrics/metrics.controller';
 import {
   closeRequestSchemas,
@@ -43,14 +43,26 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .setTitle('AOS — Agent Operating System')
     .setDescription(
       'Create agents, hand them goals, and read back their runs, memory and provenance. ' +
-        'Every route except /health, /health/live, /health/ready, /version and the docs needs the X-AOS-Key ' +
-        'header; /metrics has a bearer token of its own. Errors are `{"detail": "..."}`; lists are ' +
+        'Every route except /health, /health/live, /health/ready, /version, /auth/token, /.well-known/jwks.json ' +
+        'and the docs needs a credential: an API key in X-AOS-Key, or `Authorization: Bearer` with an access ' +
+        'token from POST /auth/token (or of the identity provider, or an API key); /metrics has a bearer token ' +
+        'of its own. Errors are `{"detail": "..."}`; lists are ' +
         'keyset-paginated `{items, next_cursor}`.',
     )
     .setVersion(version)
     // The package is UNLICENSED (not open source): there is no license text to link.
     .addServer('/', 'This AOS: paths are relative to where it is served')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-AOS-Key' }, API_KEY_SECURITY_SCHEME)
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'An access token from POST /auth/token, a token of the identity provider (AOS_OIDC_ISSUER), or an API key',
+      },
+      BEARER_SECURITY_SCHEME,
+    )
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', description: 'AOS_METRICS_TOKEN, for GET /metrics only' },
       METRICS_SECURITY_SCHEME,

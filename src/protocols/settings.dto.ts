@@ -197,7 +197,7 @@ export class CaldavSettingsDto {
   calendar?: string;
 }
 
-export const HTTP_AUTH = ['bearer', 'headers'] as const;
+export const HTTP_AUTH = ['bearer', 'headers', 'agent_token'] as const;
 
 export class HttpSettingsDto {
   @ApiProperty({
@@ -213,7 +213,7 @@ export class HttpSettingsDto {
   @ApiPropertyOptional({
     enum: HTTP_AUTH,
     description:
-      'bearer (default): the secret is a token sent as Authorization: Bearer; headers: the secret is an object of header values',
+      'bearer (default): the secret is a token sent as Authorization: Bearer; headers: the secret is an object of header values; agent_token: no secret, each call carries a JWT AOS signs for the agent (`typ: agent+jwt`, `aud` the origin, 5 min), verifiable at /.well-known/jwks.json',
   })
   @OptionalField()
   @IsIn(HTTP_AUTH, { message: `auth must be one of: ${HTTP_AUTH.join(', ')}` })

@@ -103,11 +103,18 @@ function checkSecret(
   problems: FieldProblem[],
 ): string | undefined {
   const problem = (message: string) => problems.push({ field: 'secret', message });
+  const agentToken = kind === ConnectionKind.Http && (rawSettings as { auth?: unknown } | null)?.auth === 'agent_token';
+  if ((raw === undefined || raw === null) && agentToken) return undefined;
   if (raw === undefined || raw === null) {
     if (required) problem(`secret is required for a ${kind} connection`);
     return undefined;
   }
-  const headerAuth = kind === ConnectionKind.Http && (rawSettings as { auth?: unknown } | null)?.auth === 'headers';
+  const auth = kind === ConnectionKind.Http ? (rawSettings as { auth?: unknown } | null)?.auth : undefined;
+  if (auth === 'agent_token') {
+    problem('secret is not taken with auth agent_token: each call carries a token AOS signs for the agent');
+    return undefined;
+  }
+  const headerAuth = auth === 'headers';
   if (headerAuth) {
     if (typeof raw !== 'object' || Array.isArray(raw)) {
       problem('secret must be an object of header names and values for auth headers');

@@ -91,6 +91,11 @@ export interface ClaimCandidate {
   agent_id: string;
   max_running: number;
   running: number;
+  tenant_id: string;
+  /** The tenant's runs_in_flight limit; null: none. */
+  tenant_max_running: number | null;
+  /** The tenant's running runs (counted under its lock when it has a limit; 0 otherwise). */
+  tenant_running: number;
 }
 
 const TRANSITION_COLUMNS =
@@ -132,7 +137,8 @@ export class RunStatesRepository {
   }
 
   /**
-   * The best ready runs (priority, then age) of active agents below their concurrency, locked
+   * The best ready runs (priority, then age) of active agents below their concurrency, of tenants
+   * below their runs_in_flight (the recount under the lock decides), locked
    * (SKIP LOCKED: instances never wait on each other). Agents at their limit are left out by
    * joining the small set of running runs rather than counting per row.
    */
@@ -140,12 +146,18 @@ export class RunStatesRepository {
     return m.query<ClaimCandidate[]>(
       `WITH busy AS (
          SELECT agent_id, count(*)::int AS running FROM runs WHERE status = 'running' GROUP BY agent_id
+       ), tenant_busy AS (
+         SELECT tenant_id, count(*)::int AS running FROM runs WHERE status = 'running' GROUP BY tenant_id
        )
-       SELECT r.id, r.agent_id, a.max_concurrent_runs AS max_running, coalesce(b.running, 0) AS running
+       SELECT r.id, r.agent_id, a.max_concurrent_runs AS max_running, coalesce(b.running, 0) AS running,
+              r.tenant_id, (t.limits->>'runs_in_flight')::int AS tenant_max_running, 0 AS tenant_running
          FROM runs r
          JOIN agents a ON a.tenant_id = r.tenant_id AND a.id = r.agent_id
+         JOIN tenants t ON t.id = r.tenant_id
          LEFT JOIN busy b ON b.agent_id = r.agent_id
+         LEFT JOIN tenant_busy tb ON tb.tenant_id = r.tenant_id
         WHERE ${READY_RUN} AND coalesce(b.running, 0) < a.max_concurrent_runs
+          AND (t.limits->>'runs_in_flight' IS NULL OR coalesce(tb.running, 0) < (t.limits->>'runs_in_flight')::int)
         ORDER BY r.priority DESC, r.created_at, r.id
         LIMIT $1
         FOR UPDATE OF r SKIP LOCKED`,
@@ -173,6 +185,27 @@ export class RunStatesRepository {
       [locked.map((l) => l.agent_id)],
     );
     return new Map(counts.map((c) => [c.agent_id, c.running]));
+  }
+
+  /**
+   * The same for tenants with a runs_in_flight limit: each one's lock, then its running runs.
+   * Tenants whose lock another instance holds are left out until the next round.
+   */
+  async lockAndCountTenants(m: EntityManager, tenantIds: string[]): Promise<Map<string, number>> {
+    if (tenantIds.length === 0) return new Map();
+    const locked = await m.query<{ tenant_id: string }[]>(
+      `SELECT l.tenant_id FROM unnest($1::uuid[]) AS l(tenant_id)
+        WHERE pg_try_advisory_xact_lock(hashtextextended('aos:tenant-runs:' || l.tenant_id::text, 0))`,
+      [tenantIds],
+    );
+    if (locked.length === 0) return new Map();
+    const counts = await m.query<{ tenant_id: string; running: number }[]>(
+      `SELECT l.tenant_id,
+              (SELECT count(*)::int FROM runs x WHERE x.tenant_id = l.tenant_id AND x.status = 'running') AS running
+         FROM unnest($1::uuid[]) AS l(tenant_id)`,
+      [locked.map((l) => l.tenant_id)],
+    );
+    return new Map(counts.map((c) => [c.tenant_id, c.running]));
   }
 
   /**
@@ -287,6 +320,30 @@ export class RunStatesRepository {
        lease_owner = NULL, lease_expires_at = NULL, available_at = $5`,
       `r.id = $1 AND r.lease_owner = $2 AND r.lease_epoch = $3`,
       [lease.runId, lease.owner, lease.epoch, wait.errorMessage, wait.retryAt],
+    );
+  }
+
+  /**
+   * The tenant's daily model tokens are spent: back to pending until `until` (the next UTC day),
+   * not counted as an attempt, and not a wait for a model (AOS_LLM_MAX_WAIT_MS does not run).
+   */
+  waitForTokens(m: EntityManager, lease: Lease, wait: { until: Date; errorMessage: string }): Promise<TransitionRow[]> {
+    return this.transition(
+      m,
+      'waitForTokens',
+      `status = 'pending', error_message = $4, attempts = greatest(r.attempts - 1, 0),
+       lease_owner = NULL, lease_expires_at = NULL, available_at = $5`,
+      `r.id = $1 AND r.lease_owner = $2 AND r.lease_epoch = $3`,
+      [lease.runId, lease.owner, lease.epoch, wait.errorMessage, wait.until],
+    );
+  }
+
+  /** A tenant's limits changed: its runs waiting on the daily token limit are ready again. */
+  async wakeTokenLimited(m: EntityManager, tenantId: string, reasonPrefix: string): Promise<void> {
+    await m.query(
+      `UPDATE runs SET available_at = now()
+        WHERE tenant_id = $1 AND status = 'pending' AND available_at > now() AND starts_with(error_message, $2)`,
+      [tenantId, reasonPrefix],
     );
   }
 

@@ -6,7 +6,7 @@ import { RunStatus } from './run-status.enum';
  *
  *   pending ──claim──► running ──► completed | failed | partial
  *      │  ▲            │ │ │
- *      │  └─ retry, model wait, release, reclaim, answered early
+ *      │  └─ retry, model wait, token wait, release, reclaim, answered early
  *      │               │ └──► waiting_approval ──answered──► pending
  *      │               │             └──expired, cancel──► cancelled
  *      └──cancel──► cancelled ◄──cancel, stop──┘
@@ -68,6 +68,8 @@ export const TRANSITIONS = {
   finish: named([RunStatus.Running], TERMINAL_OR_BACK),
   /** No model answered: back to the queue with backoff. */
   waitForModel: named([RunStatus.Running], [RunStatus.Pending]),
+  /** The tenant's daily model tokens are spent: back to the queue until the next day. */
+  waitForTokens: named([RunStatus.Running], [RunStatus.Pending]),
   /** A call waits for a person (or every such call was answered meanwhile: back to the queue). */
   awaitApproval: named([RunStatus.Running], [RunStatus.WaitingApproval, RunStatus.Pending]),
   /** Every waiting call was answered. */

@@ -26,6 +26,7 @@ import type { Taint } from './taint';
 @Index('runs_id_idx', { synchronize: false })
 @Check('runs_priority_check', '"priority" BETWEEN 0 AND 9')
 @Index('runs_agent_created_at_id_idx', ['agentId', 'createdAt', 'id'])
+@Index('runs_tenant_created_at_idx', ['tenantId', 'createdAt'])
 @Index('runs_agent_idempotency_key_idx', ['tenantId', 'agentId', 'idempotencyKey'], { unique: true })
 @Index('runs_pending_pickup_idx', { synchronize: false })
 @Index('runs_running_lease_idx', { synchronize: false })

@@ -5,6 +5,9 @@ import { EventsModule } from '../events/events.module';
 import { MemoryModule } from '../memory/memory.module';
 import { ModelsModule } from '../models/models.module';
 import { PlannerModule } from '../planner/planner.module';
+import { LimitsModule } from '../limits/limits.module';
+import { SigningModule } from '../signing/signing.module';
+import { AgentTokens } from './tools/agent-tokens';
 import { RunRecordModule } from '../run-record/run-record.module';
 import { SkillsModule } from '../skills/skills.module';
 import { ApprovalExpirer } from './approvals/approval-expirer';
@@ -34,10 +37,12 @@ import { ToolSteps } from './tools/tool-steps';
     AgentsModule,
     ConnectionsModule,
     EventsModule,
+    LimitsModule,
     MemoryModule,
     ModelsModule,
     PlannerModule,
     RunRecordModule,
+    SigningModule,
     SkillsModule,
   ],
   controllers: [RunsController],
@@ -58,6 +63,7 @@ import { ToolSteps } from './tools/tool-steps';
     LiveModelSource,
     ReplayRecords,
     ToolSteps,
+    AgentTokens,
     ApprovalsService,
     ApprovalExpirer,
     ReplaysService,

@@ -1,4 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { TenantLimits } from '../limits/tenant-limits';
 import { TenantStatus } from './tenant-status.enum';
 
 /** What a slug may be: also the tenants_slug_check constraint. */
@@ -21,6 +22,10 @@ export class TenantEntity {
 
   @Column({ type: 'enum', enum: TenantStatus, enumName: 'tenant_status', default: TenantStatus.Active })
   status!: TenantStatus;
+
+  /** What the tenant may use (src/limits/tenant-limits.ts); `{}`: no limit beyond the service's. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  limits!: TenantLimits;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;

@@ -23,6 +23,7 @@ import {
   UpdateTenantDto,
 } from './dto/tenant.dto';
 import { TenantsService } from './tenants.service';
+import { TenantUsageDto, TenantUsageQueryDto } from './dto/usage.dto';
 
 @ApiTags('tenants')
 @ApiKeyAuth()
@@ -64,15 +65,28 @@ export class TenantsController {
   @Patch(':tenant_id')
   @ApiParam(TENANT_PARAM)
   @ApiOperation({
-    summary: 'Rename or suspend a tenant (operator)',
+    summary: 'Rename, suspend or limit a tenant (operator)',
     description:
-      "A suspended tenant's keys are refused within seconds on every instance; `default` cannot be suspended.",
+      "A suspended tenant's keys are refused within seconds on every instance; `default` cannot be suspended. `limits` fields given replace, null removes one; a raised token limit lets waiting runs go on at once.",
   })
   @ApiOkResponse({ type: TenantDto })
   @ApiErrors(400, 403, 404, 409, 413, 422)
   updateTenant(@Param('tenant_id') ref: string, @Body() dto: UpdateTenantDto): Promise<TenantDto> {
     assertSomeField(dto);
     return this.tenants.update(ref, dto);
+  }
+
+  @Get(':tenant_id/usage')
+  @ApiParam(TENANT_PARAM)
+  @ApiOperation({
+    summary: "A tenant's usage per UTC day (operator)",
+    description:
+      'Model calls and tokens by provider and model, and runs by status (runs counted on the day they were created, by their status now). `from`..`to` inclusive, at most 366 days; default the last 30 days.',
+  })
+  @ApiOkResponse({ type: TenantUsageDto })
+  @ApiErrors(403, 404, 422)
+  async tenantUsage(@Param('tenant_id') ref: string, @Query() query: TenantUsageQueryDto): Promise<TenantUsageDto> {
+    return this.tenants.usage(await this.tenants.entity(ref), query);
   }
 
   @Delete(':tenant_id')
@@ -107,5 +121,17 @@ export class OwnTenantController {
   @ApiErrors(403)
   async getOwnTenant(@CurrentPrincipal() principal: Principal): Promise<TenantDto> {
     return TenantDto.from(await this.tenants.visibleTo(principal, principal.tenantId));
+  }
+
+  @Get('usage')
+  @RequiresScope(Scope.Admin)
+  @ApiOperation({
+    summary: "The credential's tenant's usage per UTC day",
+    description: 'As GET /tenants/{tenant_id}/usage, for a tenant admin.',
+  })
+  @ApiOkResponse({ type: TenantUsageDto })
+  @ApiErrors(403, 422)
+  async getOwnUsage(@CurrentPrincipal() principal: Principal, @Query() query: TenantUsageQueryDto): Promise<TenantUsageDto> {
+    return this.tenants.usage(await this.tenants.visibleTo(principal, principal.tenantId), query);
   }
 }

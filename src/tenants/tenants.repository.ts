@@ -4,11 +4,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { findPage, PageQueryDto } from '../common/pagination';
 import { pgPoolOf } from '../database/pg-pool';
 import { returnedRows } from '../database/returned-rows';
+import type { TenantLimits } from '../limits/tenant-limits';
 import { TenantStatus } from './tenant-status.enum';
 import { TENANT_SLUG, TenantEntity } from './tenant.entity';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const COLUMNS = 'id, slug, name, status, created_at AS "createdAt", updated_at AS "updatedAt"';
+const COLUMNS = 'id, slug, name, status, limits, created_at AS "createdAt", updated_at AS "updatedAt"';
 
 /** The tenants table: the operator's (not a tenant table itself, so no row-level security). */
 @Injectable()
@@ -36,12 +37,17 @@ export class TenantsRepository {
     return row;
   }
 
-  async update(m: EntityManager, id: string, change: { name?: string; status?: TenantStatus }): Promise<TenantEntity> {
+  async update(
+    m: EntityManager,
+    id: string,
+    change: { name?: string; status?: TenantStatus; limits?: TenantLimits },
+  ): Promise<TenantEntity> {
     const [row] = returnedRows<TenantEntity>(
       await m.query<TenantEntity[] | [TenantEntity[], number]>(
-        `UPDATE tenants SET name = COALESCE($2, name), status = COALESCE($3::tenant_status, status), updated_at = now()
+        `UPDATE tenants SET name = COALESCE($2, name), status = COALESCE($3::tenant_status, status),
+                limits = COALESCE($4::jsonb, limits), updated_at = now()
         WHERE id = $1 RETURNING ${COLUMNS}`,
-        [id, change.name ?? null, change.status ?? null],
+        [id, change.name ?? null, change.status ?? null, change.limits ? JSON.stringify(change.limits) : null],
       ),
     );
     return row;

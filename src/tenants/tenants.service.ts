@@ -12,6 +12,16 @@ import { TenantStatus } from './tenant-status.enum';
 import type { TenantEntity } from './tenant.entity';
 import { DefaultTenantError, TenantHasAgentsError, TenantNotFoundError, TenantSlugTakenError } from './tenants.errors';
 import { TenantsRepository } from './tenants.repository';
+import { InvalidInputError } from '../common/domain-error';
+import { LimitsService } from '../limits/limits.service';
+import { mergeLimits, TOKEN_LIMIT_REASON, utcDay } from '../limits/tenant-limits';
+import { UsageRepository } from '../limits/usage.repository';
+import { RunStatesRepository } from '../run-record/run-states.repository';
+import type { TenantUsageQueryDto, TenantUsageDto } from './dto/usage.dto';
+import { usageDays } from './usage-days';
+
+/** The longest span one usage report covers: a year. */
+const MAX_USAGE_DAYS = 365;
 
 /** Tenant management (the operator's) and the tenant a principal may name. */
 @Injectable()
@@ -23,6 +33,9 @@ export class TenantsService {
     private readonly transactions: Transactions,
     private readonly agents: AgentsService,
     private readonly credentials: CredentialResolver,
+    private readonly limits: LimitsService,
+    private readonly usageRows: UsageRepository,
+    private readonly runStates: RunStatesRepository,
   ) {}
 
   create(dto: CreateTenantDto): Promise<TenantDto> {
@@ -67,11 +80,35 @@ export class TenantsService {
         if (tenant.slug === DEFAULT_TENANT_SLUG && dto.status === TenantStatus.Suspended) {
           throw new DefaultTenantError('suspended');
         }
-        const updated = await this.tenants.update(m, tenant.id, dto);
-        this.credentials.forget({ tenant: updated });
-        return TenantDto.from(updated);
+        const limits = dto.limits ? mergeLimits(tenant.limits ?? {}, dto.limits) : undefined;
+        const updated = await this.tenants.update(m, tenant.id, { name: dto.name, status: dto.status, limits });
+        if (limits) {
+          // Runs waiting for tomorrow's tokens try again now: the new limit may let them go on.
+          await this.runStates.wakeTokenLimited(m, tenant.id, TOKEN_LIMIT_REASON);
+        }
+        return updated;
       }),
+    ).then((updated) => {
+      this.credentials.forget({ tenant: updated });
+      this.limits.forget(updated.id);
+      return TenantDto.from(updated);
+    });
+  }
+
+  /** Model calls and tokens per day by provider and model, and runs per day by status. */
+  async usage(tenant: TenantEntity, query: TenantUsageQueryDto): Promise<TenantUsageDto> {
+    const to = query.to ?? utcDay(new Date());
+    const from = query.from ?? utcDay(new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000));
+    const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
+    if (!Number.isFinite(span) || Number.isNaN(Date.parse(`${from}T00:00:00Z`))) {
+      throw new InvalidInputError('from', 'from and to must be real days');
+    }
+    if (span < 0) throw new InvalidInputError('from', 'from must not be after to');
+    if (span > MAX_USAGE_DAYS) throw new InvalidInputError('from', `at most ${MAX_USAGE_DAYS + 1} days at once`);
+    const [models, runs] = await inTenant(tenant.id, () =>
+      Promise.all([this.usageRows.modelUsage(tenant.id, from, to), this.usageRows.runCounts(tenant.id, from, to)]),
     );
+    return { tenant_id: tenant.id, from, to, days: usageDays(models, runs) };
   }
 
   /**
@@ -99,6 +136,11 @@ export class TenantsService {
     await crossTenant('tenant-admin', () => this.transactions.run((m) => this.tenants.delete(m, tenant.id)));
     this.credentials.forget({ tenant });
     this.logger.log({ tenant_id: tenant.id, agents: agentIds.length }, 'tenant deleted');
+  }
+
+  /** The tenant `ref` names (the operator's view), or 404. */
+  entity(ref: string): Promise<TenantEntity> {
+    return this.find(ref);
   }
 
   private async find(ref: string): Promise<TenantEntity> {

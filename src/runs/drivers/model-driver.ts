@@ -171,6 +171,13 @@ export class ModelDriver implements RunDriver {
     if ('ended' in answer) await this.queue.finish(run.lease, answer.ended);
     else if ('diverged' in answer) await this.queue.diverge(run.lease, answer.diverged, loop.sources.replay!.mode);
     else if ('waitForModel' in answer) await this.waitForModel(run, answer.waitForModel);
+    else if ('waitForTokens' in answer) {
+      this.logger.log({ run_id: run.id, until: answer.waitForTokens.until.toISOString() }, 'waiting for model tokens');
+      await this.queue.waitForTokens(run.lease, {
+        until: answer.waitForTokens.until,
+        errorMessage: answer.waitForTokens.reason,
+      });
+    }
     return undefined;
   }
 

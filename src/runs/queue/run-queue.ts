@@ -70,12 +70,21 @@ export class RunQueue {
         // A scan of a few times `limit` rows lets several runs of one agent and of many agents be taken in one go.
         const picked = admitRuns(await this.runs.claimCandidates(w.m, Math.max(limit * 4, 32)), limit);
         if (picked.length === 0) return [];
-        // An agent whose advisory lock another instance holds right now is skipped until the next round.
+        // An agent (or a tenant with a runs_in_flight limit) whose advisory lock another instance
+        // holds right now is skipped until the next round.
         const running = await this.runs.lockAndCountAgents(w.m, [...new Set(picked.map((c) => c.agent_id))]);
+        const limited = [...new Set(picked.filter((c) => c.tenant_max_running !== null).map((c) => c.tenant_id))];
+        const tenantRunning = await this.runs.lockAndCountTenants(w.m, limited);
         const ids = admitRuns(
           picked
-            .filter((c) => running.has(c.agent_id))
-            .map((c): ClaimCandidate => ({ ...c, running: running.get(c.agent_id)! })),
+            .filter((c) => running.has(c.agent_id) && (c.tenant_max_running === null || tenantRunning.has(c.tenant_id)))
+            .map(
+              (c): ClaimCandidate => ({
+                ...c,
+                running: running.get(c.agent_id)!,
+                tenant_running: tenantRunning.get(c.tenant_id) ?? 0,
+              }),
+            ),
           limit,
         );
         if (ids.length === 0) return [];
@@ -151,6 +160,16 @@ export class RunQueue {
       return waiting;
     });
     if (rows.length > 0) this.metrics.waitingForModel();
+    return rows.length > 0;
+  }
+
+  /** The tenant's daily model tokens are spent: back to the queue until the next UTC day. */
+  async waitForTokens(lease: Lease, wait: { until: Date; errorMessage: string }): Promise<boolean> {
+    const rows = await this.writer.held(lease, async (w) => {
+      const waiting = await this.runs.waitForTokens(w.m, lease, wait);
+      w.emit(...waiting.map((r) => transitionEvent(r)));
+      return waiting;
+    });
     return rows.length > 0;
   }
 

@@ -6,6 +6,8 @@ import type { NewEvent } from '../../events/events.service';
 import { ModelContextExceededError, ModelRejectedError, ModelsUnavailableError } from '../../models/model-errors';
 import type { AssistantBlock, ModelChoice, ModelMessage, ModelTool } from '../../models/model.types';
 import { ModelsService, NoModelProviderError } from '../../models/models.service';
+import { LimitsService } from '../../limits/limits.service';
+import { UsageRepository } from '../../limits/usage.repository';
 import type { Divergence } from '../../run-record/divergence';
 import { ModelCallStatus } from '../../run-record/model-call-status.enum';
 import { ModelCallRef, ModelCallsRepository } from '../../run-record/model-calls.repository';
@@ -37,6 +39,8 @@ export type ModelAnswer =
   | { ended: RunEnd }
   /** Every provider failed in a way that may pass: the run waits in the queue for a model. */
   | { waitForModel: ModelsUnavailableError }
+  /** The tenant's daily model tokens are spent: the run waits for the next day (or a raised limit). */
+  | { waitForTokens: { until: Date; reason: string } }
   | { diverged: Divergence }
   /** The run was cancelled or the instance is stopping. */
   | { aborted: true };
@@ -96,6 +100,8 @@ export class LiveModelSource implements ModelSource {
     private readonly modelCalls: ModelCallsRepository,
     private readonly runs: RunsRepository,
     private readonly agents: AgentsService,
+    private readonly limits: LimitsService,
+    private readonly usage: UsageRepository,
   ) {}
 
   unavailable(): string | undefined {
@@ -103,6 +109,13 @@ export class LiveModelSource implements ModelSource {
   }
 
   async answer(run: ActiveRun, turn: ModelTurn): Promise<ModelAnswer> {
+    // Before the call, so a tenant over its day's tokens makes none (calls already in flight finish).
+    const budget = await this.limits.tokenBudget(run.claimed.tenant_id);
+    if (budget.over) {
+      return budget.action === 'fail'
+        ? { ended: { status: RunStatus.Failed, errorMessage: budget.reason } }
+        : { waitForTokens: { until: budget.until, reason: budget.reason } };
+    }
     const ref: ModelCallRef = { runId: run.id, callIndex: turn.index };
     await this.writer.step(run.lease, (w) =>
       this.modelCalls.writeAhead(w.m, { ...ref, step: turn.step, memoryIds: turn.memoryIds }),
@@ -136,6 +149,7 @@ export class LiveModelSource implements ModelSource {
           run.agentPolicy = w.policy;
           await this.agents.addUsage(w.m, run.agentId, response);
           await this.runs.addUsage(w.m, run.id, response);
+          await this.usage.add(w.m, response);
           await this.modelCalls.complete(w.m, ref, answer);
           w.emit(completedEvent(run, turn, answer));
         },

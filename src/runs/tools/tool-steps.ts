@@ -12,6 +12,9 @@ import { ToolCallStatus } from '../../run-record/tool-call-status.enum';
 import type { ToolCallEntity } from '../../run-record/tool-call.entity';
 import { CallOrigin, ToolCallRef, ToolCallsRepository } from '../../run-record/tool-calls.repository';
 import { ConnectionAccess, MemoryAccess, SkillError } from '../../skills/skill';
+import { ConnectionKind } from '../../protocols/connection-kind.enum';
+import type { ResolvedConnection } from '../../protocols/resolved-connection';
+import { AgentTokens } from './agent-tokens';
 import { SkillRegistry } from '../../skills/skill-registry';
 import { ApprovalsService } from '../approvals/approvals.service';
 import type { ActiveRun } from '../drivers/run-driver';
@@ -75,6 +78,7 @@ export class ToolSteps {
     private readonly runs: RunsRepository,
     private readonly approvals: ApprovalsService,
     private readonly metrics: RunMetrics,
+    private readonly agentTokens: AgentTokens,
   ) {}
 
   isIdempotent(skillId: string, input: unknown): boolean {
@@ -227,7 +231,7 @@ export class ToolSteps {
         runId: run.id,
         stepIndex: step,
         memory: this.memoryOf(run.agentId),
-        connections: this.connectionsOf(run.agentId, opened),
+        connections: this.connectionsOf(run, opened),
       });
       const result = opened.length > 0 ? redactValue(raw, opened) : raw;
       const outputProblems = this.skills.outputProblems(skillId, result.output);
@@ -316,11 +320,15 @@ export class ToolSteps {
   }
 
   /** The agent's connections for one call; every secret handed out is noted in `opened` (all its wire forms). */
-  private connectionsOf(agentId: string, opened: string[]): ConnectionAccess {
+  private connectionsOf(run: ActiveRun, opened: string[]): ConnectionAccess {
     return {
       get: async (name, kind) => {
         try {
-          const connection = await this.connections.resolveForRun(agentId, name, kind);
+          const connection = await this.connections.resolveForRun(run.agentId, name, kind);
+          if (connection.kind === ConnectionKind.Http) {
+            const http = connection as ResolvedConnection<ConnectionKind.Http>;
+            if (http.settings.auth === 'agent_token') http.secret = await this.agentTokens.mint(run, http.settings.origin);
+          }
           opened.push(...connectionSecretForms(connection));
           return connection;
         } catch (error) {

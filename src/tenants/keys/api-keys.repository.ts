@@ -5,6 +5,7 @@ import type { Actor } from '../../common/actor';
 import { findPage, PageQueryDto } from '../../common/pagination';
 import type { Scope } from '../../common/scopes';
 import { pgPoolOf } from '../../database/pg-pool';
+import type { TenantLimits } from '../../limits/tenant-limits';
 import { ApiKeyEntity } from './api-key.entity';
 
 /** A key as the credential check needs it. */
@@ -16,6 +17,8 @@ export interface KeyRecord {
   expires_at: Date | null;
   revoked_at: Date | null;
   tenant_status: string;
+  /** The tenant's limits (its requests per minute apply to the key). */
+  limits: TenantLimits;
 }
 
 /** The api_keys table. */
@@ -60,11 +63,21 @@ export class ApiKeysRepository {
   /** Keys with this visible prefix, in any tenant (the credential check runs before a tenant is known). */
   async byPrefix(prefix: string): Promise<KeyRecord[]> {
     const { rows } = await pgPoolOf(this.dataSource).query<KeyRecord>(
-      `SELECT k.tenant_id, k.id, k.digest, k.scopes, k.expires_at, k.revoked_at, t.status AS tenant_status
+      `SELECT k.tenant_id, k.id, k.digest, k.scopes, k.expires_at, k.revoked_at, t.status AS tenant_status, t.limits
          FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.prefix = $1`,
       [prefix],
     );
     return rows;
+  }
+
+  /** One key by its tenant and id, as a token minted from it names it. */
+  async byId(tenantId: string, id: string): Promise<KeyRecord | undefined> {
+    const { rows } = await pgPoolOf(this.dataSource).query<KeyRecord>(
+      `SELECT k.tenant_id, k.id, k.digest, k.scopes, k.expires_at, k.revoked_at, t.status AS tenant_status, t.limits
+         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.tenant_id = $1 AND k.id = $2`,
+      [tenantId, id],
+    );
+    return rows[0];
   }
 
   /** Writes a batch of last-used times (never moving one back). */

@@ -9,6 +9,7 @@ import { Transactions } from '../../database/transactions';
 import { CredentialResolver } from '../auth/credential-resolver';
 import { TenantsService } from '../tenants.service';
 import { KeyNotFoundError } from '../tenants.errors';
+import { RefreshTokensRepository } from '../tokens/refresh-tokens.repository';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeyDto, CreatedKeyDto, CreateKeyDto } from './dto/api-key.dto';
 import { mintKey } from './key-format';
@@ -23,6 +24,7 @@ export class ApiKeysService {
     private readonly tenants: TenantsService,
     private readonly transactions: Transactions,
     private readonly credentials: CredentialResolver,
+    private readonly refreshTokens: RefreshTokensRepository,
   ) {}
 
   async create(principal: Principal, tenantRef: string, dto: CreateKeyDto): Promise<CreatedKeyDto> {
@@ -68,6 +70,8 @@ export class ApiKeysService {
     const tenant = await this.tenants.visibleTo(principal, tenantRef);
     const revoked = await inTenant(tenant.id, () => this.keys.revoke(tenant.id, id), principal.actor);
     if (!revoked) throw new KeyNotFoundError(id);
+    // Its refresh tokens end with it; its access tokens are refused as soon as the key is seen revoked.
+    await inTenant(tenant.id, () => this.refreshTokens.revokeForKey(tenant.id, id), principal.actor);
     // This instance refuses it at once; the others within their cache time.
     this.credentials.forgetKeys();
     this.logger.log({ tenant_id: tenant.id, key_id: id }, 'key revoked');

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { pgPoolOf } from '../database/pg-pool';
+
+export interface ModelUsageRow {
+  day: string;
+  provider: string;
+  model: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface RunCountRow {
+  day: string;
+  status: string;
+  runs: number;
+}
+
+/**
+ * The model_usage table (its only writer) and the reads of usage: a tenant's tokens today (the
+ * daily limit), its usage per day (the report). Each statement runs in the caller's tenant.
+ */
+@Injectable()
+export class UsageRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** In the transaction recording an answered model call: its tokens added to today's row. */
+  async add(
+    m: EntityManager,
+    call: { provider: string; model: string; inputTokens: number; outputTokens: number },
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO model_usage (day, provider, model, calls, input_tokens, output_tokens)
+       VALUES ((now() AT TIME ZONE 'UTC')::date, $1, $2, 1, $3, $4)
+       ON CONFLICT (tenant_id, day, provider, model) DO UPDATE
+         SET calls = model_usage.calls + 1,
+             input_tokens = model_usage.input_tokens + EXCLUDED.input_tokens,
+             output_tokens = model_usage.output_tokens + EXCLUDED.output_tokens`,
+      [call.provider, call.model, call.inputTokens, call.outputTokens],
+    );
+  }
+
+  /** The tenant's model tokens of the current UTC day: one index range of a few rows. */
+  async tokensToday(tenantId: string): Promise<number> {
+    const { rows } = await pgPoolOf(this.dataSource).query<{ used: string | null }>(
+      `SELECT sum(input_tokens + output_tokens) AS used FROM model_usage
+        WHERE tenant_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date`,
+      [tenantId],
+    );
+    return Number(rows[0].used ?? 0);
+  }
+
+  async modelUsage(tenantId: string, from: string, to: string): Promise<ModelUsageRow[]> {
+    const { rows } = await pgPoolOf(this.dataSource).query<ModelUsageRow>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, provider, model, calls,
+              input_tokens::float8 AS input_tokens, output_tokens::float8 AS output_tokens
+         FROM model_usage WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+        ORDER BY day, provider, model`,
+      [tenantId, from, to],
+    );
+    return rows;
+  }
+
+  /** Runs by the UTC day they were created and their status now. */
+  async runCounts(tenantId: string, from: string, to: string): Promise<RunCountRow[]> {
+    const { rows } = await pgPoolOf(this.dataSource).query<RunCountRow>(
+      `SELECT to_char((created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, status::text AS status,
+              count(*)::int AS runs
+         FROM runs
+        WHERE tenant_id = $1 AND created_at >= $2::date AT TIME ZONE 'UTC'
+          AND created_at < ($3::date + 1) AT TIME ZONE 'UTC'
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [tenantId, from, to],
+    );
+    return rows;
+  }
+}
