@@ -12,7 +12,9 @@ describe('API key guard and request ids', () => {
   it('refuses a request without X-AOS-Key with 401', async () => {
     const res = await t.request({ method: 'GET', url: '/agents', auth: false });
     expect(res.statusCode).toBe(401);
-    expect(res.json()).toEqual({ detail: 'Missing API key: send it in the X-AOS-Key header' });
+    expect(res.json()).toEqual({
+      detail: 'Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer',
+    });
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 

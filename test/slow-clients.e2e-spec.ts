@@ -95,7 +95,9 @@ describe('slow clients are bounded', () => {
     const started = Date.now();
     expect(await c.status(800)).toBe(401);
     expect(Date.now() - started).toBeLessThan(800);
-    expect(c.data).toContain('"detail":"Missing API key: send it in the X-AOS-Key header"');
+    expect(c.data).toContain(
+      '"detail":"Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"',
+    );
   });
 
   it('a deep JSON body without a key is refused 401 before it is parsed (not 422)', async () => {

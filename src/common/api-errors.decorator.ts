@@ -9,8 +9,10 @@ const ERRORS: Record<number, { description: string; example: Record<string, unkn
     example: { detail: 'Malformed JSON body: Unexpected end of JSON input' },
   },
   401: {
-    description: 'Missing or invalid X-AOS-Key',
-    example: { detail: 'Missing API key: send it in the X-AOS-Key header' },
+    description: 'Missing or invalid credential (X-AOS-Key or Authorization: Bearer)',
+    example: {
+      detail: 'Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer',
+    },
   },
   404: {
     description: 'Not found',

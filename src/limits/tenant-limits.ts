@@ -35,7 +35,7 @@ export function mergeLimits(stored: TenantLimits, change: TenantLimits): TenantL
     if (change[field] === null) delete merged[field];
     else merged[field] = change[field];
   }
-  return merged as TenantLimits;
+  return merged;
 }
 
 /** The UTC day `at` falls on, as PostgreSQL's `date` prints it. */
@@ -48,9 +48,7 @@ export function nextUtcDay(at: Date): Date {
   return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1));
 }
 
-export type TokenBudget =
-  | { over: false }
-  | { over: true; action: OnTokenLimit; reason: string; until: Date };
+export type TokenBudget = { over: false } | { over: true; action: OnTokenLimit; reason: string; until: Date };
 
 /** Starts every reason a run waits on the daily token limit: how a raised limit finds them again. */
 export const TOKEN_LIMIT_REASON = 'tenant daily model token limit reached';

@@ -50,7 +50,10 @@ export type TokenType = 'at+jwt' | 'agent+jwt';
 /** Signing needs the sealed private keys: without AOS_SECRET_KEY there are none. */
 export class SigningUnavailableError extends ServiceUnavailableError {
   constructor() {
-    super('TOKENS.UNAVAILABLE', 'tokens need AOS_SECRET_KEY (the signing keys are sealed with it); ask the operator to set it');
+    super(
+      'TOKENS.UNAVAILABLE',
+      'tokens need AOS_SECRET_KEY (the signing keys are sealed with it); ask the operator to set it',
+    );
   }
 }
 
@@ -169,7 +172,7 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
         {
           kid,
           alg: SIGNING_ALG,
-          public_jwk: publicJwk as Record<string, unknown>,
+          public_jwk: publicJwk,
           private_ciphertext: sealed.ciphertext,
           private_key_id: sealed.keyId,
         },
@@ -187,7 +190,8 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
         const keys = new Map<string, LoadedKey>();
         for (const row of rows) keys.set(row.kid, this.keys.get(row.kid) ?? (await this.load(row)));
         // A key already known keeps its parsed form; its retirement may be news.
-        for (const row of rows) keys.get(row.kid)!.retiredAt = row.retired_at === null ? null : new Date(row.retired_at);
+        for (const row of rows)
+          keys.get(row.kid)!.retiredAt = row.retired_at === null ? null : new Date(row.retired_at);
         this.keys = keys;
         this.current = [...keys.values()].find((k) => k.retiredAt === null);
       } finally {
@@ -203,7 +207,7 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
     ) as JWK;
     return {
       kid: row.kid,
-      publicJwk: row.public_jwk as JWK,
+      publicJwk: row.public_jwk,
       publicKey: (await importJWK(row.public_jwk as JWK, SIGNING_ALG)) as CryptoKey,
       privateKey: (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey,
       createdAt: new Date(row.created_at),

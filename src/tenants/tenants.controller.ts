@@ -131,7 +131,10 @@ export class OwnTenantController {
   })
   @ApiOkResponse({ type: TenantUsageDto })
   @ApiErrors(403, 422)
-  async getOwnUsage(@CurrentPrincipal() principal: Principal, @Query() query: TenantUsageQueryDto): Promise<TenantUsageDto> {
+  async getOwnUsage(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: TenantUsageQueryDto,
+  ): Promise<TenantUsageDto> {
     return this.tenants.usage(await this.tenants.visibleTo(principal, principal.tenantId), query);
   }
 }

@@ -78,13 +78,11 @@ export class RunQueue {
         const ids = admitRuns(
           picked
             .filter((c) => running.has(c.agent_id) && (c.tenant_max_running === null || tenantRunning.has(c.tenant_id)))
-            .map(
-              (c): ClaimCandidate => ({
-                ...c,
-                running: running.get(c.agent_id)!,
-                tenant_running: tenantRunning.get(c.tenant_id) ?? 0,
-              }),
-            ),
+            .map((c): ClaimCandidate => ({
+              ...c,
+              running: running.get(c.agent_id)!,
+              tenant_running: tenantRunning.get(c.tenant_id) ?? 0,
+            })),
           limit,
         );
         if (ids.length === 0) return [];

@@ -327,7 +327,8 @@ export class ToolSteps {
           const connection = await this.connections.resolveForRun(run.agentId, name, kind);
           if (connection.kind === ConnectionKind.Http) {
             const http = connection as ResolvedConnection<ConnectionKind.Http>;
-            if (http.settings.auth === 'agent_token') http.secret = await this.agentTokens.mint(run, http.settings.origin);
+            if (http.settings.auth === 'agent_token')
+              http.secret = await this.agentTokens.mint(run, http.settings.origin);
           }
           opened.push(...connectionSecretForms(connection));
           return connection;

@@ -30,7 +30,10 @@ export class ScopeGuard implements CanActivate {
     }
     if (required === null) return true;
     const principal = principalOf(request);
-    if (!principal) throw new UnauthorizedException('Missing API key: send it in the X-AOS-Key header');
+    if (!principal)
+      throw new UnauthorizedException(
+        'Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer',
+      );
     if (!allows(principal.scopes, required)) throw scopeRefusal(required, principal.scopes);
     return true;
   }

@@ -1,7 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ValidateBy, ValidateNested } from 'class-validator';
-import { IsBoolean, IsEnum, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { ON_TOKEN_LIMIT, type OnTokenLimit, type TenantLimits } from '../../limits/tenant-limits';
 import { NoNulCharacters } from '../../common/no-nul.decorator';
 import { PageOf } from '../../common/pagination';
@@ -47,33 +60,60 @@ const MAX_COUNT = 1_000_000;
 
 /** A tenant's limits; in a change, a field set to null removes that limit. */
 export class TenantLimitsDto implements TenantLimits {
-  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: MAX_COUNT, description: 'Agents at once; creating one more → 409' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_COUNT,
+    description: 'Agents at once; creating one more → 409',
+  })
   @IsOptional()
   @IsInt({ message: 'limits.agents must be an integer' })
   @Min(0)
   @Max(MAX_COUNT)
   agents?: number | null;
 
-  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: MAX_COUNT, description: 'Runs running at once over every instance; more wait as pending' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_COUNT,
+    description: 'Runs running at once over every instance; more wait as pending',
+  })
   @IsOptional()
   @IsInt({ message: 'limits.runs_in_flight must be an integer' })
   @Min(0)
   @Max(MAX_COUNT)
   runs_in_flight?: number | null;
 
-  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, description: 'Model tokens (input + output) per UTC day over all runs, checked before each model call' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    description: 'Model tokens (input + output) per UTC day over all runs, checked before each model call',
+  })
   @IsOptional()
   @IsInt({ message: 'limits.model_tokens_per_day must be an integer' })
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
   model_tokens_per_day?: number | null;
 
-  @ApiPropertyOptional({ enum: ON_TOKEN_LIMIT, default: 'wait', description: 'Over the daily tokens: `wait` (pending until the next UTC day or a raised limit) or `fail`' })
+  @ApiPropertyOptional({
+    enum: ON_TOKEN_LIMIT,
+    default: 'wait',
+    description: 'Over the daily tokens: `wait` (pending until the next UTC day or a raised limit) or `fail`',
+  })
   @IsOptional()
   @IsIn(ON_TOKEN_LIMIT, { message: `limits.on_token_limit must be one of: ${ON_TOKEN_LIMIT.join(', ')}` })
   on_token_limit?: OnTokenLimit;
 
-  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: MAX_COUNT, description: 'Requests per minute per credential (a key and its tokens count as one) → 429 with Retry-After' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    maximum: MAX_COUNT,
+    description: 'Requests per minute per credential (a key and its tokens count as one) → 429 with Retry-After',
+  })
   @IsOptional()
   @IsInt({ message: 'limits.requests_per_minute must be an integer' })
   @Min(1)

@@ -4,12 +4,20 @@ import { IsOptional, Matches } from 'class-validator';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export class TenantUsageQueryDto {
-  @ApiPropertyOptional({ format: 'date', description: 'First UTC day (default: 30 days before `to`)', example: '2026-12-01' })
+  @ApiPropertyOptional({
+    format: 'date',
+    description: 'First UTC day (default: 30 days before `to`)',
+    example: '2026-12-01',
+  })
   @IsOptional()
   @Matches(DAY, { message: 'from must be a day as YYYY-MM-DD' })
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date', description: 'Last UTC day, included (default: today)', example: '2026-12-08' })
+  @ApiPropertyOptional({
+    format: 'date',
+    description: 'Last UTC day, included (default: today)',
+    example: '2026-12-08',
+  })
   @IsOptional()
   @Matches(DAY, { message: 'to must be a day as YYYY-MM-DD' })
   to?: string;

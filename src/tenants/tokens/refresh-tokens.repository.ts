@@ -43,7 +43,10 @@ export class RefreshTokensRepository {
   }
 
   async markUsed(m: EntityManager, row: Pick<RefreshTokenRow, 'tenant_id' | 'id'>): Promise<void> {
-    await m.query('UPDATE refresh_tokens SET used_at = now() WHERE tenant_id = $1 AND id = $2', [row.tenant_id, row.id]);
+    await m.query('UPDATE refresh_tokens SET used_at = now() WHERE tenant_id = $1 AND id = $2', [
+      row.tenant_id,
+      row.id,
+    ]);
   }
 
   async revokeFamily(m: EntityManager, row: Pick<RefreshTokenRow, 'tenant_id' | 'family_id'>): Promise<void> {

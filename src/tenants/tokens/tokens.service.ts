@@ -67,7 +67,10 @@ export class TokensService {
     const resolved = await this.credentials.resolve({ [API_KEY_HEADER]: apiKey });
     if (isRefusal(resolved)) throw new OAuthError('invalid_grant', resolved.detail);
     if (resolved.actor.kind !== ActorKind.Key) {
-      throw new OAuthError('invalid_grant', 'only tenant API keys are exchanged for tokens; send the operator key as it is');
+      throw new OAuthError(
+        'invalid_grant',
+        'only tenant API keys are exchanged for tokens; send the operator key as it is',
+      );
     }
     const refresh = mintRefreshToken();
     const tenantId = resolved.tenantId;
@@ -100,7 +103,10 @@ export class TokensService {
         if (row.used_at !== null) {
           // Two holders of one token: the family ends, for the thief and the owner alike.
           await this.refreshTokens.revokeFamily(m, row);
-          this.logger.warn({ tenant_id: row.tenant_id, key_id: row.key_id }, 'refresh token reused: its family is revoked');
+          this.logger.warn(
+            { tenant_id: row.tenant_id, key_id: row.key_id },
+            'refresh token reused: its family is revoked',
+          );
           return { refused: 'refresh_token was already used: every token of its family is revoked' };
         }
         if (new Date(row.expires_at).getTime() <= Date.now()) return { refused: 'refresh_token expired' };

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys of the tokens AOS signs (JWKS)
+         * @description Verifiers of access tokens and of agent tokens (`typ: agent+jwt`) fetch these. Keys are Ed25519 (`EdDSA`); a retired key stays listed for an hour, longer than any token it signed lives.
+         */
+        get: operations["jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/agents": {
         parameters: {
             query?: never;
@@ -652,6 +672,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange an API key or a refresh token for an access token
+         * @description OAuth 2.0 style, JSON or form-encoded. `grant_type=api_key` with `api_key`, or `grant_type=refresh_token` with `refresh_token`: answers an access JWT (at most 15 min) and a new refresh token. A refresh token is single use: presenting one twice revokes its whole family. Errors carry `error` and `error_description` (OAuth codes) beside `detail`.
+         */
+        post: operations["token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events/stream": {
         parameters: {
             query?: never;
@@ -778,6 +818,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/signing-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The token signing keys (operator): which signs, which only verify
+         * @description Scope: `operator`.
+         */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signing-keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing key (operator)
+         * @description A new key signs every new token (on this instance at once, on the others within 30 s); tokens signed by the old one verify until they expire.
+         *
+         *     Scope: `operator`.
+         */
+        post: operations["rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/skills": {
         parameters: {
             query?: never;
@@ -842,6 +924,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tenant/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The credential's tenant's usage per UTC day
+         * @description As GET /tenants/{tenant_id}/usage, for a tenant admin.
+         *
+         *     Scope: `admin`.
+         */
+        get: operations["getOwnUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tenants": {
         parameters: {
             query?: never;
@@ -892,8 +996,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename or suspend a tenant (operator)
-         * @description A suspended tenant's keys are refused within seconds on every instance; `default` cannot be suspended.
+         * Rename, suspend or limit a tenant (operator)
+         * @description A suspended tenant's keys are refused within seconds on every instance; `default` cannot be suspended. `limits` fields given replace, null removes one; a raised token limit lets waiting runs go on at once.
          *
          *     Scope: `operator`.
          */
@@ -948,6 +1052,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tenants/{tenant_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tenant's usage per UTC day (operator)
+         * @description Model calls and tokens by provider and model, and runs by status (runs counted on the day they were created, by their status now). `from`..`to` inclusive, at most 366 days; default the last 30 days.
+         *
+         *     Scope: `operator`.
+         */
+        get: operations["tenantUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/version": {
         parameters: {
             query?: never;
@@ -978,16 +1104,16 @@ export interface components {
              * @description The tenant the request acted in
              */
             tenant_id: string;
-            /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+            /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
             kind: components["schemas"]["ActorKind"];
-            /** @description `operator`, or the id of the key */
+            /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
             id: string;
         };
         /**
-         * @description `operator` (AOS_API_KEY) or `key` (a tenant key)
+         * @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent`
          * @enum {string}
          */
-        ActorKind: "operator" | "key";
+        ActorKind: "operator" | "key" | "user" | "agent";
         /**
          * @description Which tool calls wait for a person (POST …/runs/{run_id}/approve or reject): none; side_effects — every call that changes something outside AOS (email_send, calendar_create_event, http_call other than GET) and, once outside content has entered the run (it is tainted), every call that can carry data out (any http_call, email_send, calendar_create_event); always. side_effects for a new agent
          * @enum {string}
@@ -1047,9 +1173,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             /** Format: date-time */
@@ -1198,9 +1324,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             /** Format: date-time */
@@ -1351,9 +1477,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             /** Format: date-time */
@@ -1529,9 +1655,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             data: {
@@ -1595,10 +1721,10 @@ export interface components {
              */
             origin: string;
             /**
-             * @description bearer (default): the secret is a token sent as Authorization: Bearer; headers: the secret is an object of header values
+             * @description bearer (default): the secret is a token sent as Authorization: Bearer; headers: the secret is an object of header values; agent_token: no secret, each call carries a JWT AOS signs for the agent (`typ: agent+jwt`, `aud` the origin, 5 min), verifiable at /.well-known/jwks.json
              * @enum {string}
              */
-            auth?: "bearer" | "headers";
+            auth?: "bearer" | "headers" | "agent_token";
             /** @description The header names the secret sets (auth headers); taken from the secret, shown without values */
             readonly headers?: string[];
         };
@@ -1615,6 +1741,23 @@ export interface components {
             username: string;
             /** @description The mailbox skills read when they name none. Default: "INBOX". */
             mailbox?: string;
+        };
+        JwkDto: {
+            /** @example OKP */
+            kty: string;
+            /** @example Ed25519 */
+            crv?: string;
+            /** @description The public key (base64url) */
+            x?: string;
+            /** @description What tokens name it by in their header */
+            kid: string;
+            /** @example EdDSA */
+            alg: string;
+            /** @example sig */
+            use: string;
+        };
+        JwksDto: {
+            keys: components["schemas"]["JwkDto"][];
         };
         /**
          * @description `read`; `write` (agents, goals, memory, approvals, replays); `admin` (keys, connections, webhooks, policy fields)
@@ -1695,6 +1838,20 @@ export interface components {
         };
         /** @enum {string} */
         ModelCallStatus: "running" | "succeeded" | "failed" | "cancelled";
+        ModelUsageDto: {
+            /** @example anthropic */
+            provider: string;
+            model: string;
+            calls: number;
+            input_tokens: number;
+            output_tokens: number;
+        };
+        OAuthErrorDto: {
+            detail: string;
+            /** @enum {string} */
+            error: "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "temporarily_unavailable";
+            error_description: string;
+        };
         PendingApprovalDto: {
             /**
              * Format: uuid
@@ -1873,9 +2030,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             priority: number;
@@ -1997,9 +2154,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             priority: number;
@@ -2062,6 +2219,21 @@ export interface components {
         };
         /** @enum {string} */
         SideEffects: "none" | "idempotent" | "non_idempotent";
+        SigningKeyDto: {
+            kid: string;
+            /** @example EdDSA */
+            alg: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Null: it signs new tokens
+             */
+            retired_at: string | null;
+        };
+        SigningKeyListDto: {
+            items: components["schemas"]["SigningKeyDto"][];
+        };
         SkillListDto: {
             items: components["schemas"]["SkillManifestDto"][];
             /** @description Always null: every skill fits in one page */
@@ -2133,8 +2305,25 @@ export interface components {
             slug: string;
             name: string;
             status: components["schemas"]["TenantStatus"];
+            /** @description Only the limits set; an absent one is no limit */
+            limits: components["schemas"]["TenantLimitsDto"];
             /** Format: date-time */
             created_at: string;
+        };
+        TenantLimitsDto: {
+            /** @description Agents at once; creating one more → 409 */
+            agents?: number | null;
+            /** @description Runs running at once over every instance; more wait as pending */
+            runs_in_flight?: number | null;
+            /** @description Model tokens (input + output) per UTC day over all runs, checked before each model call */
+            model_tokens_per_day?: number | null;
+            /**
+             * @description Over the daily tokens: `wait` (pending until the next UTC day or a raised limit) or `fail`. Default: "wait".
+             * @enum {string}
+             */
+            on_token_limit?: "wait" | "fail";
+            /** @description Requests per minute per credential (a key and its tokens count as one) → 429 with Retry-After */
+            requests_per_minute?: number | null;
         };
         TenantPageDto: {
             items: components["schemas"]["TenantDto"][];
@@ -2143,11 +2332,67 @@ export interface components {
         };
         /** @enum {string} */
         TenantStatus: "active" | "suspended";
+        TenantUsageDayDto: {
+            /** Format: date */
+            day: string;
+            /** @description Input and output tokens of every model call that day */
+            model_tokens: number;
+            /** @description Model calls and tokens by provider and model */
+            models: components["schemas"]["ModelUsageDto"][];
+            /**
+             * @description Runs created that day, by their status now
+             * @example {
+             *       "completed": 12,
+             *       "failed": 1
+             *     }
+             */
+            runs: {
+                [key: string]: number;
+            };
+        };
+        TenantUsageDto: {
+            /** Format: uuid */
+            tenant_id: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** @description Only days with model calls or runs, oldest first */
+            days: components["schemas"]["TenantUsageDayDto"][];
+        };
         /**
          * @description tls: TLS from the start; starttls (default): upgrade, required; none: plain
          * @enum {string}
          */
         TlsMode: "tls" | "starttls" | "none";
+        TokenRequestDto: {
+            /** @enum {string} */
+            grant_type: "api_key" | "refresh_token";
+            /** @description With grant_type=api_key: a tenant API key (`aos_…`) */
+            api_key?: string;
+            /** @description With grant_type=refresh_token: the last refresh token handed out (`aosr_…`) */
+            refresh_token?: string;
+        };
+        TokenResponseDto: {
+            /** @description A JWT (`typ: at+jwt`): send it as `Authorization: Bearer` */
+            access_token: string;
+            /** @example Bearer */
+            token_type: string;
+            /**
+             * @description Seconds the access token is valid (at most 900)
+             * @example 900
+             */
+            expires_in: number;
+            /** @description Single use: exchange it (grant_type=refresh_token) for the next pair */
+            refresh_token: string;
+            /** @description Seconds the refresh token is valid */
+            refresh_token_expires_in: number;
+            /**
+             * @description The key's scopes, space-separated
+             * @example read write
+             */
+            scope: string;
+        };
         ToolCallDto: {
             /**
              * Format: uuid
@@ -2204,9 +2449,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             /** @description Who rejected it: the actor of the reject call */
@@ -2216,9 +2461,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             /** @description The `by` the answer carried: a free note beside the actor */
@@ -2324,9 +2569,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             /** Format: date-time */
@@ -2340,6 +2585,8 @@ export interface components {
             name?: string;
             /** @description `suspended`: the tenant's keys are refused; its data stays */
             status?: components["schemas"]["TenantStatus"];
+            /** @description Fields given replace, null removes one, absent keep */
+            limits?: components["schemas"]["TenantLimitsDto"];
         };
         UpdateWebhookDto: {
             /** @description false pauses deliveries; true resumes them (also after a 410 disabled it) */
@@ -2411,9 +2658,9 @@ export interface components {
                  * @description The tenant the request acted in
                  */
                 tenant_id: string;
-                /** @description `operator` (AOS_API_KEY) or `key` (a tenant key) */
+                /** @description `operator` (AOS_API_KEY), `key` (a tenant key, or an access token minted from it), `user` (a token of the identity provider) or `agent` */
                 kind: components["schemas"]["ActorKind"];
-                /** @description `operator`, or the id of the key */
+                /** @description `operator`, the key's id, or the user's `sub` at the identity provider */
                 id: string;
             } | null;
             /** Format: date-time */
@@ -2435,6 +2682,25 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JwksDto"];
+                };
+            };
+        };
+    };
     listAgents: {
         parameters: {
             query?: {
@@ -2457,7 +2723,7 @@ export interface operations {
                     "application/json": components["schemas"]["AgentPageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2465,7 +2731,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2542,7 +2808,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2550,7 +2816,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2625,7 +2891,7 @@ export interface operations {
                     "application/json": components["schemas"]["AgentResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2633,7 +2899,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2707,7 +2973,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2715,7 +2981,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2808,7 +3074,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2816,7 +3082,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -2924,7 +3190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionPageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2932,7 +3198,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3026,7 +3292,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3034,7 +3300,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3153,7 +3419,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3161,7 +3427,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3237,7 +3503,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3245,7 +3511,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3340,7 +3606,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3348,7 +3614,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3467,7 +3733,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionTestDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3475,7 +3741,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3557,7 +3823,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventPageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3565,7 +3831,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3664,7 +3930,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3672,7 +3938,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3784,7 +4050,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3792,7 +4058,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -3914,7 +4180,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3922,7 +4188,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4012,7 +4278,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4020,7 +4286,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4109,7 +4375,7 @@ export interface operations {
                     "application/json": components["schemas"]["AgentResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4117,7 +4383,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4211,7 +4477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProvenancePageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4219,7 +4485,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4297,7 +4563,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProvenanceDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4305,7 +4571,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4406,7 +4672,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4414,7 +4680,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4489,7 +4755,7 @@ export interface operations {
                     "application/json": components["schemas"]["AgentResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4497,7 +4763,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4578,7 +4844,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunPageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4586,7 +4852,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4666,7 +4932,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4674,7 +4940,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4769,7 +5035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4777,7 +5043,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4882,7 +5148,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4890,7 +5156,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -4982,7 +5248,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunComparisonDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4990,7 +5256,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5076,7 +5342,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5084,7 +5350,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5193,7 +5459,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5201,7 +5467,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5326,7 +5592,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5334,7 +5600,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5437,7 +5703,7 @@ export interface operations {
                     "application/json": components["schemas"]["AgentResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5445,7 +5711,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5525,7 +5791,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookPageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5533,7 +5799,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5627,7 +5893,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5635,7 +5901,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5740,7 +6006,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5748,7 +6014,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5824,7 +6090,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5832,7 +6098,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -5927,7 +6193,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5935,7 +6201,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6031,7 +6297,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryPageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6039,7 +6305,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6095,6 +6361,90 @@ export interface operations {
             };
         };
     };
+    token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRequestDto"];
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponseDto"];
+                };
+            };
+            /** @description invalid_request, invalid_grant, unsupported_grant_type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorDto"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is too large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description temporarily_unavailable: no AOS_SECRET_KEY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorDto"];
+                };
+            };
+        };
+    };
     streamTenantEvents: {
         parameters: {
             query?: {
@@ -6121,7 +6471,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6129,7 +6479,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6229,7 +6579,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6237,7 +6587,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6347,6 +6697,142 @@ export interface operations {
             };
         };
     };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningKeyListDto"];
+                };
+            };
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningKeyDto"];
+                };
+            };
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not available: this instance lacks the configuration it needs, or a dependency is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Connections need AOS_SECRET_KEY, which this instance does not have"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     listSkills: {
         parameters: {
             query?: never;
@@ -6364,7 +6850,7 @@ export interface operations {
                     "application/json": components["schemas"]["SkillListDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6372,7 +6858,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6413,7 +6899,7 @@ export interface operations {
                     "application/json": components["schemas"]["SkillManifestDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6421,7 +6907,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6474,7 +6960,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6482,7 +6968,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6500,6 +6986,92 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getOwnUsage: {
+        parameters: {
+            query?: {
+                /** @description First UTC day (default: 30 days before `to`) */
+                from?: string;
+                /** @description Last UTC day, included (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantUsageDto"];
+                };
+            };
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
                 };
             };
             /** @description Too many requests (see Retry-After) */
@@ -6539,7 +7111,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantPageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6547,7 +7119,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6638,7 +7210,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6646,7 +7218,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6750,7 +7322,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6758,7 +7330,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6830,7 +7402,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6838,7 +7410,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6960,7 +7532,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6968,7 +7540,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7090,7 +7662,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyPageDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7098,7 +7670,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7206,7 +7778,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7214,7 +7786,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7318,7 +7890,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing or invalid X-AOS-Key */
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7326,7 +7898,110 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Missing API key: send it in the X-AOS-Key header"
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Error"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Validation failed: name is required",
+                     *       "errors": [
+                     *         {
+                     *           "field": "name",
+                     *           "message": "name is required"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorResponseDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    tenantUsage: {
+        parameters: {
+            query?: {
+                /** @description First UTC day (default: 30 days before `to`) */
+                from?: string;
+                /** @description Last UTC day, included (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The tenant’s id or slug */
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantUsageDto"];
+                };
+            };
+            /** @description Missing or invalid credential (X-AOS-Key or Authorization: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
