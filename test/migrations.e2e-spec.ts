@@ -235,6 +235,13 @@ describe('migrations', () => {
       { answered_by_note: 'dana', approved_by: null },
     ]);
 
+    // Back over every migration since, then the tenancy one.
+    while (
+      (await dataSource.query<{ name: string }[]>('SELECT name FROM typeorm_migrations ORDER BY id DESC LIMIT 1'))[0]
+        .name !== 'Tenancy1765065600000'
+    ) {
+      await dataSource.undoLastMigration();
+    }
     await dataSource.undoLastMigration();
     expect(await tables()).not.toContain('tenants');
     expect(await dataSource.query('SELECT approved_by FROM tool_calls')).toEqual([{ approved_by: 'dana' }]);

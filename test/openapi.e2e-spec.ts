@@ -48,12 +48,28 @@ describe('OpenAPI document', () => {
     }
   });
 
-  it('declares the API key scheme and uses it on every non-public operation', () => {
+  it('declares the API key and bearer schemes and uses them on every non-public operation', () => {
     expect(served.components.securitySchemes.api_key).toEqual({ type: 'apiKey', in: 'header', name: 'X-AOS-Key' });
+    expect(served.components.securitySchemes.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
     for (const [path, operations] of Object.entries<Record<string, any>>(served.paths)) {
       // /metrics has its own bearer token, never the API key; the probes and /version none (security: []).
-      const isPublic = ['/health', '/health/live', '/health/ready', '/version'].includes(path);
-      const expected = isPublic ? [] : path === '/metrics' ? [{ metrics_token: [] }] : [{ api_key: [] }];
+      const isPublic = [
+        '/health',
+        '/health/live',
+        '/health/ready',
+        '/version',
+        '/auth/token',
+        '/.well-known/jwks.json',
+      ].includes(path);
+      const expected = isPublic
+        ? []
+        : path === '/metrics'
+          ? [{ metrics_token: [] }]
+          : [{ api_key: [] }, { bearer: [] }];
       for (const op of Object.values<any>(operations)) {
         expect([path, op.security]).toEqual([path, expected]);
       }

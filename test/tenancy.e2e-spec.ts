@@ -195,6 +195,7 @@ describe('tenancy', () => {
       slug,
       name: `Tenant ${slug}`,
       status: 'active',
+      limits: {},
       created_at: expect.stringMatching(/Z$/),
     });
     return { id: body.id, slug };

@@ -14,6 +14,10 @@ const ERRORS: Record<number, { description: string; example: Record<string, unkn
       detail: 'Missing credential: send an API key in the X-AOS-Key header, or a token as Authorization: Bearer',
     },
   },
+  403: {
+    description: 'The credential lacks the scope the operation requires',
+    example: { detail: 'This operation needs the "admin" scope; this credential has: read, write' },
+  },
   404: {
     description: 'Not found',
     example: { detail: 'Agent 8f8a1c2e-2b4f-4b8e-9d8a-1c2e2b4f4b8e not found' },
@@ -29,6 +33,10 @@ const ERRORS: Record<number, { description: string; example: Record<string, unkn
     },
   },
   413: { description: 'Request body too large', example: { detail: 'Request body is too large' } },
+  415: {
+    description: 'A body in a media type the route does not take',
+    example: { detail: 'Unsupported Media Type: this route takes application/json' },
+  },
   422: {
     description: 'Validation failed',
     example: {

@@ -44,5 +44,5 @@ export class ScopeRequiredError extends DomainError {
 /** The refusal naming the scope `what` needs and the scopes the credential has. */
 export function scopeRefusal(required: Scope, held: readonly Scope[], what = 'This operation'): ScopeRequiredError {
   const which = required === Scope.Operator ? 'the operator key (AOS_API_KEY)' : `the "${required}" scope`;
-  return new ScopeRequiredError(`${what} needs ${which}; this key has: ${held.join(', ')}`);
+  return new ScopeRequiredError(`${what} needs ${which}; this credential has: ${held.join(', ') || 'no scope'}`);
 }

@@ -25,7 +25,8 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'connections', description: 'Accounts connected skills use (SMTP, IMAP, CalDAV, HTTP credentials)' },
   { name: 'skills', description: 'What agents can do: the skill manifests' },
   { name: 'health', description: 'Probes, details for operators, version and metrics' },
-  { name: 'tenants', description: 'Tenants (operator) and their API keys' },
+  { name: 'tenants', description: 'Tenants (operator), their API keys, limits and usage' },
+  { name: 'tokens', description: 'Access and refresh tokens, and the keys AOS signs tokens with' },
 ];
 
 function sortKeys<T extends Record<string, unknown>>(record: T | undefined): T | undefined {

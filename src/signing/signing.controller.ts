@@ -21,6 +21,7 @@ export class JwksController {
       'Verifiers of access tokens and of agent tokens (`typ: agent+jwt`) fetch these. Keys are Ed25519 (`EdDSA`); a retired key stays listed for an hour, longer than any token it signed lives.',
   })
   @ApiOkResponse({ type: JwksDto })
+  @ApiErrors(429)
   jwks(): JwksDto {
     return this.keys.jwks() as JwksDto;
   }
