@@ -331,7 +331,9 @@ export class RunStatesRepository {
     return this.transition(
       m,
       'waitForTokens',
-      `status = 'pending', error_message = $4, attempts = greatest(r.attempts - 1, 0),
+      // A model wait begun before starts afresh after it: the hours spent waiting for tokens
+      // must not be counted against AOS_LLM_MAX_WAIT_MS.
+      `status = 'pending', error_message = $4, attempts = greatest(r.attempts - 1, 0), model_wait_since = NULL,
        lease_owner = NULL, lease_expires_at = NULL, available_at = $5`,
       `r.id = $1 AND r.lease_owner = $2 AND r.lease_epoch = $3`,
       [lease.runId, lease.owner, lease.epoch, wait.errorMessage, wait.until],

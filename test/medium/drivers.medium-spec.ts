@@ -1,3 +1,6 @@
+import { LimitsService } from '../../src/limits/limits.service';
+import { TOKEN_LIMIT_REASON } from '../../src/limits/tenant-limits';
+import { RunStatesRepository } from '../../src/run-record/run-states.repository';
 import { Engine, startEngine } from './support/engine';
 
 interface CallRow {
@@ -122,6 +125,66 @@ describe('the drivers, on a real PostgreSQL', () => {
         [runId],
       );
       expect(row.model_calls).toBe(2);
+    });
+
+    it('makes no model call once the tenant spent its day: waits (no attempt) for tomorrow, or fails', async () => {
+      const [{ id: tenant }] = await e.dataSource.query<{ id: string }[]>(
+        `SELECT id FROM tenants WHERE slug = 'default'`,
+      );
+      const limits = e.module.get(LimitsService);
+      const setLimits = async (value: object) => {
+        await e.dataSource.query('UPDATE tenants SET limits = $2 WHERE id = $1', [tenant, JSON.stringify(value)]);
+        limits.forget(tenant);
+      };
+      await e.dataSource.query(
+        `INSERT INTO model_usage (tenant_id, day, provider, model, calls, input_tokens, output_tokens)
+         VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 'fake', 'fake-1', 1, 70, 30)`,
+        [tenant],
+      );
+      try {
+        await setLimits({ model_tokens_per_day: 100 });
+        const agent = await e.agent({ planner: 'llm' });
+        e.model.script = [{ text: 'too late' }];
+        const runId = await e.goal(agent);
+        await e.drain();
+        expect(e.model.requests).toHaveLength(0);
+        const [waiting] = await e.dataSource.query<
+          {
+            status: string;
+            error_message: string;
+            attempts: number;
+            tomorrow: boolean;
+            model_wait_since: Date | null;
+          }[]
+        >(
+          `SELECT status, error_message, attempts, model_wait_since,
+                  available_at = ((now() AT TIME ZONE 'UTC')::date + 1) AT TIME ZONE 'UTC' AS tomorrow
+             FROM runs WHERE id = $1`,
+          [runId],
+        );
+        expect(waiting).toMatchObject({ status: 'pending', attempts: 0, tomorrow: true, model_wait_since: null });
+        expect(waiting.error_message).toMatch(new RegExp(`^${TOKEN_LIMIT_REASON} \\(100 of 100 model_tokens_per_day`));
+
+        // A raised limit, and the wake the tenant's update sends: it goes on and the model answers.
+        await setLimits({ model_tokens_per_day: 1000 });
+        await e.dataSource.transaction((m) =>
+          e.module.get(RunStatesRepository).wakeTokenLimited(m, tenant, TOKEN_LIMIT_REASON),
+        );
+        await e.drain();
+        expect(await run(runId)).toMatchObject({ status: 'completed', result: 'too late' });
+        expect(e.model.requests).toHaveLength(1);
+
+        await setLimits({ model_tokens_per_day: 100, on_token_limit: 'fail' });
+        e.model.requests.length = 0;
+        const failing = await e.goal(agent);
+        await e.drain();
+        expect(e.model.requests).toHaveLength(0);
+        expect(await run(failing)).toMatchObject({ status: 'failed' });
+        expect((await run(failing)).error_message).toContain(TOKEN_LIMIT_REASON);
+      } finally {
+        await setLimits({});
+        await e.dataSource.query('DELETE FROM model_usage WHERE tenant_id = $1', [tenant]);
+      }
     });
 
     it('stops partial at max_steps, without running the tools no model call could read', async () => {

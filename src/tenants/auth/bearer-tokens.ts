@@ -8,7 +8,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { SigningKeys, TokenKeyError } from '../../signing/signing-keys.service';
 import { TenantStatus } from '../tenant-status.enum';
 import { CredentialLookups } from './credential-lookups';
-import { OidcIssuer } from './oidc-issuer';
+import { AgentTokenError, OidcIssuer } from './oidc-issuer';
 import { Principals } from './principals';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -105,7 +105,7 @@ function why(error: unknown): string {
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'its algorithm is not accepted';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';
-  if (error instanceof TokenKeyError) return error.message;
+  if (error instanceof TokenKeyError || error instanceof AgentTokenError) return error.message;
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'it was signed by a key the issuer does not publish';
   if (error instanceof joseErrors.JOSEError) return 'it is not a valid token';
   return 'its issuer could not be reached to verify it';

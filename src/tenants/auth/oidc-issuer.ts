@@ -39,7 +39,7 @@ export class OidcIssuer {
     });
     // An agent's token is never a user's, whoever signed it.
     if (typeof protectedHeader.typ === 'string' && /agent\+jwt$/i.test(protectedHeader.typ)) {
-      throw new Error('agent token');
+      throw new AgentTokenError();
     }
     return payload;
   }
@@ -71,5 +71,13 @@ export class OidcIssuer {
       this.logger.warn({ issuer, error: (error as Error).message }, 'identity provider discovery failed');
       throw error;
     }
+  }
+}
+
+/** A token typed as an agent's (`agent+jwt`): never a user's credential. */
+export class AgentTokenError extends Error {
+  override readonly name = 'AgentTokenError';
+  constructor() {
+    super('it is an agent token, not an access token');
   }
 }
