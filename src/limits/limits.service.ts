@@ -38,6 +38,12 @@ export class LimitsService {
   async tokenBudget(tenantId: string, now = new Date()): Promise<TokenBudget> {
     const limits = await this.of(tenantId);
     if (limits.model_tokens_per_day === undefined || limits.model_tokens_per_day === null) return { over: false };
-    return tokenBudget(limits, await this.usage.tokensToday(tenantId), now);
+    const used = await this.usage.tokensToday(tenantId);
+    const budget = tokenBudget(limits, used, now);
+    if (!budget.over) return budget;
+    // Refusing is the rare path: decide it on the limits as they are now, not as this instance
+    // cached them (a limit raised elsewhere a moment ago must not send the run to wait a day).
+    this.forget(tenantId);
+    return tokenBudget(await this.of(tenantId), used, now);
   }
 }

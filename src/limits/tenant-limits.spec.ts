@@ -1,4 +1,4 @@
-import { mergeLimits, nextUtcDay, tokenBudget, TOKEN_LIMIT_REASON, utcDay } from './tenant-limits';
+import { isRealDay, mergeLimits, nextUtcDay, tokenBudget, TOKEN_LIMIT_REASON, utcDay } from './tenant-limits';
 
 describe('tenant limits', () => {
   it('merges a change: given replaces, null removes, absent keeps', () => {
@@ -14,6 +14,12 @@ describe('tenant limits', () => {
     expect(nextUtcDay(new Date('2026-12-31T00:00:00Z')).toISOString()).toBe('2027-01-01T00:00:00.000Z');
   });
 
+  it('knows real days from days the calendar lacks', () => {
+    for (const day of ['2026-12-08', '2028-02-29', '2026-01-31']) expect([day, isRealDay(day)]).toEqual([day, true]);
+    for (const day of ['2026-02-29', '2026-02-30', '2026-04-31', '2026-13-01', '2026-00-10', '26-12-08', 'x'])
+      expect([day, isRealDay(day)]).toEqual([day, false]);
+  });
+
   it('lets a call start below the limit and without one', () => {
     const now = new Date('2026-12-08T10:00:00Z');
     expect(tokenBudget({}, 10 ** 9, now)).toEqual({ over: false });
@@ -24,7 +30,7 @@ describe('tenant limits', () => {
   it('at the limit: waits until the next UTC day by default, or fails, naming the limit', () => {
     const now = new Date('2026-12-08T10:00:00Z');
     const wait = tokenBudget({ model_tokens_per_day: 100 }, 100, now);
-    expect(wait).toMatchObject({ over: true, action: 'wait', until: new Date('2026-12-09T00:00:00Z') });
+    expect(wait).toMatchObject({ over: true, action: 'wait', until: new Date('2026-12-09T00:00:00Z'), limit: 100 });
     expect(wait.over && wait.reason).toContain(TOKEN_LIMIT_REASON);
     expect(wait.over && wait.reason).toContain('100 of 100 model_tokens_per_day');
     const fail = tokenBudget({ model_tokens_per_day: 100, on_token_limit: 'fail' }, 250, now);

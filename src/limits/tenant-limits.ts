@@ -43,12 +43,21 @@ export function utcDay(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
+/** Whether `day` (YYYY-MM-DD) is a real day of the calendar (not 2026-02-30, not 2026-13-01). */
+export function isRealDay(day: string): boolean {
+  const at = Date.parse(`${day}T00:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && Number.isFinite(at) && utcDay(new Date(at)) === day;
+}
+
 /** When the UTC day after `at` starts. */
 export function nextUtcDay(at: Date): Date {
   return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1));
 }
 
-export type TokenBudget = { over: false } | { over: true; action: OnTokenLimit; reason: string; until: Date };
+export type TokenBudget =
+  | { over: false }
+  /** `limit`: the model_tokens_per_day the decision read (a wait compares it with the limit as it commits). */
+  | { over: true; action: OnTokenLimit; reason: string; until: Date; limit: number };
 
 /** Starts every reason a run waits on the daily token limit: how a raised limit finds them again. */
 export const TOKEN_LIMIT_REASON = 'tenant daily model token limit reached';
@@ -67,6 +76,7 @@ export function tokenBudget(limits: TenantLimits, usedToday: number, now: Date):
     over: true,
     action,
     until,
+    limit,
     reason:
       `${TOKEN_LIMIT_REASON} (${usedToday} of ${limit} model_tokens_per_day used on ${utcDay(now)} UTC)` +
       (action === 'wait' ? `; waiting until ${until.toISOString()} or a raised limit` : ''),

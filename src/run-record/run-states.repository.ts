@@ -326,23 +326,37 @@ export class RunStatesRepository {
   /**
    * The tenant's daily model tokens are spent: back to pending until `until` (the next UTC day),
    * not counted as an attempt, and not a wait for a model (AOS_LLM_MAX_WAIT_MS does not run).
+   * When the tenant's limit is no longer the `limit` the decision read (raised meanwhile), the
+   * run is ready at once instead: a raise committed before this statement is seen here, one
+   * committed after it wakes the run itself (`wakeTokenLimited`, which runs after the change).
    */
-  waitForTokens(m: EntityManager, lease: Lease, wait: { until: Date; errorMessage: string }): Promise<TransitionRow[]> {
+  waitForTokens(
+    m: EntityManager,
+    lease: Lease,
+    wait: { until: Date; errorMessage: string; limit: number },
+  ): Promise<TransitionRow[]> {
     return this.transition(
       m,
       'waitForTokens',
       // A model wait begun before starts afresh after it: the hours spent waiting for tokens
       // must not be counted against AOS_LLM_MAX_WAIT_MS.
       `status = 'pending', error_message = $4, attempts = greatest(r.attempts - 1, 0), model_wait_since = NULL,
-       lease_owner = NULL, lease_expires_at = NULL, available_at = $5`,
+       lease_owner = NULL, lease_expires_at = NULL,
+       available_at = CASE
+         WHEN (SELECT t.limits->>'model_tokens_per_day' FROM tenants t WHERE t.id = r.tenant_id) IS NOT DISTINCT FROM $6
+         THEN $5::timestamptz ELSE now() END`,
       `r.id = $1 AND r.lease_owner = $2 AND r.lease_epoch = $3`,
-      [lease.runId, lease.owner, lease.epoch, wait.errorMessage, wait.until],
+      [lease.runId, lease.owner, lease.epoch, wait.errorMessage, wait.until, String(wait.limit)],
     );
   }
 
-  /** A tenant's limits changed: its runs waiting on the daily token limit are ready again. */
-  async wakeTokenLimited(m: EntityManager, tenantId: string, reasonPrefix: string): Promise<void> {
-    await m.query(
+  /**
+   * A tenant's limits changed (committed): its runs waiting on the daily token limit are ready
+   * again. Inside a statement of its own after the change, so a wait being written right now is
+   * either seen here or sees the new limit itself.
+   */
+  async wakeTokenLimited(tenantId: string, reasonPrefix: string): Promise<void> {
+    await pgPoolOf(this.dataSource).query(
       `UPDATE runs SET available_at = now()
         WHERE tenant_id = $1 AND status = 'pending' AND available_at > now() AND starts_with(error_message, $2)`,
       [tenantId, reasonPrefix],

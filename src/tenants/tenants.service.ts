@@ -14,7 +14,7 @@ import { DefaultTenantError, TenantHasAgentsError, TenantNotFoundError, TenantSl
 import { TenantsRepository } from './tenants.repository';
 import { InvalidInputError } from '../common/domain-error';
 import { LimitsService } from '../limits/limits.service';
-import { mergeLimits, TOKEN_LIMIT_REASON, utcDay } from '../limits/tenant-limits';
+import { isRealDay, mergeLimits, TOKEN_LIMIT_REASON, utcDay } from '../limits/tenant-limits';
 import { UsageRepository } from '../limits/usage.repository';
 import { RunStatesRepository } from '../run-record/run-states.repository';
 import type { TenantUsageQueryDto, TenantUsageDto } from './dto/usage.dto';
@@ -81,28 +81,30 @@ export class TenantsService {
           throw new DefaultTenantError('suspended');
         }
         const limits = dto.limits ? mergeLimits(tenant.limits ?? {}, dto.limits) : undefined;
-        const updated = await this.tenants.update(m, tenant.id, { name: dto.name, status: dto.status, limits });
-        if (limits) {
-          // Runs waiting for tomorrow's tokens try again now: the new limit may let them go on.
-          await this.runStates.wakeTokenLimited(m, tenant.id, TOKEN_LIMIT_REASON);
-        }
-        return updated;
+        return this.tenants.update(m, tenant.id, { name: dto.name, status: dto.status, limits });
       }),
-    ).then((updated) => {
+    ).then(async (updated) => {
       this.credentials.forget({ tenant: updated });
       this.limits.forget(updated.id);
+      if (dto.limits && ('model_tokens_per_day' in dto.limits || 'on_token_limit' in dto.limits)) {
+        // After the commit: runs waiting for tomorrow's tokens try again now (the new limit may
+        // let them go on); a wait being written meanwhile sees the new limit itself.
+        await inTenant(updated.id, () => this.runStates.wakeTokenLimited(updated.id, TOKEN_LIMIT_REASON));
+      }
       return TenantDto.from(updated);
     });
   }
 
   /** Model calls and tokens per day by provider and model, and runs per day by status. */
   async usage(tenant: TenantEntity, query: TenantUsageQueryDto): Promise<TenantUsageDto> {
+    for (const field of ['from', 'to'] as const) {
+      const day = query[field];
+      if (day !== undefined && !isRealDay(day))
+        throw new InvalidInputError(field, `${field} ${day} is not a day of the calendar`);
+    }
     const to = query.to ?? utcDay(new Date());
     const from = query.from ?? utcDay(new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000));
     const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
-    if (!Number.isFinite(span) || Number.isNaN(Date.parse(`${from}T00:00:00Z`))) {
-      throw new InvalidInputError('from', 'from and to must be real days');
-    }
     if (span < 0) throw new InvalidInputError('from', 'from must not be after to');
     if (span > MAX_USAGE_DAYS) throw new InvalidInputError('from', `at most ${MAX_USAGE_DAYS + 1} days at once`);
     const [models, runs] = await inTenant(tenant.id, () =>

@@ -167,9 +167,7 @@ describe('the drivers, on a real PostgreSQL', () => {
 
         // A raised limit, and the wake the tenant's update sends: it goes on and the model answers.
         await setLimits({ model_tokens_per_day: 1000 });
-        await e.dataSource.transaction((m) =>
-          e.module.get(RunStatesRepository).wakeTokenLimited(m, tenant, TOKEN_LIMIT_REASON),
-        );
+        await e.inDefault(e.module.get(RunStatesRepository)).wakeTokenLimited(tenant, TOKEN_LIMIT_REASON);
         await e.drain();
         expect(await run(runId)).toMatchObject({ status: 'completed', result: 'too late' });
         expect(e.model.requests).toHaveLength(1);

@@ -176,6 +176,7 @@ export class ModelDriver implements RunDriver {
       await this.queue.waitForTokens(run.lease, {
         until: answer.waitForTokens.until,
         errorMessage: answer.waitForTokens.reason,
+        limit: answer.waitForTokens.limit,
       });
     }
     return undefined;

@@ -162,7 +162,7 @@ export class RunQueue {
   }
 
   /** The tenant's daily model tokens are spent: back to the queue until the next UTC day. */
-  async waitForTokens(lease: Lease, wait: { until: Date; errorMessage: string }): Promise<boolean> {
+  async waitForTokens(lease: Lease, wait: { until: Date; errorMessage: string; limit: number }): Promise<boolean> {
     const rows = await this.writer.held(lease, async (w) => {
       const waiting = await this.runs.waitForTokens(w.m, lease, wait);
       w.emit(...waiting.map((r) => transitionEvent(r)));

@@ -40,7 +40,7 @@ export type ModelAnswer =
   /** Every provider failed in a way that may pass: the run waits in the queue for a model. */
   | { waitForModel: ModelsUnavailableError }
   /** The tenant's daily model tokens are spent: the run waits for the next day (or a raised limit). */
-  | { waitForTokens: { until: Date; reason: string } }
+  | { waitForTokens: { until: Date; reason: string; limit: number } }
   | { diverged: Divergence }
   /** The run was cancelled or the instance is stopping. */
   | { aborted: true };
@@ -114,7 +114,7 @@ export class LiveModelSource implements ModelSource {
     if (budget.over) {
       return budget.action === 'fail'
         ? { ended: { status: RunStatus.Failed, errorMessage: budget.reason } }
-        : { waitForTokens: { until: budget.until, reason: budget.reason } };
+        : { waitForTokens: { until: budget.until, reason: budget.reason, limit: budget.limit } };
     }
     const ref: ModelCallRef = { runId: run.id, callIndex: turn.index };
     await this.writer.step(run.lease, (w) =>

@@ -3,6 +3,7 @@ import { decodeJwt, errors as joseErrors, type JWTPayload } from 'jose';
 import { Actor, ActorKind } from '../../common/actor';
 import type { CredentialRefusal, CredentialResolution } from '../../common/principal';
 import { KEY_SCOPES, type Scope } from '../../common/scopes';
+import { TtlCache } from '../../common/ttl-cache';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { SigningKeys, TokenKeyError } from '../../signing/signing-keys.service';
@@ -11,6 +12,9 @@ import { CredentialLookups } from './credential-lookups';
 import { AgentTokenError, OidcIssuer } from './oidc-issuer';
 import { Principals } from './principals';
 
+/** How long a verified access token is remembered (its expiry is checked on every use). */
+const VERIFIED_CACHE_MS = 60_000;
+const CLOCK_SKEW_MS = 30_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -21,6 +25,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Injectable()
 export class BearerTokens {
+  // Verified access tokens, by their text: a client sends the same token for minutes, and a
+  // signature verified once need not be verified again. The key it names is still checked on
+  // every request.
+  private readonly verified = new TtlCache<string, JWTPayload>(VERIFIED_CACHE_MS, 10_000);
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly signing: SigningKeys,
@@ -42,11 +50,19 @@ export class BearerTokens {
   }
 
   private async own(token: string, named: string | undefined): Promise<CredentialResolution> {
-    let claims: JWTPayload;
-    try {
-      claims = await this.signing.verify(token, { type: 'at+jwt', audience: this.config.identity.audience });
-    } catch (error) {
-      return refusal(why(error));
+    let claims = this.verified.get(token);
+    // A token seen before was verified as these exact bytes: only its expiry can have changed.
+    if (claims !== undefined && (claims.exp ?? 0) * 1000 + CLOCK_SKEW_MS <= Date.now()) {
+      this.verified.delete(token);
+      claims = undefined;
+    }
+    if (claims === undefined) {
+      try {
+        claims = await this.signing.verify(token, { type: 'at+jwt', audience: this.config.identity.audience });
+      } catch (error) {
+        return refusal(why(error));
+      }
+      this.verified.set(token, claims);
     }
     const { tenant, key_id: keyId } = claims as { tenant?: unknown; key_id?: unknown };
     if (typeof tenant !== 'string' || !UUID.test(tenant) || typeof keyId !== 'string' || !UUID.test(keyId)) {
