@@ -285,7 +285,7 @@ describe('tenant limits', () => {
       const today = utcDay(new Date());
       const expected = {
         tenant_id: tenantId,
-        from: addDays(today, -30),
+        from: addDays(today, -29),
         to: today,
         days: [
           {

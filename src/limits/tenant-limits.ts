@@ -14,7 +14,7 @@ export interface TenantLimits {
   /** Model tokens (input and output) per UTC day, over all its runs. */
   model_tokens_per_day?: number | null;
   /** Over the daily tokens: the run waits for the next day or a raised limit (default), or fails. */
-  on_token_limit?: OnTokenLimit;
+  on_token_limit?: OnTokenLimit | null;
   /** Requests per minute per credential (a key, and every token minted from it, count as one). */
   requests_per_minute?: number | null;
 }

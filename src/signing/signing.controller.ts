@@ -22,7 +22,7 @@ export class JwksController {
   })
   @ApiOkResponse({ type: JwksDto })
   @ApiErrors(429)
-  jwks(): JwksDto {
+  getJwks(): JwksDto {
     return this.keys.jwks() as JwksDto;
   }
 }
@@ -38,7 +38,7 @@ export class SigningKeysController {
   @ApiOperation({ summary: 'The token signing keys (operator): which signs, which only verify' })
   @ApiOkResponse({ type: SigningKeyListDto })
   @ApiErrors(403)
-  list(): SigningKeyListDto {
+  listSigningKeys(): SigningKeyListDto {
     return { items: this.keys.list() };
   }
 
@@ -51,7 +51,7 @@ export class SigningKeysController {
   })
   @ApiCreatedResponse({ type: SigningKeyDto })
   @ApiErrors(403, 503)
-  rotate(): Promise<SigningKeyDto> {
+  rotateSigningKey(): Promise<SigningKeyDto> {
     return this.keys.rotate();
   }
 }

@@ -8,6 +8,7 @@ import { CredentialLookups } from './auth/credential-lookups';
 import { CredentialResolver } from './auth/credential-resolver';
 import { OidcIssuer } from './auth/oidc-issuer';
 import { Principals } from './auth/principals';
+import { RefreshTokenPruner } from './tokens/refresh-token-pruner';
 import { RefreshTokensRepository } from './tokens/refresh-tokens.repository';
 import { TokensController } from './tokens/tokens.controller';
 import { TokensService } from './tokens/tokens.service';
@@ -37,6 +38,7 @@ import { TenantsService } from './tenants.service';
     BearerTokens,
     CredentialResolver,
     RefreshTokensRepository,
+    RefreshTokenPruner,
     TokensService,
     ScopeGuard,
     TenantScopeInterceptor,

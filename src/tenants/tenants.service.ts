@@ -103,7 +103,7 @@ export class TenantsService {
         throw new InvalidInputError(field, `${field} ${day} is not a day of the calendar`);
     }
     const to = query.to ?? utcDay(new Date());
-    const from = query.from ?? utcDay(new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000));
+    const from = query.from ?? utcDay(new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000));
     const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
     if (span < 0) throw new InvalidInputError('from', 'from must not be after to');
     if (span > MAX_USAGE_DAYS) throw new InvalidInputError('from', `at most ${MAX_USAGE_DAYS + 1} days at once`);

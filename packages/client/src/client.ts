@@ -28,6 +28,7 @@ import type {
   CreateWebhook,
   CreatedWebhook,
   EventPage,
+  Jwks,
   Memory,
   MemoryPage,
   Provenance,
@@ -37,11 +38,16 @@ import type {
   RunComparison,
   RunPage,
   RunStatus,
+  SigningKey,
+  SigningKeyList,
   Skill,
   SkillList,
   SubmitGoal,
   Tenant,
   TenantPage,
+  TenantUsage,
+  TokenGrant,
+  TokenRequest,
   UpdateAgent,
   UpdateConnection,
   UpdateTenant,
@@ -49,10 +55,13 @@ import type {
   WebhookPage,
 } from './types.js';
 import type { paths } from './generated/schema.js';
+import { TokenSession, type TokenOptions } from './tokens.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8000';
 export const API_KEY_HEADER = 'X-AOS-Key';
 export const TENANT_HEADER = 'X-AOS-Tenant';
+/** Where keys and refresh tokens are exchanged for access tokens. */
+const TOKEN_PATH = '/auth/token';
 /** The server's long-poll answers after at most this long (`?wait=` ≤ 60). */
 const MAX_WAIT_SECONDS = 60;
 /** The least time between two long-polls of waitForRun, however soon the first was answered. */
@@ -71,6 +80,15 @@ export interface AosClientOptions {
   baseUrl?: string;
   /** Sent as `X-AOS-Key`: the operator key (AOS_API_KEY) or a tenant key (`aos_…`). */
   apiKey?: string;
+  /**
+   * Send `Authorization: Bearer <access token>` instead of the key: the tenant key (`apiKey`) is
+   * exchanged at POST /auth/token when first needed, the token is renewed with its refresh token
+   * shortly before it expires (one renewal at a time, shared by concurrent requests), and a
+   * request answered 401 is sent once more with a new one. A refresh token the server refuses
+   * (spent elsewhere, revoked, expired) is replaced by exchanging the key again. The operator key
+   * is not exchanged (the server answers 400 invalid_grant). Default: false.
+   */
+  tokens?: boolean | TokenOptions;
   /**
    * Sent as `X-AOS-Tenant` on every request, streams included: the tenant (id or slug) the
    * operator key acts in (`default` without it). A tenant key acts in its own tenant only; naming
@@ -112,6 +130,11 @@ export class AosClient {
   readonly api: Client<paths>;
   private readonly fetchImpl: typeof globalThis.fetch;
   private readonly headers: Record<string, string>;
+  /** The caller's own headers: also on token exchanges, which carry no credential header. */
+  private readonly extraHeaders: Record<string, string>;
+  /** The key's tokens (with an `apiKey`); `bearer`: requests carry them instead of the key. */
+  private readonly session: TokenSession | undefined;
+  private readonly bearer: boolean;
 
   /**
    * Throws a TypeError for a `baseUrl` with a user name or password, or an `apiKey` or `tenant`
@@ -125,14 +148,28 @@ export class AosClient {
       throw new TypeError('apiKey cannot be sent as a header: it holds a line break, NUL or a non-Latin-1 character');
     if (options.tenant !== undefined && !isHeaderValue(options.tenant))
       throw new TypeError('tenant cannot be sent as a header: it holds a line break, NUL or a non-Latin-1 character');
+    this.bearer = options.tokens !== undefined && options.tokens !== false;
+    if (this.bearer && !options.apiKey)
+      throw new TypeError('tokens needs apiKey: the tenant key (aos_…) that is exchanged for them');
+    const refreshBeforeMs = typeof options.tokens === 'object' ? options.tokens.refreshBeforeMs : undefined;
+    if (refreshBeforeMs !== undefined && !(Number.isFinite(refreshBeforeMs) && refreshBeforeMs >= 0))
+      throw new TypeError('tokens.refreshBeforeMs must be a number of milliseconds, 0 or more');
     // Called unbound: browsers refuse a fetch whose `this` is not the global object. Redirects
     // are followed only within the server's origin: the key goes nowhere else.
     this.fetchImpl = sameOriginRedirects(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
+    this.extraHeaders = { ...options.headers };
     this.headers = {
       ...options.headers,
       ...(options.tenant ? { [TENANT_HEADER]: options.tenant } : {}),
-      ...(options.apiKey ? { [API_KEY_HEADER]: options.apiKey } : {}),
+      ...(options.apiKey && !this.bearer ? { [API_KEY_HEADER]: options.apiKey } : {}),
     };
+    this.session = options.apiKey
+      ? new TokenSession(
+          (request) => this.exchangeToken(request),
+          options.apiKey,
+          typeof options.tokens === 'object' ? options.tokens : {},
+        )
+      : undefined;
     this.api = createClient<paths>({
       baseUrl: this.baseUrl,
       headers: this.headers,
@@ -433,7 +470,11 @@ export class AosClient {
     return this.body(this.api.GET('/tenants/{tenant_id}', { params: { path: { tenant_id: tenantId } } }));
   }
 
-  /** Renames it, or suspends it (its keys are refused) or makes it active again. */
+  /**
+   * Renames it, suspends it (its keys are refused) or makes it active again, or changes its
+   * limits: `{limits: {agents: 20, requests_per_minute: null}}` sets one and removes another
+   * (limits not named keep their value).
+   */
   updateTenant(tenantId: string, body: UpdateTenant): Promise<Tenant> {
     return this.body(this.api.PATCH('/tenants/{tenant_id}', { params: { path: { tenant_id: tenantId } }, body }));
   }
@@ -447,9 +488,22 @@ export class AosClient {
     );
   }
 
+  /**
+   * A tenant's usage per UTC day (operator): model calls and tokens by provider and model, runs by
+   * status. `from`..`to` (YYYY-MM-DD, both included): at most 366 days; default the last 30.
+   */
+  tenantUsage(tenantId: string, query: { from?: string; to?: string } = {}): Promise<TenantUsage> {
+    return this.body(this.api.GET('/tenants/{tenant_id}/usage', { params: { path: { tenant_id: tenantId }, query } }));
+  }
+
   /** The tenant this client's credential acts in (an admin key's own, or the operator's `tenant`). */
   getOwnTenant(): Promise<Tenant> {
     return this.body(this.api.GET('/tenant'));
+  }
+
+  /** The usage of the tenant this client's credential acts in (an admin key), as `tenantUsage`. */
+  usage(query: { from?: string; to?: string } = {}): Promise<TenantUsage> {
+    return this.body(this.api.GET('/tenant/usage', { params: { query } }));
   }
 
   /** The answer carries the whole key (`key`); it is shown only here. */
@@ -470,6 +524,55 @@ export class AosClient {
     );
   }
 
+  // Tokens and signing keys
+
+  /**
+   * An access token of this client's key (a tenant key), for another program to send as
+   * `Authorization: Bearer`: exchanged once, then renewed as it nears expiry, like the ones
+   * `tokens: true` sends. Rejects with the server's refusal (AosApiError: 400 invalid_grant for
+   * a wrong, revoked or operator key; 503 when the server cannot sign tokens).
+   */
+  token(): Promise<string> {
+    if (!this.session) return Promise.reject(new TypeError('token() needs apiKey: a tenant key (aos_…)'));
+    return this.session.current();
+  }
+
+  /**
+   * POST /auth/token as given (`{grant_type: 'api_key', api_key}` or `{grant_type:
+   * 'refresh_token', refresh_token}`): a new access token and refresh token, which this client does
+   * not keep (`token()` manages its own). A refusal carries the OAuth `error` in `body`.
+   */
+  async exchangeToken(request: TokenRequest): Promise<TokenGrant> {
+    let response: Response;
+    try {
+      // No credential header: the grant is the credential. No X-AOS-Tenant: a token acts in its key's.
+      response = await this.fetchImpl(`${this.baseUrl}${TOKEN_PATH}`, {
+        method: 'POST',
+        headers: { ...this.extraHeaders, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(request),
+      });
+    } catch (error) {
+      throw new AosConnectionError(this.baseUrl, error);
+    }
+    if (!response.ok) throw await AosApiError.from(response);
+    return (await response.json()) as TokenGrant;
+  }
+
+  /** The public keys of the tokens this server signs (JWKS): what verifiers of its tokens fetch. */
+  jwks(): Promise<Jwks> {
+    return this.body(this.api.GET('/.well-known/jwks.json'));
+  }
+
+  /** The signing keys (operator): which one signs (`retired_at` null), which only verify. */
+  signingKeys(): Promise<SigningKeyList> {
+    return this.body(this.api.GET('/signing-keys'));
+  }
+
+  /** A new signing key signs every new token (operator); tokens the old one signed verify until they expire. */
+  rotateSigningKey(): Promise<SigningKey> {
+    return this.body(this.api.POST('/signing-keys/rotate'));
+  }
+
   /** The body of a 2xx, or the server's refusal as an AosApiError. */
   private async body<T>(pending: Promise<Outcome<T>>): Promise<T> {
     const { data, error, response } = await pending;
@@ -480,11 +583,26 @@ export class AosClient {
   /** fetch, with "no answer at all" told apart from the server's refusals. */
   private async send(request: Request): Promise<Response> {
     try {
-      return await this.fetchImpl(request);
+      return await (this.bearer ? this.withToken(request) : this.fetchImpl(request));
     } catch (error) {
-      if (request.signal.aborted) throw error;
+      // A token exchange that failed has said why already.
+      if (request.signal.aborted || error instanceof AosApiError || error instanceof AosConnectionError) throw error;
       throw new AosConnectionError(this.baseUrl, error);
     }
+  }
+
+  /** The request with the access token; answered 401, once more with a new token. */
+  private async withToken(request: Request): Promise<Response> {
+    const session = this.session!;
+    const again = request.clone();
+    const token = await session.current();
+    request.headers.set('authorization', `Bearer ${token}`);
+    const response = await this.fetchImpl(request);
+    if (response.status !== 401) return response;
+    const fresh = await session.replace(token);
+    await response.body?.cancel().catch(() => undefined);
+    again.headers.set('authorization', `Bearer ${fresh}`);
+    return this.fetchImpl(again);
   }
 
   private transport(): StreamTransport {
@@ -495,7 +613,7 @@ export class AosClient {
         return url.toString();
       },
       headers: () => ({ ...this.headers }),
-      fetch: (input, init) => this.fetchImpl(input, init),
+      fetch: (input, init) => (this.bearer ? this.withToken(new Request(input, init)) : this.fetchImpl(input, init)),
     };
   }
 }

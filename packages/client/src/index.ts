@@ -1,5 +1,6 @@
 export { AosClient, createAosClient, DEFAULT_URL, API_KEY_HEADER, TENANT_HEADER } from './client.js';
 export type { AosClientOptions, Paging, WaitOptions } from './client.js';
+export type { TokenOptions } from './tokens.js';
 export { AosApiError, AosConnectionError, AosTimeoutError } from './errors.js';
 export type { FieldError } from './errors.js';
 export type { EventStreamOptions } from './event-stream.js';

@@ -52,6 +52,19 @@ export type CreatedKey = Schemas['CreatedKeyDto'];
 export type CreateKey = Schemas['CreateKeyDto'];
 export type KeyScope = Schemas['KeyScope'];
 export type Actor = Schemas['ActorDto'];
+export type TenantLimits = Schemas['TenantLimitsDto'];
+export type OnTokenLimit = NonNullable<TenantLimits['on_token_limit']>;
+export type TenantUsage = Schemas['TenantUsageDto'];
+export type TenantUsageDay = Schemas['TenantUsageDayDto'];
+export type ModelUsage = Schemas['ModelUsageDto'];
+
+export type TokenRequest = Schemas['TokenRequestDto'];
+export type TokenGrant = Schemas['TokenResponseDto'];
+export type OAuthError = Schemas['OAuthErrorDto'];
+export type Jwk = Schemas['JwkDto'];
+export type Jwks = Schemas['JwksDto'];
+export type SigningKey = Schemas['SigningKeyDto'];
+export type SigningKeyList = Schemas['SigningKeyListDto'];
 
 export type ReplayMode = Schemas['ReplayMode'];
 export type ReplayRequest = Schemas['ReplayRequestDto'];

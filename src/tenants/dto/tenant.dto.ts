@@ -100,12 +100,13 @@ export class TenantLimitsDto implements TenantLimits {
 
   @ApiPropertyOptional({
     enum: ON_TOKEN_LIMIT,
+    nullable: true,
     default: 'wait',
     description: 'Over the daily tokens: `wait` (pending until the next UTC day or a raised limit) or `fail`',
   })
   @IsOptional()
   @IsIn(ON_TOKEN_LIMIT, { message: `limits.on_token_limit must be one of: ${ON_TOKEN_LIMIT.join(', ')}` })
-  on_token_limit?: OnTokenLimit;
+  on_token_limit?: OnTokenLimit | null;
 
   @ApiPropertyOptional({
     type: 'integer',

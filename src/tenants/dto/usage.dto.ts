@@ -6,7 +6,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 export class TenantUsageQueryDto {
   @ApiPropertyOptional({
     format: 'date',
-    description: 'First UTC day (default: 30 days before `to`)',
+    description: 'First UTC day (default: 29 days before `to`: 30 days in all)',
     example: '2026-12-01',
   })
   @IsOptional()

@@ -63,4 +63,14 @@ export class RefreshTokensRepository {
       [tenantId, keyId],
     );
   }
+
+  /** Up to `limit` refresh tokens past their expiry, deleted; how many. */
+  async deleteExpired(limit: number): Promise<number> {
+    const { rowCount } = await pgPoolOf(this.dataSource).query(
+      `DELETE FROM refresh_tokens WHERE (tenant_id, id) IN (
+         SELECT tenant_id, id FROM refresh_tokens WHERE expires_at < now() LIMIT $1)`,
+      [limit],
+    );
+    return rowCount ?? 0;
+  }
 }

@@ -57,7 +57,7 @@ export class TokensController {
     },
   })
   @ApiErrors(413, 415, 429)
-  token(@Body() body: unknown): Promise<TokenResponseDto> {
+  issueToken(@Body() body: unknown): Promise<TokenResponseDto> {
     return this.tokens.grant(body);
   }
 }

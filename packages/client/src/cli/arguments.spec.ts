@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { apiKey, commaList, jsonObject, seconds, serverUrl, wholeNumber } from './arguments.js';
+import { apiKey, commaList, day, jsonObject, limitOrNone, seconds, serverUrl, wholeNumber } from './arguments.js';
 import { UsageError } from './exit-codes.js';
 
 describe('option values', () => {
@@ -17,6 +17,22 @@ describe('option values', () => {
   it('takes JSON objects, not other JSON', () => {
     expect(jsonObject('{"a": 1}')).toEqual({ a: 1 });
     for (const bad of ['[1]', '"s"', 'null', '{']) expect(() => jsonObject(bad)).toThrow(InvalidArgumentError);
+  });
+
+  it('takes a limit as a whole number in range, or none for no limit', () => {
+    const limit = limitOrNone(0, 100);
+    expect(limit('0')).toBe(0);
+    expect(limit('100')).toBe(100);
+    expect(limit('none')).toBe('none');
+    for (const bad of ['101', '-1', '2.5', 'None', 'unlimited', '']) expect(() => limit(bad)).toThrow(/or none/);
+  });
+
+  it('takes days as YYYY-MM-DD, real ones only', () => {
+    expect(day('2026-12-01')).toBe('2026-12-01');
+    expect(day('2028-02-29')).toBe('2028-02-29');
+    for (const bad of ['2026-02-30', '2026-1-01', '2026-12-01T00:00:00Z', 'today', '']) {
+      expect(() => day(bad)).toThrow(InvalidArgumentError);
+    }
   });
 
   it('splits comma lists, dropping blanks', () => {

@@ -12,6 +12,30 @@ export function wholeNumber(min: number, max: number): (value: string) => number
   };
 }
 
+/**
+ * A limit: a whole number in [min, max], or `none` (the limit removed). Not null for `none`:
+ * commander turns an option's null into ''.
+ */
+export function limitOrNone(min: number, max: number): (value: string) => number | 'none' {
+  const number = wholeNumber(min, max);
+  return (value) => {
+    if (value === 'none') return 'none';
+    try {
+      return number(value);
+    } catch {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}, or none (no limit)`);
+    }
+  };
+}
+
+/** A UTC day, YYYY-MM-DD (a real one: not 2026-02-30). */
+export function day(value: string): string {
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
+  if (!at || Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== value)
+    throw new InvalidArgumentError('must be a day such as 2026-12-01 (YYYY-MM-DD, UTC)');
+  return value;
+}
+
 /** Seconds as a positive number (fractions allowed). */
 export function seconds(value: string): number {
   const n = Number(value);

@@ -1,15 +1,18 @@
 import pc from 'picocolors';
 import { AosApiError } from '../errors.js';
-import type { AosEvent, Run, RunComparison } from '../types.js';
+import type { AosEvent, Run, RunComparison, Tenant, TenantUsage } from '../types.js';
 import {
   clip,
   commandLine,
   describeError,
   describeEvent,
+  describeLimits,
   formatComparison,
   formatEvent,
   formatPendingApprovals,
   formatTable,
+  formatTenant,
+  formatUsage,
 } from './format.js';
 
 const plain = pc.createColors(false);
@@ -215,6 +218,65 @@ describe('run comparison', () => {
     const step0 = lines.find((l) => l.startsWith('0 '));
     expect(step0).toContain('model anthropic/m succeeded → http_call');
     expect(step0).not.toContain('≠');
+  });
+});
+
+describe('limits and usage', () => {
+  it('names each limit set, in the order tenants limits takes them; none when there is none', () => {
+    expect(describeLimits({})).toBe('none');
+    expect(
+      describeLimits({ requests_per_minute: 600, agents: 0, on_token_limit: 'fail', model_tokens_per_day: 5 }),
+    ).toBe('agents 0, model tokens per day 5, on token limit fail, requests per minute 600');
+    const tenant: Tenant = {
+      id: 't1',
+      slug: 'acme',
+      name: 'Acme',
+      status: 'active',
+      limits: { runs_in_flight: 2 },
+      created_at: '2026-12-01T00:00:00.000Z',
+    };
+    expect(formatTenant(tenant, plain)).toEqual([
+      'id:      t1',
+      'slug:    acme',
+      'name:    Acme',
+      'status:  active',
+      'limits:  runs in flight 2',
+      'created: 2026-12-01T00:00:00.000Z',
+    ]);
+  });
+
+  it('shows usage a day a line, then the model calls by model', () => {
+    const usage: TenantUsage = {
+      tenant_id: 't1',
+      from: '2026-11-02',
+      to: '2026-12-01',
+      days: [
+        {
+          day: '2026-11-30',
+          model_tokens: 1220,
+          models: [
+            { provider: 'anthropic', model: 'claude-x', calls: 2, input_tokens: 1000, output_tokens: 200 },
+            { provider: 'openai', model: 'gpt-y', calls: 1, input_tokens: 15, output_tokens: 5 },
+          ],
+          runs: { failed: 1, completed: 3 },
+        },
+        { day: '2026-12-01', model_tokens: 0, models: [], runs: { pending: 1 } },
+      ],
+    };
+    expect(formatUsage(usage, plain)).toEqual([
+      'tenant: t1',
+      'days:   2026-11-02 to 2026-12-01 (UTC)',
+      '',
+      'day         model tokens  model calls  runs',
+      '2026-11-30  1220          3            completed 3, failed 1',
+      '2026-12-01  0             0            pending 1',
+      '',
+      'model calls',
+      '  day         model               calls  tokens',
+      '  2026-11-30  anthropic/claude-x  2      1000→200',
+      '  2026-11-30  openai/gpt-y        1      15→5',
+    ]);
+    expect(formatUsage({ ...usage, days: [] }, plain).at(-1)).toBe('no model calls and no runs on these days');
   });
 });
 

@@ -11,7 +11,10 @@ import type {
   Run,
   RunComparison,
   RunStatus,
+  SigningKey,
   Tenant,
+  TenantLimits,
+  TenantUsage,
   ToolCall,
 } from '../types.js';
 
@@ -190,6 +193,20 @@ export function formatAgent(agent: Agent, c: Colors): string[] {
   );
 }
 
+/** The limits in words, in the order `tenants limits` takes them; `none` when none is set. */
+export function describeLimits(limits: TenantLimits | undefined): string {
+  const parts: string[] = [];
+  const add = (name: string, value: number | string | null | undefined) => {
+    if (value !== undefined && value !== null) parts.push(`${name} ${value}`);
+  };
+  add('agents', limits?.agents);
+  add('runs in flight', limits?.runs_in_flight);
+  add('model tokens per day', limits?.model_tokens_per_day);
+  add('on token limit', limits?.on_token_limit);
+  add('requests per minute', limits?.requests_per_minute);
+  return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
 export function formatTenant(tenant: Tenant, c: Colors): string[] {
   return formatFields(
     [
@@ -197,11 +214,63 @@ export function formatTenant(tenant: Tenant, c: Colors): string[] {
       ['slug', c.bold(tenant.slug)],
       ['name', tenant.name],
       ['status', colourStatus(tenant.status, c)],
+      ['limits', describeLimits(tenant.limits)],
       ['created', tenant.created_at],
     ],
     c,
   );
 }
+
+/** A usage report: a line per day (tokens, model calls, runs by status), then its model calls by model. */
+export function formatUsage(usage: TenantUsage, c: Colors): string[] {
+  const lines = formatFields(
+    [
+      ['tenant', usage.tenant_id],
+      ['days', `${usage.from} to ${usage.to} (UTC)`],
+    ],
+    c,
+  );
+  if (usage.days.length === 0) return [...lines, '', c.dim('no model calls and no runs on these days')];
+  const runs = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, n]) => `${colourStatus(status, c)} ${n}`)
+      .join(', ');
+  lines.push(
+    '',
+    ...formatTable(
+      ['day', 'model tokens', 'model calls', 'runs'],
+      usage.days.map((d) => [
+        d.day,
+        String(d.model_tokens),
+        String(d.models.reduce((sum, m) => sum + m.calls, 0)),
+        runs(d.runs),
+      ]),
+      c,
+    ),
+  );
+  const models = usage.days.flatMap((d) => d.models.map((m) => ({ day: d.day, ...m })));
+  if (models.length > 0) {
+    lines.push(
+      '',
+      c.bold('model calls'),
+      ...formatTable(
+        ['day', 'model', 'calls', 'tokens'],
+        models.map((m) => [m.day, `${m.provider}/${m.model}`, String(m.calls), `${m.input_tokens}→${m.output_tokens}`]),
+        c,
+      ).map((l) => `  ${l}`),
+    );
+  }
+  return lines;
+}
+
+/** A signing key as a table row: its kid, algorithm, creation, and whether it signs. */
+export const formatSigningKeyRow = (key: SigningKey, c: Colors): string[] => [
+  key.kid,
+  key.alg,
+  key.created_at,
+  key.retired_at === null ? c.green('signs') : `retired ${key.retired_at}`,
+];
 
 /** Who acted: `operator`, or `key <id>`. */
 export const describeActor = (actor: Actor | null): string =>

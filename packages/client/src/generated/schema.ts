@@ -15,7 +15,7 @@ export interface paths {
          * The public keys of the tokens AOS signs (JWKS)
          * @description Verifiers of access tokens and of agent tokens (`typ: agent+jwt`) fetch these. Keys are Ed25519 (`EdDSA`); a retired key stays listed for an hour, longer than any token it signed lives.
          */
-        get: operations["jwks"];
+        get: operations["getJwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -685,7 +685,7 @@ export interface paths {
          * Exchange an API key or a refresh token for an access token
          * @description OAuth 2.0 style, JSON or form-encoded. `grant_type=api_key` with `api_key`, or `grant_type=refresh_token` with `refresh_token`: answers an access JWT (at most 15 min) and a new refresh token. A refresh token is single use: presenting one twice revokes its whole family. Errors carry `error` and `error_description` (OAuth codes) beside `detail`.
          */
-        post: operations["token"];
+        post: operations["issueToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -829,7 +829,7 @@ export interface paths {
          * The token signing keys (operator): which signs, which only verify
          * @description Scope: `operator`.
          */
-        get: operations["list"];
+        get: operations["listSigningKeys"];
         put?: never;
         post?: never;
         delete?: never;
@@ -853,7 +853,7 @@ export interface paths {
          *
          *     Scope: `operator`.
          */
-        post: operations["rotate"];
+        post: operations["rotateSigningKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2319,9 +2319,9 @@ export interface components {
             model_tokens_per_day?: number | null;
             /**
              * @description Over the daily tokens: `wait` (pending until the next UTC day or a raised limit) or `fail`. Default: "wait".
-             * @enum {string}
+             * @enum {string|null}
              */
-            on_token_limit?: "wait" | "fail";
+            on_token_limit?: "wait" | "fail" | null;
             /** @description Requests per minute per credential (a key and its tokens count as one) → 429 with Retry-After */
             requests_per_minute?: number | null;
         };
@@ -2376,8 +2376,11 @@ export interface components {
         TokenResponseDto: {
             /** @description A JWT (`typ: at+jwt`): send it as `Authorization: Bearer` */
             access_token: string;
-            /** @example Bearer */
-            token_type: string;
+            /**
+             * @example Bearer
+             * @enum {string}
+             */
+            token_type: "Bearer";
             /**
              * @description Seconds the access token is valid (at most 900)
              * @example 900
@@ -2682,7 +2685,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    jwks: {
+    getJwks: {
         parameters: {
             query?: never;
             header?: never;
@@ -2697,6 +2700,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JwksDto"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests: at most 600 per minute from one credential or address; retry in 42 seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -6361,7 +6378,7 @@ export interface operations {
             };
         };
     };
-    token: {
+    issueToken: {
         parameters: {
             query?: never;
             header?: never;
@@ -6370,8 +6387,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TokenRequestDto"];
-                "application/x-www-form-urlencoded": components["schemas"]["TokenRequestDto"];
+                "application/json": {
+                    [key: string]: unknown;
+                } & components["schemas"]["TokenRequestDto"];
+                "application/x-www-form-urlencoded": {
+                    [key: string]: unknown;
+                } & components["schemas"]["TokenRequestDto"];
             };
         };
         responses: {
@@ -6389,6 +6410,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "refresh_token was already used: every token of its family is revoked",
+                     *       "error": "invalid_grant",
+                     *       "error_description": "refresh_token was already used: every token of its family is revoked"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OAuthErrorDto"];
                 };
             };
@@ -6406,7 +6434,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description A body in a media type the route does not take */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6414,7 +6442,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "Unsupported Media Type: this route takes application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6440,6 +6468,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "tokens need AOS_SECRET_KEY; ask the operator to set it",
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "tokens need AOS_SECRET_KEY; ask the operator to set it"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OAuthErrorDto"];
                 };
             };
@@ -6697,7 +6732,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    listSigningKeys: {
         parameters: {
             query?: never;
             header?: never;
@@ -6728,7 +6763,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6736,7 +6771,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6758,7 +6793,7 @@ export interface operations {
             };
         };
     };
-    rotate: {
+    rotateSigningKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -6789,7 +6824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6797,7 +6832,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -6974,7 +7009,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6982,7 +7017,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7007,7 +7042,7 @@ export interface operations {
     getOwnUsage: {
         parameters: {
             query?: {
-                /** @description First UTC day (default: 30 days before `to`) */
+                /** @description First UTC day (default: 29 days before `to`: 30 days in all) */
                 from?: string;
                 /** @description Last UTC day, included (default: today) */
                 to?: string;
@@ -7040,7 +7075,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7048,7 +7083,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7125,7 +7160,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7133,7 +7168,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7224,7 +7259,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7232,7 +7267,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7336,7 +7371,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7344,7 +7379,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7416,7 +7451,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7424,7 +7459,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7546,7 +7581,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7554,7 +7589,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7676,7 +7711,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7684,7 +7719,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7792,7 +7827,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7800,7 +7835,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7904,7 +7939,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7912,7 +7947,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];
@@ -7971,7 +8006,7 @@ export interface operations {
     tenantUsage: {
         parameters: {
             query?: {
-                /** @description First UTC day (default: 30 days before `to`) */
+                /** @description First UTC day (default: 29 days before `to`: 30 days in all) */
                 from?: string;
                 /** @description Last UTC day, included (default: today) */
                 to?: string;
@@ -8007,7 +8042,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error */
+            /** @description The credential lacks the scope the operation requires */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8015,7 +8050,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "Error"
+                     *       "detail": "This operation needs the \"admin\" scope; this credential has: read, write"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponseDto"];

@@ -16,7 +16,7 @@ export class TokenResponseDto {
   @ApiProperty({ description: 'A JWT (`typ: at+jwt`): send it as `Authorization: Bearer`' })
   access_token!: string;
 
-  @ApiProperty({ example: 'Bearer' })
+  @ApiProperty({ enum: ['Bearer'], example: 'Bearer' })
   token_type!: 'Bearer';
 
   @ApiProperty({ description: 'Seconds the access token is valid (at most 900)', example: 900 })

@@ -1,9 +1,17 @@
 import { type Command, Option } from 'commander';
-import type { KeyScope, TenantStatus } from '../../types.js';
-import { dateTime, keyScopes, wholeNumber } from '../arguments.js';
+import type { KeyScope, OnTokenLimit, TenantLimits, TenantStatus } from '../../types.js';
+import { dateTime, day, keyScopes, limitOrNone, wholeNumber } from '../arguments.js';
 import { type Context, contextOf } from '../context.js';
 import { UsageError } from '../exit-codes.js';
-import { colourStatus, formatFields, formatKeyRow, formatTable, formatTenant } from '../format.js';
+import {
+  colourStatus,
+  formatFields,
+  formatKeyRow,
+  formatSigningKeyRow,
+  formatTable,
+  formatTenant,
+  formatUsage,
+} from '../format.js';
 
 /** A tenant key as the server mints them: `aos_` + 12 of [a-z0-9] + `_` + 43 base64url characters. */
 const TENANT_KEY = /^aos_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/;
@@ -24,6 +32,55 @@ const paging = (command: Command) =>
   command
     .option('--limit <n>', 'how many (1-100)', wholeNumber(1, 100))
     .option('--cursor <cursor>', 'the next page (next_cursor of the previous one)');
+
+interface DaysOptions {
+  from?: string;
+  to?: string;
+}
+
+const days = (command: Command) =>
+  command
+    .option('--from <day>', 'first UTC day, YYYY-MM-DD (default: 30 days before --to)', day)
+    .option('--to <day>', 'last UTC day, included (default: today)', day);
+
+/** The greatest count a limit takes (the server's bound too). */
+const MAX_COUNT = 1_000_000;
+
+type Limit = number | 'none';
+
+interface LimitOptions {
+  agents?: Limit;
+  runsInFlight?: Limit;
+  modelTokensPerDay?: Limit;
+  onTokenLimit?: OnTokenLimit;
+  requestsPerMinute?: Limit;
+}
+
+/** The limits given, as the body's `limits`: `none` is null (removes it), absent ones keep theirs. */
+function limitsOf(options: LimitOptions): TenantLimits | undefined {
+  const value = (limit: Limit) => (limit === 'none' ? null : limit);
+  const limits: TenantLimits = {
+    ...(options.agents !== undefined ? { agents: value(options.agents) } : {}),
+    ...(options.runsInFlight !== undefined ? { runs_in_flight: value(options.runsInFlight) } : {}),
+    ...(options.modelTokensPerDay !== undefined ? { model_tokens_per_day: value(options.modelTokensPerDay) } : {}),
+    ...(options.onTokenLimit !== undefined ? { on_token_limit: options.onTokenLimit } : {}),
+    ...(options.requestsPerMinute !== undefined ? { requests_per_minute: value(options.requestsPerMinute) } : {}),
+  };
+  return Object.keys(limits).length > 0 ? limits : undefined;
+}
+
+export function registerUsage(program: Command): void {
+  days(
+    program
+      .command('usage')
+      .description("the credential's tenant's usage per UTC day: model tokens and calls by model, runs by status"),
+  ).action(async (options: DaysOptions, command: Command) => {
+    const { client, out } = contextOf(command);
+    const usage = await client.usage(options);
+    if (out.json) out.data(usage);
+    else out.lines(formatUsage(usage, out.colors));
+  });
+}
 
 export function registerTenant(program: Command): void {
   program
@@ -97,6 +154,42 @@ export function registerTenants(program: Command): void {
     });
 
   tenants
+    .command('limits <tenant>')
+    .description("show a tenant's limits, or change them: each option sets one (none removes it), others keep theirs")
+    .option('--agents <n>', 'agents at once (creating one more is refused)', limitOrNone(0, MAX_COUNT))
+    .option('--runs-in-flight <n>', 'runs running at once; more wait as pending', limitOrNone(0, MAX_COUNT))
+    .option(
+      '--model-tokens-per-day <n>',
+      'model tokens (input + output) per UTC day',
+      limitOrNone(0, Number.MAX_SAFE_INTEGER),
+    )
+    .addOption(
+      new Option('--on-token-limit <action>', 'over the daily tokens: runs wait for the next day, or fail').choices([
+        'wait',
+        'fail',
+      ]),
+    )
+    .option('--requests-per-minute <n>', 'requests per minute per credential (429 beyond)', limitOrNone(1, MAX_COUNT))
+    .action(async (ref: string, options: LimitOptions, command: Command) => {
+      const { client, out } = context(command);
+      const limits = limitsOf(options);
+      const tenant = limits ? await client.updateTenant(ref, { limits }) : await client.getTenant(ref);
+      if (out.json) out.data(tenant);
+      else out.lines(formatTenant(tenant, out.colors));
+    });
+
+  days(
+    tenants
+      .command('usage <tenant>')
+      .description("a tenant's usage per UTC day: model tokens and calls by model, runs by status"),
+  ).action(async (ref: string, options: DaysOptions, command: Command) => {
+    const { client, out } = context(command);
+    const usage = await client.tenantUsage(ref, options);
+    if (out.json) out.data(usage);
+    else out.lines(formatUsage(usage, out.colors));
+  });
+
+  tenants
     .command('delete <tenant>')
     .description('delete a tenant (refused while it has agents, unless --cascade)')
     .option('--cascade', 'also delete its agents (their runs cancelled, data deleted) and keys')
@@ -111,7 +204,9 @@ export function registerTenants(program: Command): void {
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description("a tenant's API keys: --tenant, or a tenant key's own (an admin key, or the operator key)");
+    .description(
+      "a tenant's API keys: --tenant, or a tenant key's own (an admin key, or the operator key); the token signing keys",
+    );
 
   keys
     .command('create')
@@ -169,5 +264,42 @@ export function registerKeys(program: Command): void {
       await ctx.client.revokeKey(await keysTenant(ctx), keyId);
       if (ctx.out.json) ctx.out.data({ revoked: keyId });
       else ctx.out.line(`revoked key ${keyId}`);
+    });
+
+  // The keys that sign tokens belong to no tenant: no X-AOS-Tenant.
+  keys
+    .command('signing')
+    .description('the keys that sign tokens (the operator key): which one signs, which only verify')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, out } = contextOf(command, { tenant: false });
+      const list = await client.signingKeys();
+      if (out.json) return out.data(list);
+      out.lines(
+        formatTable(
+          ['kid', 'alg', 'created', 'state'],
+          list.items.map((k) => formatSigningKeyRow(k, out.colors)),
+          out.colors,
+        ),
+      );
+    });
+
+  keys
+    .command('rotate-signing')
+    .description('a new key signs new tokens (the operator key); tokens the old one signed verify until they expire')
+    .action(async (_options: unknown, command: Command) => {
+      const { client, out } = contextOf(command, { tenant: false });
+      const key = await client.rotateSigningKey();
+      if (out.json) return out.data(key);
+      out.lines(
+        formatFields(
+          [
+            ['kid', out.colors.bold(key.kid)],
+            ['alg', key.alg],
+            ['created', key.created_at],
+          ],
+          out.colors,
+        ),
+      );
+      out.note(out.stderrColors.dim('other instances sign with it within 30 s; the old key verifies for an hour'));
     });
 }
