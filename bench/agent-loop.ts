@@ -8,13 +8,11 @@
  *     from the resume to the last completion, at the default concurrency.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { FakeModelServer, Turn } from '../test/support/fake-models';
 import { MAIL_MODEL } from './mail';
-import { api, sleep, withClient } from './support';
+import { api, cpuMs, Credential, sleep, withClient } from './support';
 
-const FAST = 'bench-fast';
+export const FAST = 'bench-fast';
 const SLOW = 'bench-slow';
 
 /** The fake model: `bench-fast` writes two memories then answers; `bench-slow` takes 1 s per call. */
@@ -40,16 +38,12 @@ export async function startFakeModel(): Promise<FakeModelServer> {
   return fake;
 }
 
-function cpuMs(pid: number, ticksPerSecond: number): number {
-  // /proc/<pid>/stat: after the command in parentheses, utime and stime are fields 14 and 15.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
-}
-
 interface Drained {
   seconds: number;
   statuses: Record<string, number>;
   modelCalls: number;
+  /** The agents, in the order given (reuse them with `options.reuse`). */
+  agents: string[];
   /** The runs, each with its agent. */
   runs: { agent: string; id: string }[];
 }
@@ -67,28 +61,33 @@ export async function runAll(
     model: string;
     reuse?: string[];
     submit?: (agent: string, i: number) => Promise<string>;
+    /** The credential of every request (the operator key, in `default`, unless given). */
+    key?: Credential;
   },
   duringResume: () => void,
 ): Promise<Drained> {
+  const key = options.key;
   const agents: string[] = [];
   for (let i = 0; i < options.agents; i++) {
     let id = options.reuse?.[i];
     if (!id) {
       id = (
-        await api<{ id: string }>(aos.url, 'POST', '/agents', {
-          name: `loop-${i}`,
-          planner: 'llm',
-          models: { anthropic: options.model },
-        })
+        await api<{ id: string }>(
+          aos.url,
+          'POST',
+          '/agents',
+          { name: `loop-${i}`, planner: 'llm', models: { anthropic: options.model } },
+          key,
+        )
       ).id;
     }
-    await api(aos.url, 'POST', `/agents/${id}/pause`);
+    await api(aos.url, 'POST', `/agents/${id}/pause`, undefined, key);
     agents.push(id);
   }
   const submit =
     options.submit ??
     (async (agent: string, i: number) =>
-      (await api<{ run_id: string }>(aos.url, 'POST', `/agents/${agent}/goals`, { goal: `benchmark goal ${i}` }))
+      (await api<{ run_id: string }>(aos.url, 'POST', `/agents/${agent}/goals`, { goal: `benchmark goal ${i}` }, key))
         .run_id);
   const runs: { agent: string; id: string }[] = [];
   for (let i = 0; i < options.goals; i += 16) {
@@ -101,7 +100,7 @@ export async function runAll(
   const runIds = runs.map((r) => r.id);
   duringResume();
   const started = Date.now();
-  await Promise.all(agents.map((id) => api(aos.url, 'POST', `/agents/${id}/resume`)));
+  await Promise.all(agents.map((id) => api(aos.url, 'POST', `/agents/${id}/resume`, undefined, key)));
   return withClient(dbUrl, async (c) => {
     for (;;) {
       const { rows } = await c.query<{ open: number; last: Date | null; model_calls: number }>(
@@ -119,6 +118,7 @@ export async function runAll(
           seconds: (rows[0].last!.getTime() - started) / 1000,
           statuses: Object.fromEntries(statuses.rows.map((r) => [r.status, r.n])),
           modelCalls: rows[0].model_calls,
+          agents,
           runs,
         };
       }
@@ -132,13 +132,12 @@ export async function benchAgentLoop(
   dbUrl: string,
   fake: FakeModelServer,
 ): Promise<void> {
-  const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
   const pid = aos.child.pid!;
   let before = 0;
   const overhead = await runAll(aos, dbUrl, { agents: 50, goals: 500, model: FAST }, () => {
-    before = cpuMs(pid, ticks);
+    before = cpuMs(pid);
   });
-  const spent = cpuMs(pid, ticks) - before;
+  const spent = cpuMs(pid) - before;
   console.log(
     `agent loop: engine CPU per model call ${(spent / overhead.modelCalls).toFixed(2)} ms (target ≤ 5 ms) — ` +
       `${overhead.modelCalls} model calls in 500 runs of 3 calls + 2 memory_write each, ` +

@@ -21,24 +21,31 @@ import { benchNatsRelay, benchSse } from './events';
 import { NatsTestServer } from '../test/support/nats-server';
 import { DovecotTestServer } from '../test/support/dovecot-server';
 import { benchHostileMail, hostileMail } from './mail';
+import { benchLimits } from './limits';
+import { benchTokens } from './tokens';
 import {
+  agentIds,
   API_KEY,
   api,
   CONNECTIONS,
   DURATION_S,
+  getAgent,
   load,
   Measured,
   median,
   percentile,
+  ROUNDS,
   tenantAdminKey,
   withClient,
 } from './support';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = resolve(__dirname, '../..');
-/** `BENCH_ONLY=drain,recall` runs only those sections (api, goals, drain, loop, replay, recall, sse, nats, mail); all by default. */
+/**
+ * `BENCH_ONLY=drain,recall` runs only those sections (api, tokens, goals, drain, loop, limits,
+ * replay, recall, sse, nats, mail); all by default.
+ */
 const sections = new Set(
-  (process.env.BENCH_ONLY ?? 'api,goals,drain,loop,replay,recall,sse,nats,mail')
+  (process.env.BENCH_ONLY ?? 'api,tokens,goals,drain,loop,limits,replay,recall,sse,nats,mail')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
@@ -82,11 +89,6 @@ function postAgent(): autocannon.Request {
   };
 }
 
-function getAgent(ids: string[]): autocannon.Request {
-  let n = 0;
-  return { method: 'GET', setupRequest: (r) => ({ ...r, path: `/agents/${ids[n++ % ids.length]}` }) };
-}
-
 interface Compared {
   aos: Measured;
   floor: Measured;
@@ -106,6 +108,7 @@ async function compare(
     runs.aos.push(await load(urls.aos, request(), DURATION_S, CONNECTIONS, key));
   }
   const summary = (measured: Measured[]): Measured => ({
+    requests: measured.reduce((n, r) => n + r.requests, 0),
     rps: median(measured.map((r) => r.rps)),
     p50: median(measured.map((r) => r.p50)),
     p99: median(measured.map((r) => r.p99)),
@@ -211,7 +214,7 @@ async function main(): Promise<void> {
     // AOS migrates the database first; the bare server then uses the very same table.
     target = await startSlowTarget();
     fakeModel = await startFakeModel();
-    const aos = await startServer('dist/src/main.js', {
+    const aosEnv = {
       ...common,
       NODE_ENV: 'production',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
@@ -224,7 +227,8 @@ async function main(): Promise<void> {
       AOS_CONNECTION_ALLOW_HOSTS: imap ? `127.0.0.1:${imap.port}` : '',
       // Production seals connection secrets with a key of its own (the mail's mailbox needs one).
       AOS_SECRET_KEY: Buffer.alloc(32, 9).toString('base64'),
-    });
+    };
+    const aos = await startServer('dist/src/main.js', aosEnv);
     children.push(aos.child);
     // The references' outbox: the events table's twin (see agent-row.ts), made once AOS migrated.
     await withClient(url, (c) => c.query('CREATE TABLE bench_events (LIKE events INCLUDING ALL)'));
@@ -256,22 +260,15 @@ async function main(): Promise<void> {
       console.log(row('POST /agents', await compare(urls, postAgent)));
       console.log(row('POST /agents (tenant key)', await compare(urls, postAgent, tenantKey)));
       // Each credential reads agents of its own tenant (another's would be a 404).
-      const ids = (slug: string) =>
-        withClient(url, async (c) =>
-          (
-            await c.query<{ id: string }>(
-              `SELECT a.id FROM agents a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = $1 ORDER BY random() LIMIT 5000`,
-              [slug],
-            )
-          ).rows.map((r) => r.id),
-        );
-      const [defaultIds, benchIds] = [await ids('default'), await ids('bench')];
+      const [defaultIds, benchIds] = [await agentIds(url, 'default'), await agentIds(url, 'bench')];
       console.log(row('GET /agents/{id}', await compare(urls, () => getAgent(defaultIds))));
       console.log(row('GET /agents/{id} (tenant key)', await compare(urls, () => getAgent(benchIds), tenantKey)));
     }
+    if (sections.has('tokens')) await benchTokens(aos, url, tenantKey);
     if (sections.has('goals')) await benchGoals(aos.url, url);
     if (sections.has('drain')) await benchDrain(aos, url, target, tenantKey);
     if (sections.has('loop')) await benchAgentLoop(aos, url, fakeModel);
+    if (sections.has('limits')) await benchLimits(aos, url, aosEnv);
     if (sections.has('replay')) await benchReplay(aos, url);
     if (sections.has('sse')) await benchSse(aos);
     if (sections.has('nats')) {

@@ -6,7 +6,8 @@ const NEW_TENANT_TABLES = ['refresh_tokens', 'model_usage'];
 /**
  * Tokens and limits: the keys AOS signs tokens with (sealed, the operator's), refresh tokens
  * (a tenant's, in families), model usage per tenant and UTC day (what the daily token limit and
- * the usage report read), and a tenant's limits.
+ * the usage report read; each day's counter in shards, so a tenant's concurrent runs do not queue
+ * on one row), and a tenant's limits.
  */
 export class Identity1765152000000 implements MigrationInterface {
   name = 'Identity1765152000000';
@@ -48,10 +49,11 @@ export class Identity1765152000000 implements MigrationInterface {
         "day" date NOT NULL,
         "provider" character varying(20) NOT NULL,
         "model" character varying(200) NOT NULL,
+        "shard" smallint NOT NULL DEFAULT 0,
         "calls" integer NOT NULL DEFAULT 0,
         "input_tokens" bigint NOT NULL DEFAULT 0,
         "output_tokens" bigint NOT NULL DEFAULT 0,
-        CONSTRAINT "model_usage_pkey" PRIMARY KEY ("tenant_id", "day", "provider", "model"),
+        CONSTRAINT "model_usage_pkey" PRIMARY KEY ("tenant_id", "day", "provider", "model", "shard"),
         CONSTRAINT "model_usage_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON DELETE CASCADE)`,
     );
     await q.query(`ALTER TABLE "tenants" ADD "limits" jsonb NOT NULL DEFAULT '{}'`);

@@ -19,6 +19,10 @@ export class ModelUsageEntity {
   @PrimaryColumn({ type: 'varchar', length: 200, primaryKeyConstraintName: 'model_usage_pkey' })
   model!: string;
 
+  /** One of USAGE_SHARDS rows per counter (by run): concurrent runs of a tenant rarely write the same. */
+  @PrimaryColumn({ type: 'smallint', default: 0, primaryKeyConstraintName: 'model_usage_pkey' })
+  shard!: number;
+
   // Named, not imported: the tenants module sits above this one. Usage goes with its tenant.
   @ManyToOne('TenantEntity', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'tenant_id', foreignKeyConstraintName: 'model_usage_tenant_id_fkey' })

@@ -70,6 +70,7 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
   private current: LoadedKey | undefined;
   private reloading: Promise<void> | undefined;
   private lastUnknownReload = -Infinity;
+  private lastPublishReload = -Infinity;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -139,7 +140,20 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
     return payload;
   }
 
-  /** The public keys, for /.well-known/jwks.json. */
+  /**
+   * The public keys, for /.well-known/jwks.json, read again first (at most once a second): a key
+   * rotated in on another instance is published here at once, before a verifier that fetches the
+   * set through a load balancer could miss it.
+   */
+  async publishedKeys(): Promise<{ keys: JWK[] }> {
+    if (this.sealer.available && performance.now() - this.lastPublishReload >= 1_000) {
+      this.lastPublishReload = performance.now();
+      await this.reload();
+    }
+    return this.jwks();
+  }
+
+  /** The public keys as this instance last read them. */
   jwks(): { keys: JWK[] } {
     return { keys: [...this.keys.values()].map((k) => ({ ...k.publicJwk, kid: k.kid, alg: SIGNING_ALG, use: 'sig' })) };
   }

@@ -18,12 +18,12 @@ export class JwksController {
   @ApiOperation({
     summary: 'The public keys of the tokens AOS signs (JWKS)',
     description:
-      'Verifiers of access tokens and of agent tokens (`typ: agent+jwt`) fetch these. Keys are Ed25519 (`EdDSA`); a retired key stays listed for an hour, longer than any token it signed lives.',
+      'Verifiers of access tokens and of agent tokens (`typ: agent+jwt`) fetch these. Keys are Ed25519 (`EdDSA`); every instance lists a rotated key as soon as the rotation commits, and a retired key stays listed for an hour, longer than any token it signed lives.',
   })
   @ApiOkResponse({ type: JwksDto })
   @ApiErrors(429)
-  getJwks(): JwksDto {
-    return this.keys.jwks() as JwksDto;
+  async getJwks(): Promise<JwksDto> {
+    return (await this.keys.publishedKeys()) as JwksDto;
   }
 }
 

@@ -136,6 +136,8 @@ describe('the drivers, on a real PostgreSQL', () => {
         await e.dataSource.query('UPDATE tenants SET limits = $2 WHERE id = $1', [tenant, JSON.stringify(value)]);
         limits.forget(tenant);
       };
+      // Only what this test counts: earlier tests' calls are in the same tenant and day.
+      await e.dataSource.query('DELETE FROM model_usage WHERE tenant_id = $1', [tenant]);
       await e.dataSource.query(
         `INSERT INTO model_usage (tenant_id, day, provider, model, calls, input_tokens, output_tokens)
          VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 'fake', 'fake-1', 1, 70, 30)`,

@@ -149,7 +149,7 @@ export class LiveModelSource implements ModelSource {
           run.agentPolicy = w.policy;
           await this.agents.addUsage(w.m, run.agentId, response);
           await this.runs.addUsage(w.m, run.id, response);
-          await this.usage.add(w.m, response);
+          await this.usage.add(w.m, run.id, response);
           await this.modelCalls.complete(w.m, ref, answer);
           w.emit(completedEvent(run, turn, answer));
         },

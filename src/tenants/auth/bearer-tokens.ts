@@ -38,6 +38,8 @@ export class BearerTokens {
   ) {}
 
   async resolve(token: string, named: string | undefined): Promise<CredentialResolution> {
+    // A token verified before is one of ours: no need to decode it to find its issuer.
+    if (this.verified.get(token) !== undefined) return this.own(token, named);
     let issuer: unknown;
     try {
       issuer = decodeJwt(token).iss;
@@ -82,6 +84,11 @@ export class BearerTokens {
       return refusal(why(error));
     }
     const oidc = this.config.identity.oidc!;
+    // OpenID Connect: at most 255 ASCII characters, never empty; it is stored as the actor's id.
+    const sub = claims.sub;
+    if (typeof sub !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(sub)) {
+      return refusal('its sub claim is not 1 to 255 printable ASCII characters');
+    }
     const tenantRef = claims[oidc.tenantClaim];
     if (typeof tenantRef !== 'string' || tenantRef === '') return refusal(`it has no ${oidc.tenantClaim} claim`);
     const tenant = await this.lookups.tenant(tenantRef);
@@ -89,12 +96,12 @@ export class BearerTokens {
     if (tenant.status !== TenantStatus.Active) return refusal('its tenant is suspended');
     const refused = await this.principals.namedTenant(named, tenant.id);
     if (refused) return refused;
-    const actor: Actor = { tenant_id: tenant.id, kind: ActorKind.User, id: claims.sub! };
+    const actor: Actor = { tenant_id: tenant.id, kind: ActorKind.User, id: sub };
     return {
       actor,
       tenantId: tenant.id,
       scopes: scopesOf(claims[oidc.scopeClaim]),
-      credentialId: `user:${claims.sub!}`,
+      credentialId: `user:${sub}`,
       requestsPerMinute: tenant.limits?.requests_per_minute ?? undefined,
     };
   }
