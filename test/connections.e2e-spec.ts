@@ -302,7 +302,8 @@ describe('connections', () => {
     const allow = { AOS_CONNECTION_ALLOW_HOSTS: `127.0.0.1:${caldav.port}` };
 
     await expect(startTestApp({ ...allow, AOS_SECRET_KEY: newKey }, t)).rejects.toThrow(
-      /AOS_SECRET_KEY does not open the stored connection secrets.*AOS_SECRET_KEY_PREVIOUS/,
+      // Whichever sealed store is checked first: the token signing keys are sealed with it too.
+      /AOS_SECRET_KEY does not open the stored (connection secrets|token signing keys).*AOS_SECRET_KEY_PREVIOUS/,
     );
     await expect(startTestApp({ ...allow, AOS_SECRET_KEY: 'too-short' }, t)).rejects.toThrow(
       /AOS_SECRET_KEY must be 32 random bytes in base64/,
@@ -315,6 +316,11 @@ describe('connections', () => {
       'SELECT DISTINCT secret_key_id FROM connections',
     );
     expect(keyIds).toHaveLength(1);
+    // The token signing keys too, under the same key as the connections.
+    const signing = await t.dataSource.query<{ private_key_id: string }[]>(
+      'SELECT DISTINCT private_key_id FROM signing_keys',
+    );
+    expect(signing).toEqual([{ private_key_id: keyIds[0].secret_key_id }]);
     // Now the new key alone opens them, and the old one alone no longer does.
     const after = await startTestApp({ ...allow, AOS_SECRET_KEY: newKey }, t);
     try {

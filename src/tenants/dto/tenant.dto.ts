@@ -99,7 +99,8 @@ export class TenantLimitsDto implements TenantLimits {
   model_tokens_per_day?: number | null;
 
   @ApiPropertyOptional({
-    enum: ON_TOKEN_LIMIT,
+    // null among the values: a nullable enum must list it (strict clients check the values).
+    enum: [...ON_TOKEN_LIMIT, null],
     nullable: true,
     default: 'wait',
     description: 'Over the daily tokens: `wait` (pending until the next UTC day or a raised limit) or `fail`',

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * The public keys of the tokens AOS signs (JWKS)
-         * @description Verifiers of access tokens and of agent tokens (`typ: agent+jwt`) fetch these. Keys are Ed25519 (`EdDSA`); a retired key stays listed for an hour, longer than any token it signed lives.
+         * @description Verifiers of access tokens and of agent tokens (`typ: agent+jwt`) fetch these. Keys are Ed25519 (`EdDSA`); every instance lists a rotated key as soon as the rotation commits, and a retired key stays listed for an hour, longer than any token it signed lives.
          */
         get: operations["getJwks"];
         put?: never;
