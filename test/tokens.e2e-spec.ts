@@ -352,6 +352,13 @@ describe('tokens', () => {
         /api_key is given more than once/,
       ],
       ['a number in JSON', { grant_type: 'api_key', api_key: 5 }, 'invalid_request', /must be a string/],
+      [
+        'a scope to narrow the token to',
+        () => `grant_type=api_key&api_key=${adminKeyA.key}&scope=read`,
+        'invalid_scope',
+        /scope is not taken/,
+      ],
+      ['__proto__ in a form', () => 'grant_type=api_key&__proto__=x', 'invalid_request', /__proto__/],
     ])('refuses %s with an OAuth error', async (_what, payload, error, description) => {
       const body = typeof payload === 'function' ? payload() : payload;
       const res = await grant(body);
@@ -365,6 +372,47 @@ describe('tokens', () => {
       expect(answer.detail).toBe(answer.error_description);
       expect(res.body).not.toContain(adminKeyA.key);
       expect(res.body).not.toContain(TEST_API_KEY);
+    });
+
+    it('answers in OAuth’s shape what refuses a token request before the endpoint reads it', async () => {
+      for (const [payload, headers, status] of [
+        ['{"grant_type": ', { 'content-type': 'application/json' }, 400],
+        ['grant_type=api_key', { 'content-type': 'text/plain' }, 415],
+      ] as const) {
+        const res = await t.request({ method: 'POST', url: '/auth/token', auth: false, payload, headers });
+        expect(res.statusCode).toBe(status);
+        expect(res.json()).toEqual({
+          detail: expect.any(String),
+          error: 'invalid_request',
+          error_description: res.json().detail,
+        });
+      }
+    });
+
+    it('keeps at most 100 live refresh families per key, and 16 spent tokens per family', async () => {
+      const key = await mintKey(tenantA.slug, ['read']);
+      const first = await exchange(key.key);
+      let latest = first;
+      for (let i = 0; i < 20; i++) {
+        const res = await grant({ grant_type: 'refresh_token', refresh_token: latest.refresh_token });
+        expect(res.statusCode).toBe(200);
+        latest = res.json<Pair>();
+      }
+      const family = await t.dataSource.query<{ spent: number; live: number }[]>(
+        `SELECT count(*) FILTER (WHERE used_at IS NOT NULL)::int AS spent, count(*) FILTER (WHERE used_at IS NULL)::int AS live
+           FROM refresh_tokens WHERE key_id = $1`,
+        [key.id],
+      );
+      expect(family).toEqual([{ spent: 16, live: 1 }]);
+      for (let i = 0; i < 100; i++) await exchange(key.key);
+      const [{ live }] = await t.dataSource.query<{ live: number }[]>(
+        `SELECT count(*)::int AS live FROM refresh_tokens WHERE key_id = $1 AND used_at IS NULL AND revoked_at IS NULL`,
+        [key.id],
+      );
+      expect(live).toBe(100);
+      // The oldest family was the one ended.
+      const oldest = await grant({ grant_type: 'refresh_token', refresh_token: latest.refresh_token });
+      expect([oldest.statusCode, oldest.json().error_description]).toEqual([400, 'refresh_token was revoked']);
     });
 
     it('takes an API key sent as Authorization: Bearer, and refuses a wrong one as a key', async () => {
@@ -641,7 +689,7 @@ describe('tokens', () => {
       expect((await byId({ method: 'GET', url: '/signing-keys' })).statusCode).toBe(403);
     });
 
-    it('refuses an unknown tenant, a missing claim, another audience, an expired token, an agent-typed one', async () => {
+    it('refuses an unknown tenant, a missing claim, another audience, an expired token, an agent-typed one, an ID token', async () => {
       const cases: [string, RegExp][] = [
         [await user({ aos_tenant: 'no-such-tenant' }), /its aos_tenant claim names no tenant of this AOS/],
         [await user({ aos_tenant: undefined }), /it has no aos_tenant claim/],
@@ -649,6 +697,8 @@ describe('tokens', () => {
         [await user({}, { audience: 'someone-else' }), /it is meant for another audience/],
         [await user({}, { expiresAt: Math.floor(Date.now() / 1000) - 120 }), /it expired/],
         [await user({}, { typ: 'agent+jwt' }), /it is an agent token, not an access token/],
+        // An ID token (it carries the sign-in's nonce) proves a sign-in; it grants nothing.
+        [await user({ nonce: 'n-0S6_WzA2Mj' }), /it is an ID token, not an access token/],
       ];
       for (const [token, reason] of cases) {
         expectRefused(await bearer(token)({ method: 'GET', url: '/agents' }), token, reason);

@@ -233,4 +233,17 @@ export class AgentsRepository {
     );
     return rows.length > 0;
   }
+
+  /**
+   * In a creating transaction: the tenant's agents, counted after taking the tenant's lock (so
+   * two creations at once cannot both take the last place its limit leaves). The lock ends with
+   * the transaction.
+   */
+  async lockAndCount(m: EntityManager, tenantId: string): Promise<number> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('aos:agents:' || $1::text, 0))`, [tenantId]);
+    const [row] = await m.query<{ n: number }[]>('SELECT count(*)::int AS n FROM agents WHERE tenant_id = $1', [
+      tenantId,
+    ]);
+    return row.n;
+  }
 }

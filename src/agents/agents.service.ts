@@ -18,7 +18,6 @@ import { AgentStatus } from './agent-status.enum';
 import { AgentEntity } from './agent.entity';
 import { AgentLimitError, AgentNotFoundError, AgentStatusTransitionError } from './agent.errors';
 import { currentTenantId } from '../common/db-scope';
-import { LimitsRepository } from '../limits/limits.repository';
 import { LimitsService } from '../limits/limits.service';
 import { AgentPolicyRow, AgentsRepository } from './agents.repository';
 import { AgentResponseDto } from './dto/agent-response.dto';
@@ -82,7 +81,6 @@ export class AgentsService {
     private readonly skills: SkillRegistry,
     private readonly models: ModelsService,
     private readonly limits: LimitsService,
-    private readonly limitCounts: LimitsRepository,
   ) {}
 
   /**
@@ -132,8 +130,13 @@ export class AgentsService {
     }
     // A limited tenant counts under its lock, so two creations at once cannot both take the last place.
     const agent = await this.dataSource.transaction(async (m) => {
-      const count = await this.limitCounts.lockAndCountAgents(m, tenantId);
-      if (count >= max) throw new AgentLimitError(max, count);
+      const count = await this.agents.lockAndCount(m, tenantId);
+      if (count >= max) {
+        // Refused on the limit as it is now, not as this instance cached it.
+        this.limits.forget(tenantId);
+        const fresh = (await this.limits.of(tenantId)).agents;
+        if (fresh !== undefined && fresh !== null && count >= fresh) throw new AgentLimitError(fresh, count);
+      }
       return this.agents.insert(draft, (statement) => this.events.appendAlong(statement, [created], m));
     });
     return AgentResponseDto.from(agent);

@@ -11,6 +11,7 @@ import { allowedMethods } from './allowed-methods';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { DomainError, InvalidFieldsError, InvalidInputError } from './domain-error';
+import { asOAuthError, TOKEN_PATH } from './oauth';
 
 export interface ErrorBody {
   detail: string;
@@ -136,6 +137,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const { status, body, headers } = toErrorResponse(exception, this.logger, request?.id);
     if (headers) void reply.headers(headers);
-    void reply.status(status).send(body);
+    const answer = request?.routeOptions?.url === TOKEN_PATH ? asOAuthError(status, body) : { status, body };
+    void reply.status(answer.status).send(answer.body);
   }
 }

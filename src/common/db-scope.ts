@@ -9,7 +9,7 @@ import type { Actor } from './actor';
 export const CROSS_TENANT_TASKS = [
   /** Finding the tenant a presented key belongs to, before any tenant is known. */
   'authentication',
-  /** Exchanging keys and refresh tokens for tokens, and revoking a key's refresh tokens. */
+  /** Exchanging keys and refresh tokens for tokens (a refresh token names no tenant). */
   'tokens',
   /** Reading, creating and rotating the keys tokens are signed with (the operator's table). */
   'signing-keys',

@@ -26,6 +26,11 @@ export function registerFormBodyParser(fastify: FastifyInstance, paths: readonly
     }
     const parsed: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
     for (const [name, value] of new URLSearchParams(body as string)) {
+      // As the JSON parser does: these keys could alter objects a body is merged into.
+      if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
+        done(new InvalidInputError(name, `${name} is not a parameter name this API takes`));
+        return;
+      }
       const before = parsed[name];
       parsed[name] = before === undefined ? value : [...[before].flat(), value];
     }

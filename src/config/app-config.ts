@@ -231,6 +231,9 @@ function identityConfig(vars: Variables): IdentityConfig {
     if (vars.AOS_OIDC_AUDIENCE === undefined || vars.AOS_OIDC_AUDIENCE.trim() === '') {
       throw new ConfigError('AOS_OIDC_AUDIENCE is required with AOS_OIDC_ISSUER (the aud its tokens carry for AOS)');
     }
+    if (vars.AOS_OIDC_ISSUER.replace(/\/+$/, '') === issuer) {
+      throw new ConfigError('AOS_OIDC_ISSUER must not be AOS_PUBLIC_URL: that issuer is AOS itself');
+    }
     oidc = {
       issuer: vars.AOS_OIDC_ISSUER,
       audience: vars.AOS_OIDC_AUDIENCE,

@@ -12,15 +12,9 @@ export interface ModelUsageRow {
   output_tokens: number;
 }
 
-export interface RunCountRow {
-  day: string;
-  status: string;
-  runs: number;
-}
-
 /**
- * The model_usage table (its only writer) and the reads of usage: a tenant's tokens today (the
- * daily limit), its usage per day (the report). Each statement runs in the caller's tenant.
+ * The model_usage table (its only writer) and its reads: a tenant's tokens today (the daily
+ * limit), its usage per day (the report). Each statement runs in the caller's tenant.
  */
 /** Rows per counter: enough that a tenant's concurrent runs rarely share one, few enough to sum at once. */
 export const USAGE_SHARDS = 16;
@@ -71,20 +65,6 @@ export class UsageRepository {
               sum(input_tokens)::float8 AS input_tokens, sum(output_tokens)::float8 AS output_tokens
          FROM model_usage WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
         GROUP BY day, provider, model ORDER BY day, provider, model`,
-      [tenantId, from, to],
-    );
-    return rows;
-  }
-
-  /** Runs by the UTC day they were created and their status now. */
-  async runCounts(tenantId: string, from: string, to: string): Promise<RunCountRow[]> {
-    const { rows } = await pgPoolOf(this.dataSource).query<RunCountRow>(
-      `SELECT to_char((created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, status::text AS status,
-              count(*)::int AS runs
-         FROM runs
-        WHERE tenant_id = $1 AND created_at >= $2::date AT TIME ZONE 'UTC'
-          AND created_at < ($3::date + 1) AT TIME ZONE 'UTC'
-        GROUP BY 1, 2 ORDER BY 1, 2`,
       [tenantId, from, to],
     );
     return rows;

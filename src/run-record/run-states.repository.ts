@@ -94,7 +94,7 @@ export interface ClaimCandidate {
   tenant_id: string;
   /** The tenant's runs_in_flight limit; null: none. */
   tenant_max_running: number | null;
-  /** The tenant's running runs (counted under its lock when it has a limit; 0 otherwise). */
+  /** The tenant's running runs: as the scan saw them, then recounted under its lock when it has a limit. */
   tenant_running: number;
 }
 
@@ -150,7 +150,7 @@ export class RunStatesRepository {
          SELECT tenant_id, count(*)::int AS running FROM runs WHERE status = 'running' GROUP BY tenant_id
        )
        SELECT r.id, r.agent_id, a.max_concurrent_runs AS max_running, coalesce(b.running, 0) AS running,
-              r.tenant_id, (t.limits->>'runs_in_flight')::int AS tenant_max_running, 0 AS tenant_running
+              r.tenant_id, (t.limits->>'runs_in_flight')::int AS tenant_max_running, coalesce(tb.running, 0) AS tenant_running
          FROM runs r
          JOIN agents a ON a.tenant_id = r.tenant_id AND a.id = r.agent_id
          JOIN tenants t ON t.id = r.tenant_id
@@ -326,7 +326,8 @@ export class RunStatesRepository {
   /**
    * The tenant's daily model tokens are spent: back to pending until `until` (the next UTC day),
    * not counted as an attempt, and not a wait for a model (AOS_LLM_MAX_WAIT_MS does not run).
-   * When the tenant's limit is no longer the `limit` the decision read (raised meanwhile), the
+   * When the tenant's limit is no longer the `limit` the decision read (raised, removed, or
+   * turned to `fail` meanwhile), the
    * run is ready at once instead: a raise committed before this statement is seen here, one
    * committed after it wakes the run itself (`wakeTokenLimited`, which runs after the change).
    */
@@ -343,7 +344,8 @@ export class RunStatesRepository {
       `status = 'pending', error_message = $4, attempts = greatest(r.attempts - 1, 0), model_wait_since = NULL,
        lease_owner = NULL, lease_expires_at = NULL,
        available_at = CASE
-         WHEN (SELECT t.limits->>'model_tokens_per_day' FROM tenants t WHERE t.id = r.tenant_id) IS NOT DISTINCT FROM $6
+         WHEN (SELECT t.limits->>'model_tokens_per_day' = $6 AND coalesce(t.limits->>'on_token_limit', 'wait') = 'wait'
+                 FROM tenants t WHERE t.id = r.tenant_id)
          THEN $5::timestamptz ELSE now() END`,
       `r.id = $1 AND r.lease_owner = $2 AND r.lease_epoch = $3`,
       [lease.runId, lease.owner, lease.epoch, wait.errorMessage, wait.until, String(wait.limit)],

@@ -15,6 +15,13 @@ import type { Taint } from './taint';
  * The runs table as a record: accepting goals, reading runs, and what a run records of itself
  * (settings, context, plan, taint, usage). Its status changes are RunStatesRepository's.
  */
+/** A tenant's runs created on one UTC day with one status now. */
+export interface RunCountRow {
+  day: string;
+  status: string;
+  runs: number;
+}
+
 @Injectable()
 export class RunsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -126,5 +133,19 @@ export class RunsRepository {
       [runIds],
     );
     return new Map(rows.map((r) => [r.id, r.taint]));
+  }
+
+  /** Runs by the UTC day they were created and their status now. */
+  async countsByDay(tenantId: string, from: string, to: string): Promise<RunCountRow[]> {
+    const { rows } = await pgPoolOf(this.dataSource).query<RunCountRow>(
+      `SELECT to_char((created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, status::text AS status,
+              count(*)::int AS runs
+         FROM runs
+        WHERE tenant_id = $1 AND created_at >= $2::date AT TIME ZONE 'UTC'
+          AND created_at < ($3::date + 1) AT TIME ZONE 'UTC'
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [tenantId, from, to],
+    );
+    return rows;
   }
 }

@@ -38,7 +38,11 @@ export class SigningKeysRepository implements SealedStore {
    * (instances starting at once create one between them: the advisory lock orders them).
    * Returns whether the key was stored.
    */
-  async add(key: Omit<SigningKeyRow, 'created_at' | 'retired_at'>, rotate: boolean): Promise<boolean> {
+  async add(
+    key: Omit<SigningKeyRow, 'created_at' | 'retired_at'>,
+    rotate: boolean,
+    keepRetiredS: number,
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('aos:signing-keys', 0))`);
       if (!rotate) {
@@ -48,6 +52,8 @@ export class SigningKeysRepository implements SealedStore {
         if (live.n > 0) return false;
       }
       await m.query('UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL');
+      // Keys that verify nothing any more go, their sealed private halves with them.
+      await m.query(`DELETE FROM signing_keys WHERE retired_at < now() - $1 * interval '1 second'`, [keepRetiredS]);
       await m.query(
         `INSERT INTO signing_keys (kid, alg, public_jwk, private_ciphertext, private_key_id) VALUES ($1, $2, $3, $4, $5)`,
         [key.kid, key.alg, JSON.stringify(key.public_jwk), key.private_ciphertext, key.private_key_id],

@@ -148,7 +148,8 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
   async publishedKeys(): Promise<{ keys: JWK[] }> {
     if (this.sealer.available && performance.now() - this.lastPublishReload >= 1_000) {
       this.lastPublishReload = performance.now();
-      await this.reload();
+      // A database that does not answer right now: the keys as last read, rather than no keys.
+      await this.reload().catch((e: Error) => this.logger.warn({ error: e.message }, 'signing keys not re-read'));
     }
     return this.jwks();
   }
@@ -191,6 +192,7 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
           private_key_id: sealed.keyId,
         },
         rotate,
+        KEEP_RETIRED_S,
       ),
     );
     return kid;

@@ -17,6 +17,7 @@ import { LimitsService } from '../limits/limits.service';
 import { isRealDay, mergeLimits, TOKEN_LIMIT_REASON, utcDay } from '../limits/tenant-limits';
 import { UsageRepository } from '../limits/usage.repository';
 import { RunStatesRepository } from '../run-record/run-states.repository';
+import { RunsRepository } from '../run-record/runs.repository';
 import type { TenantUsageQueryDto, TenantUsageDto } from './dto/usage.dto';
 import { usageDays } from './usage-days';
 
@@ -36,6 +37,7 @@ export class TenantsService {
     private readonly limits: LimitsService,
     private readonly usageRows: UsageRepository,
     private readonly runStates: RunStatesRepository,
+    private readonly runRows: RunsRepository,
   ) {}
 
   create(dto: CreateTenantDto): Promise<TenantDto> {
@@ -86,7 +88,7 @@ export class TenantsService {
     ).then(async (updated) => {
       this.credentials.forget({ tenant: updated });
       this.limits.forget(updated.id);
-      if (dto.limits && ('model_tokens_per_day' in dto.limits || 'on_token_limit' in dto.limits)) {
+      if (dto.limits && (dto.limits.model_tokens_per_day !== undefined || dto.limits.on_token_limit !== undefined)) {
         // After the commit: runs waiting for tomorrow's tokens try again now (the new limit may
         // let them go on); a wait being written meanwhile sees the new limit itself.
         await inTenant(updated.id, () => this.runStates.wakeTokenLimited(updated.id, TOKEN_LIMIT_REASON));
@@ -108,7 +110,7 @@ export class TenantsService {
     if (span < 0) throw new InvalidInputError('from', 'from must not be after to');
     if (span > MAX_USAGE_DAYS) throw new InvalidInputError('from', `at most ${MAX_USAGE_DAYS + 1} days at once`);
     const [models, runs] = await inTenant(tenant.id, () =>
-      Promise.all([this.usageRows.modelUsage(tenant.id, from, to), this.usageRows.runCounts(tenant.id, from, to)]),
+      Promise.all([this.usageRows.modelUsage(tenant.id, from, to), this.runRows.countsByDay(tenant.id, from, to)]),
     );
     return { tenant_id: tenant.id, from, to, days: usageDays(models, runs) };
   }

@@ -1,4 +1,5 @@
-import type { ModelUsageRow, RunCountRow } from '../limits/usage.repository';
+import type { ModelUsageRow } from '../limits/usage.repository';
+import type { RunCountRow } from '../run-record/runs.repository';
 import type { TenantUsageDayDto } from './dto/usage.dto';
 
 /** The usage rows, by day: only days with model calls or runs, oldest first. */

@@ -9,7 +9,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { SigningKeys, TokenKeyError } from '../../signing/signing-keys.service';
 import { TenantStatus } from '../tenant-status.enum';
 import { CredentialLookups } from './credential-lookups';
-import { AgentTokenError, OidcIssuer } from './oidc-issuer';
+import { AgentTokenError, IdTokenError, OidcIssuer } from './oidc-issuer';
 import { Principals } from './principals';
 
 /** How long a verified access token is remembered (its expiry is checked on every use). */
@@ -101,7 +101,7 @@ export class BearerTokens {
       actor,
       tenantId: tenant.id,
       scopes: scopesOf(claims[oidc.scopeClaim]),
-      credentialId: `user:${sub}`,
+      credentialId: `user:${tenant.id}:${sub}`,
       requestsPerMinute: tenant.limits?.requests_per_minute ?? undefined,
     };
   }
@@ -128,7 +128,9 @@ function why(error: unknown): string {
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'its algorithm is not accepted';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';
-  if (error instanceof TokenKeyError || error instanceof AgentTokenError) return error.message;
+  if (error instanceof TokenKeyError || error instanceof AgentTokenError || error instanceof IdTokenError) {
+    return error.message;
+  }
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'it was signed by a key the issuer does not publish';
   if (error instanceof joseErrors.JOSEError) return 'it is not a valid token';
   return 'its issuer could not be reached to verify it';

@@ -8,6 +8,8 @@ const JWKS_COOLDOWN_MS = 5_000;
 const FETCH_TIMEOUT_MS = 5_000;
 /** After a failed discovery, the next request tries again no sooner than this. */
 const DISCOVERY_RETRY_MS = 5_000;
+/** A discovery document is a few kilobytes; anything far larger is not one. */
+const MAX_DISCOVERY_CHARS = 1_000_000;
 
 /**
  * The external OpenID Connect issuer (AOS_OIDC_ISSUER): its keys found through its discovery
@@ -41,6 +43,13 @@ export class OidcIssuer {
     if (typeof protectedHeader.typ === 'string' && /agent\+jwt$/i.test(protectedHeader.typ)) {
       throw new AgentTokenError();
     }
+    // An ID token says who signed in to a client, not what may be done: never a credential.
+    if (
+      payload.nonce !== undefined ||
+      (typeof protectedHeader.typ === 'string' && /^id\+jwt$/i.test(protectedHeader.typ))
+    ) {
+      throw new IdTokenError();
+    }
     return payload;
   }
 
@@ -57,9 +66,13 @@ export class OidcIssuer {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
       if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-      const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+      const text = await response.text();
+      if (text.length > MAX_DISCOVERY_CHARS) throw new Error(`${url} is larger than ${MAX_DISCOVERY_CHARS} characters`);
+      const document = JSON.parse(text) as { issuer?: unknown; jwks_uri?: unknown };
       if (document.issuer !== issuer) throw new Error(`${url} names issuer ${String(document.issuer)}, not ${issuer}`);
-      if (typeof document.jwks_uri !== 'string') throw new Error(`${url} names no jwks_uri`);
+      if (typeof document.jwks_uri !== 'string' || !/^https?:\/\//.test(document.jwks_uri)) {
+        throw new Error(`${url} names no http(s) jwks_uri`);
+      }
       this.jwks = createRemoteJWKSet(new URL(document.jwks_uri), {
         timeoutDuration: FETCH_TIMEOUT_MS,
         cooldownDuration: JWKS_COOLDOWN_MS,
@@ -79,5 +92,13 @@ export class AgentTokenError extends Error {
   override readonly name = 'AgentTokenError';
   constructor() {
     super('it is an agent token, not an access token');
+  }
+}
+
+/** An OpenID Connect ID token (it carries a `nonce`, or says `id+jwt`): proof of a sign-in, not an access token. */
+export class IdTokenError extends Error {
+  override readonly name = 'IdTokenError';
+  constructor() {
+    super('it is an ID token, not an access token');
   }
 }

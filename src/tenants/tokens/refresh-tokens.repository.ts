@@ -73,4 +73,30 @@ export class RefreshTokensRepository {
     );
     return rowCount ?? 0;
   }
+
+  /** Revokes a key's oldest live families past the `keep` newest (live: holding an unspent token). */
+  async capFamilies(m: EntityManager, tenantId: string, keyId: string, keep: number): Promise<void> {
+    await m.query(
+      `UPDATE refresh_tokens SET revoked_at = now()
+        WHERE tenant_id = $1 AND key_id = $2 AND revoked_at IS NULL AND used_at IS NULL AND id IN (
+          SELECT id FROM refresh_tokens
+           WHERE tenant_id = $1 AND key_id = $2 AND revoked_at IS NULL AND used_at IS NULL AND expires_at > now()
+           ORDER BY created_at DESC OFFSET $3)`,
+      [tenantId, keyId, keep],
+    );
+  }
+
+  /** Deletes a family's spent tokens but the `keep` most recent. */
+  async trimFamily(
+    m: EntityManager,
+    row: Pick<RefreshTokenRow, 'tenant_id' | 'family_id'>,
+    keep: number,
+  ): Promise<void> {
+    await m.query(
+      `DELETE FROM refresh_tokens WHERE tenant_id = $1 AND id IN (
+         SELECT id FROM refresh_tokens WHERE tenant_id = $1 AND family_id = $2 AND used_at IS NOT NULL
+          ORDER BY used_at DESC OFFSET $3)`,
+      [row.tenant_id, row.family_id, keep],
+    );
+  }
 }

@@ -15,8 +15,7 @@ import { Public } from '../../common/public.decorator';
 import { OAuthErrorDto, TokenRequestDto, TokenResponseDto } from './dto/token.dto';
 import { TokensService } from './tokens.service';
 
-/** The path the form parser serves (every other route speaks JSON only). */
-export const TOKEN_PATH = '/auth/token';
+export { TOKEN_PATH } from '../../common/oauth';
 
 @ApiTags('tokens')
 @ApiExtraModels(TokenRequestDto)

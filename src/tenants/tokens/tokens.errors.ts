@@ -2,11 +2,13 @@ import { HttpStatus } from '@nestjs/common';
 import { DomainError } from '../../common/domain-error';
 
 /** The error codes of OAuth 2.0 (RFC 6749 §5.2) the token endpoint answers with. */
-export type OAuthErrorCode = 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'temporarily_unavailable';
+export type OAuthErrorCode =
+  'invalid_request' | 'invalid_grant' | 'invalid_scope' | 'unsupported_grant_type' | 'temporarily_unavailable';
 
 const STATUS: Record<OAuthErrorCode, HttpStatus> = {
   invalid_request: HttpStatus.BAD_REQUEST,
   invalid_grant: HttpStatus.BAD_REQUEST,
+  invalid_scope: HttpStatus.BAD_REQUEST,
   unsupported_grant_type: HttpStatus.BAD_REQUEST,
   temporarily_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
 };

@@ -7,7 +7,7 @@ import type { Scope } from '../../common/scopes';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { Transactions } from '../../database/transactions';
-import { SigningKeys } from '../../signing/signing-keys.service';
+import { SigningKeys, SigningUnavailableError } from '../../signing/signing-keys.service';
 import { API_KEY_HEADER } from '../../common/credential-check';
 import { CredentialResolver } from '../auth/credential-resolver';
 import { ApiKeysRepository } from '../keys/api-keys.repository';
@@ -18,6 +18,10 @@ import { OAuthError } from './tokens.errors';
 import type { TokenResponseDto } from './dto/token.dto';
 
 const GRANT_TYPES = ['api_key', 'refresh_token'];
+/** Live refresh families one key may hold (each exchange of the key starts one). */
+const MAX_FAMILIES = 100;
+/** Spent tokens kept per family, so presenting one of them still revokes the family. */
+const KEEP_SPENT = 16;
 
 /** The claims of an access token beyond the registered ones: what the credential check reads back. */
 export interface AccessClaims extends Record<string, unknown> {
@@ -50,6 +54,13 @@ export class TokensService {
     if (!this.signing.available) {
       throw new OAuthError('temporarily_unavailable', 'tokens need AOS_SECRET_KEY; ask the operator to set it');
     }
+    if (params.scope !== undefined) {
+      // Narrowing would need the family to remember it; a key with fewer scopes does the same.
+      throw new OAuthError(
+        'invalid_scope',
+        "scope is not taken: a token has its key's scopes (mint a key with fewer scopes to narrow them)",
+      );
+    }
     switch (params.grant_type) {
       case 'api_key':
         return this.fromKey(required(params, 'api_key'));
@@ -75,24 +86,29 @@ export class TokensService {
     const refresh = mintRefreshToken();
     const tenantId = resolved.tenantId;
     const keyId = resolved.actor.id;
-    const refreshExpires = await crossTenant('tokens', () =>
-      this.refreshTokens.insert(undefined, {
-        tenantId,
-        id: refresh.id,
-        familyId: randomUUID(),
-        keyId,
-        digest: refresh.digest,
-        ttlS: this.config.identity.refreshTtlS,
+    return crossTenant('tokens', () =>
+      this.transactions.run(async (m) => {
+        // A key holds at most MAX_FAMILIES live families: the oldest ends as a new one begins.
+        await this.refreshTokens.capFamilies(m, tenantId, keyId, MAX_FAMILIES - 1);
+        const refreshExpires = await this.refreshTokens.insert(m, {
+          tenantId,
+          id: refresh.id,
+          familyId: randomUUID(),
+          keyId,
+          digest: refresh.digest,
+          ttlS: this.config.identity.refreshTtlS,
+        });
+        // Signed before the commit: a failure to sign leaves no refresh token behind.
+        return this.response({ tenantId, keyId, scopes: resolved.scopes }, refresh.token, refreshExpires);
       }),
     );
-    return this.response({ tenantId, keyId, scopes: resolved.scopes }, refresh.token, refreshExpires);
   }
 
   private async fromRefresh(presented: string): Promise<TokenResponseDto> {
     const parsed = parseRefreshToken(presented);
     if (!parsed) throw new OAuthError('invalid_grant', 'refresh_token is not a refresh token of this AOS');
     const next = mintRefreshToken();
-    type Outcome = { refused: string } | { tenantId: string; keyId: string; scopes: Scope[]; expires: Date };
+    type Outcome = { refused: string } | { response: TokenResponseDto };
     const outcome = await crossTenant('tokens', () =>
       this.transactions.run(async (m): Promise<Outcome> => {
         const row = await this.refreshTokens.lock(m, parsed.id);
@@ -122,6 +138,9 @@ export class TokensService {
                 : undefined;
         if (keyProblem) return { refused: `refresh_token is no longer valid: ${keyProblem}` };
         await this.refreshTokens.markUsed(m, row);
+        // Spent tokens are kept to catch a reuse, the most recent ones only: a family refreshed
+        // every 15 minutes for a month would otherwise hold thousands.
+        await this.refreshTokens.trimFamily(m, row, KEEP_SPENT);
         const expires = await this.refreshTokens.insert(m, {
           tenantId: row.tenant_id,
           id: next.id,
@@ -130,11 +149,13 @@ export class TokensService {
           digest: next.digest,
           ttlS: this.config.identity.refreshTtlS,
         });
-        return { tenantId: row.tenant_id, keyId: row.key_id, scopes: key!.scopes, expires };
+        // Signed before the commit: a failure to sign must not spend the presented token.
+        const who = { tenantId: row.tenant_id, keyId: row.key_id, scopes: key!.scopes };
+        return { response: await this.response(who, next.token, expires) };
       }),
     );
     if ('refused' in outcome) throw new OAuthError('invalid_grant', outcome.refused);
-    return this.response(outcome, next.token, outcome.expires);
+    return outcome.response;
   }
 
   private async response(
@@ -151,7 +172,13 @@ export class TokensService {
       client_id: who.keyId,
       scope,
     };
-    const { token } = await this.signing.sign('at+jwt', claims, { audience: this.config.identity.audience, ttlS });
+    let token: string;
+    try {
+      ({ token } = await this.signing.sign('at+jwt', claims, { audience: this.config.identity.audience, ttlS }));
+    } catch (error) {
+      if (error instanceof SigningUnavailableError) throw new OAuthError('temporarily_unavailable', error.message);
+      throw error;
+    }
     return {
       access_token: token,
       token_type: 'Bearer',

@@ -1849,7 +1849,7 @@ export interface components {
         OAuthErrorDto: {
             detail: string;
             /** @enum {string} */
-            error: "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "temporarily_unavailable";
+            error: "invalid_request" | "invalid_grant" | "invalid_scope" | "unsupported_grant_type" | "temporarily_unavailable";
             error_description: string;
         };
         PendingApprovalDto: {

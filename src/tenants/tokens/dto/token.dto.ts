@@ -36,7 +36,9 @@ export class OAuthErrorDto {
   @ApiProperty()
   detail!: string;
 
-  @ApiProperty({ enum: ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'temporarily_unavailable'] })
+  @ApiProperty({
+    enum: ['invalid_request', 'invalid_grant', 'invalid_scope', 'unsupported_grant_type', 'temporarily_unavailable'],
+  })
   error!: string;
 
   @ApiProperty()
