@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { isolateTenantTable } from './tenant-isolation';
 
 /** The role requests run as (the pool enters it for every scoped checkout): no login, no BYPASSRLS. */
 export const REQUEST_ROLE = 'aos_request';
@@ -186,19 +187,7 @@ export class Tenancy1765065600000 implements MigrationInterface {
       `CREATE INDEX "agents_status_created_at_id_idx" ON "agents" ("tenant_id", "status", "created_at", "id")`,
     );
 
-    for (const table of TENANT_TABLES) {
-      await q.query(`ALTER TABLE "${table}" ENABLE ROW LEVEL SECURITY`);
-      await q.query(`ALTER TABLE "${table}" FORCE ROW LEVEL SECURITY`);
-      await q.query(
-        `CREATE POLICY "${table}_tenant_isolation" ON "${table}" TO ${REQUEST_ROLE}
-           USING (tenant_id = aos_current_tenant()) WITH CHECK (tenant_id = aos_current_tenant())`,
-      );
-      // The service's own role: claims, reclaims, the relay, pruning and expiry (src/common/db-scope.ts).
-      await q.query(
-        `CREATE POLICY "${table}_cross_tenant" ON "${table}" TO CURRENT_USER USING (true) WITH CHECK (true)`,
-      );
-      await q.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON "${table}" TO ${REQUEST_ROLE}`);
-    }
+    for (const table of TENANT_TABLES) await isolateTenantTable(q, table, REQUEST_ROLE);
     await q.query(`GRANT SELECT ON "tenants", "event_cursors" TO ${REQUEST_ROLE}`);
     await q.query(`GRANT USAGE ON SEQUENCE "events_pk_seq" TO ${REQUEST_ROLE}`);
   }

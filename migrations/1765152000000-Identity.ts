@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { isolateTenantTable } from './tenant-isolation';
 import { REQUEST_ROLE } from './1765065600000-Tenancy';
 
 const NEW_TENANT_TABLES = ['refresh_tokens', 'model_usage'];
@@ -60,18 +61,7 @@ export class Identity1765152000000 implements MigrationInterface {
     // The usage report counts a tenant's runs per day.
     await q.query(`CREATE INDEX "runs_tenant_created_at_idx" ON "runs" ("tenant_id", "created_at")`);
 
-    for (const table of NEW_TENANT_TABLES) {
-      await q.query(`ALTER TABLE "${table}" ENABLE ROW LEVEL SECURITY`);
-      await q.query(`ALTER TABLE "${table}" FORCE ROW LEVEL SECURITY`);
-      await q.query(
-        `CREATE POLICY "${table}_tenant_isolation" ON "${table}" TO ${REQUEST_ROLE}
-           USING (tenant_id = aos_current_tenant()) WITH CHECK (tenant_id = aos_current_tenant())`,
-      );
-      await q.query(
-        `CREATE POLICY "${table}_cross_tenant" ON "${table}" TO CURRENT_USER USING (true) WITH CHECK (true)`,
-      );
-      await q.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON "${table}" TO ${REQUEST_ROLE}`);
-    }
+    for (const table of NEW_TENANT_TABLES) await isolateTenantTable(q, table, REQUEST_ROLE);
   }
 
   public async down(q: QueryRunner): Promise<void> {

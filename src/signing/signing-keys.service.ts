@@ -204,10 +204,12 @@ export class SigningKeys implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         const rows = await crossTenant('signing-keys', () => this.repository.usable(KEEP_RETIRED_S));
         const keys = new Map<string, LoadedKey>();
-        for (const row of rows) keys.set(row.kid, this.keys.get(row.kid) ?? (await this.load(row)));
-        // A key already known keeps its parsed form; its retirement may be news.
-        for (const row of rows)
-          keys.get(row.kid)!.retiredAt = row.retired_at === null ? null : new Date(row.retired_at);
+        for (const row of rows) {
+          // A key already known keeps its parsed form; its retirement may be news.
+          const key = this.keys.get(row.kid) ?? (await this.load(row));
+          key.retiredAt = row.retired_at === null ? null : new Date(row.retired_at);
+          keys.set(row.kid, key);
+        }
         this.keys = keys;
         this.current = [...keys.values()].find((k) => k.retiredAt === null);
       } finally {

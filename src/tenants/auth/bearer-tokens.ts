@@ -39,33 +39,38 @@ export class BearerTokens {
 
   async resolve(token: string, named: string | undefined): Promise<CredentialResolution> {
     // A token verified before is one of ours: no need to decode it to find its issuer.
-    if (this.verified.get(token) !== undefined) return this.own(token, named);
+    const seen = this.remembered(token);
+    if (seen) return this.own(seen, named);
     let issuer: unknown;
     try {
       issuer = decodeJwt(token).iss;
     } catch {
       return refusal('it is not a JWT');
     }
-    if (issuer === this.config.identity.issuer) return this.own(token, named);
-    if (this.oidc.configured && issuer === this.config.identity.oidc!.issuer) return this.external(token, named);
-    return refusal('it comes from an issuer this AOS does not accept');
-  }
-
-  private async own(token: string, named: string | undefined): Promise<CredentialResolution> {
-    let claims = this.verified.get(token);
-    // A token seen before was verified as these exact bytes: only its expiry can have changed.
-    if (claims !== undefined && (claims.exp ?? 0) * 1000 + CLOCK_SKEW_MS <= Date.now()) {
-      this.verified.delete(token);
-      claims = undefined;
-    }
-    if (claims === undefined) {
+    if (issuer === this.config.identity.issuer) {
+      let claims: JWTPayload;
       try {
         claims = await this.signing.verify(token, { type: 'at+jwt', audience: this.config.identity.audience });
       } catch (error) {
         return refusal(why(error));
       }
       this.verified.set(token, claims);
+      return this.own(claims, named);
     }
+    if (this.oidc.configured && issuer === this.config.identity.oidc!.issuer) return this.external(token, named);
+    return refusal('it comes from an issuer this AOS does not accept');
+  }
+
+  /** The claims of a token verified before, while it has not expired (these exact bytes were checked). */
+  private remembered(token: string): JWTPayload | undefined {
+    const claims = this.verified.get(token);
+    if (claims === undefined || (claims.exp ?? 0) * 1000 + CLOCK_SKEW_MS > Date.now()) return claims;
+    this.verified.delete(token);
+    return undefined;
+  }
+
+  /** A verified access token's principal: the key it names, still live. */
+  private async own(claims: JWTPayload, named: string | undefined): Promise<CredentialResolution> {
     const { tenant, key_id: keyId } = claims as { tenant?: unknown; key_id?: unknown };
     if (typeof tenant !== 'string' || !UUID.test(tenant) || typeof keyId !== 'string' || !UUID.test(keyId)) {
       return refusal('it names no tenant and key');
