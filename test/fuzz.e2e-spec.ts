@@ -239,6 +239,21 @@ describe('fuzzing every operation of the served OpenAPI document', () => {
       // Odd headers: no key, wrong key, odd request ids and idempotency keys.
       await send(op, `${where} without key`, { url: base, auth: false });
       await send(op, `${where} wrong key`, { url: base, auth: false, headers: { 'x-aos-key': 'wrong' } });
+      // Odd bearer credentials: junk, a JWT shape of nothing, a huge one, another scheme.
+      for (const authorization of [
+        'Bearer',
+        'Bearer \u00ff\u00fe',
+        'Bearer a.b.c',
+        `Bearer ${'e'.repeat(8_000)}.${'e'.repeat(8_000)}.x`,
+        'Bearer eyJhbGciOiJub25lIn0.eyJpc3MiOiJ1cm46YW9zIn0.',
+        'Basic dXNlcjpwYXNz',
+      ]) {
+        await send(op, `${where} authorization ${authorization.slice(0, 20)}`, {
+          url: base,
+          auth: false,
+          headers: { authorization },
+        });
+      }
       for (const [name, value] of [
         ['x-request-id', 'x'.repeat(4_000)],
         ['x-request-id', '\u00ff\u00fe'],

@@ -517,6 +517,20 @@ describe('tenancy', () => {
     beforeAll(async () => {
       db = new Client({ connectionString: databaseUrl(t.databaseName) });
       await db.connect();
+      // A owns a refresh token (an exchange of its key) and a day of model usage, so those tables
+      // are compared with rows in them, not 0 with 0.
+      const exchanged = await t.request({
+        method: 'POST',
+        url: '/auth/token',
+        auth: false,
+        payload: { grant_type: 'api_key', api_key: adminKeyA },
+      });
+      expect(exchanged.statusCode).toBe(200);
+      await db.query(
+        `INSERT INTO model_usage (tenant_id, day, provider, model, calls, input_tokens, output_tokens)
+         VALUES ($1, current_date, 'anthropic', 'rls-check', 1, 10, 5)`,
+        [a.tenant],
+      );
     });
     afterAll(async () => {
       await db?.end();
@@ -558,6 +572,8 @@ describe('tenancy', () => {
         for (const table of [
           'agents',
           'api_keys',
+          'refresh_tokens',
+          'model_usage',
           'runs',
           'tool_calls',
           'memories',
@@ -588,6 +604,9 @@ describe('tenancy', () => {
         await expect(
           db.query(`INSERT INTO agents (tenant_id, name) VALUES ($1, 'intruder')`, [b.tenant]),
         ).rejects.toThrow(/row-level security/);
+        await db.query('ROLLBACK TO SAVEPOINT intrude');
+        // The signing keys are the operator's: a request cannot read them at all.
+        await expect(db.query('SELECT count(*) FROM signing_keys')).rejects.toThrow(/permission denied/);
         await db.query('ROLLBACK TO SAVEPOINT intrude');
         // Moving A's row into B is refused the same way.
         await expect(db.query('UPDATE agents SET tenant_id = $1 WHERE id = $2', [b.tenant, a.agent])).rejects.toThrow(

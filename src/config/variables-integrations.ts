@@ -142,7 +142,7 @@ export const INTEGRATION_VARIABLES = {
   AOS_SECRET_KEY: {
     type: 'string',
     shown: 'generated in development',
-    doc: '32 random bytes in base64 sealing connection secrets (AES-256-GCM). Development: generated into `AOS_DATA_DIR/secret-key`. Production: needed once a connection exists.',
+    doc: '32 random bytes in base64 sealing connection secrets and the token signing keys (AES-256-GCM). Development: generated into `AOS_DATA_DIR/secret-key`. Production: needed once a connection exists, and for tokens (without it `POST /auth/token` is 503).',
   },
   AOS_SECRET_KEY_PREVIOUS: {
     type: 'string',
